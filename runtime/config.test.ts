@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+describe('loadConfig', () => {
+  it('runs on embedded defaults with an empty environment', () => {
+    const c = loadConfig({});
+    expect(c.temporal.address).toBe('127.0.0.1:7233');
+    expect(c.mongodbUri).toBe('mongodb://127.0.0.1:27017/quantdesk');
+    expect(c.hermes.url).toBe('http://127.0.0.1:4010');
+    expect(c.temporal.tls).toBeUndefined();
+    expect(Object.isFrozen(c.temporal)).toBe(true);
+  });
+
+  it('points at real endpoints by configuration only', () => {
+    const c = loadConfig({
+      QD_HERMES_URL: 'https://hermes.example.org',
+      QD_HERMES_API_KEY: 'k',
+      QD_MONGODB_URI: 'mongodb+srv://u:p@cluster0.example.net/quantdesk',
+      QD_TEMPORAL_ADDRESS: 'quantdesk.a1b2c.tmprl.cloud:7233',
+      QD_TEMPORAL_NAMESPACE: 'quantdesk.a1b2c',
+      QD_TEMPORAL_API_KEY: 'secret',
+      QD_SOLANA_RPC_URL: 'https://rpc.example.org',
+    });
+    expect(c.hermes).toEqual({ url: 'https://hermes.example.org', apiKey: 'k' });
+    expect(c.temporal.tls).toEqual({});
+    expect(c.temporal.apiKey).toBe('secret');
+  });
+
+  it('names the variable when a value is wrong', () => {
+    expect(() => loadConfig({ QD_GATEWAY_PORT: 'eighty' })).toThrow(/QD_GATEWAY_PORT/);
+    expect(() => loadConfig({ QD_MONGODB_URI: 'http://localhost' })).toThrow(/QD_MONGODB_URI: must be a mongodb/);
+    expect(() => loadConfig({ QD_TEMPORAL_ADDRESS: 'localhost' })).toThrow(/QD_TEMPORAL_ADDRESS: must be host:port/);
+  });
+
+  it('refuses unknown QD_ variables, so a typo is not silently ignored', () => {
+    expect(() => loadConfig({ QD_HERMES_ULR: 'http://x' })).toThrow(/QD_HERMES_ULR: unknown variable/);
+  });
+
+  it('never echoes a secret in its error', () => {
+    try {
+      loadConfig({ QD_INTERNAL_TOKEN: 'short-secret' });
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as Error).message).toContain('QD_INTERNAL_TOKEN');
+      expect((e as Error).message).not.toContain('short-secret');
+    }
+  });
+
+  it('requires certificate and key together, and TLS for an API key', () => {
+    expect(() => loadConfig({ QD_TEMPORAL_TLS_CERT_FILE: '/c.pem' })).toThrow(/go together/);
+    expect(() => loadConfig({ QD_TEMPORAL_TLS: 'false', QD_TEMPORAL_API_KEY: 'k' })).toThrow(/need TLS/);
+  });
+});

@@ -1,0 +1,178 @@
+import { z } from 'zod';
+
+/**
+ * The one place that reads `process.env`. Every variable carries the `QD_` prefix; every one has an
+ * embedded default, so `npm start` needs none, and pointing at real endpoints (Pyth Hermes, CoinGecko,
+ * a Solana RPC, MongoDB Atlas, Temporal Cloud) is only a matter of setting them.
+ * A wrong value stops the process at start with a message naming the variable.
+ */
+
+const url = (protocols: readonly string[]) =>
+  z
+    .string()
+    .url()
+    .refine((u) => protocols.includes(new URL(u).protocol), {
+      message: `must be a ${protocols.join(' or ')} URL`,
+    });
+const httpUrl = url(['http:', 'https:']);
+const port = z.coerce.number().int().min(1).max(65_535);
+const optionalSecret = z.string().min(1).optional();
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Variable name → schema. The names here are the documented interface (README "Configuration"). */
+export const envSchema = z.object({
+  QD_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  QD_DATA_DIR: z.string().min(1).default('.data'),
+  QD_MARKETS_FILE: z.string().min(1).default('config/markets.json'),
+
+  QD_TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port')
+    .default('127.0.0.1:7233'),
+  QD_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  QD_TEMPORAL_API_KEY: optionalSecret,
+  QD_TEMPORAL_TLS: flag.optional(),
+  QD_TEMPORAL_TLS_CERT_FILE: z.string().min(1).optional(),
+  QD_TEMPORAL_TLS_KEY_FILE: z.string().min(1).optional(),
+  QD_TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  QD_TEMPORAL_UI_URL: httpUrl.default('http://localhost:8233'),
+
+  QD_MONGODB_URI: url(['mongodb:', 'mongodb+srv:']).default('mongodb://127.0.0.1:27017/quantdesk'),
+
+  QD_HERMES_URL: httpUrl.default('http://127.0.0.1:4010'),
+  QD_HERMES_API_KEY: optionalSecret,
+  QD_COINGECKO_URL: httpUrl.default('http://127.0.0.1:4010'),
+  QD_COINGECKO_API_KEY: optionalSecret,
+  QD_COINGECKO_KEY_HEADER: z.enum(['x-cg-pro-api-key', 'x-cg-demo-api-key']).default('x-cg-pro-api-key'),
+
+  QD_SOLANA_RPC_URL: httpUrl.default('http://127.0.0.1:8899'),
+  QD_SOLANA_WS_URL: url(['ws:', 'wss:']).optional(),
+
+  QD_GATEWAY_PORT: port.default(3002),
+  QD_GATEWAY_URL: httpUrl.default('http://127.0.0.1:3002'),
+  QD_WEB_PORT: port.default(3001),
+  /** Shared secret of the gateway's internal Socket.IO namespace (workers → gateway). */
+  QD_INTERNAL_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  readonly logLevel: z.infer<typeof envSchema>['QD_LOG_LEVEL'];
+  readonly dataDir: string;
+  readonly marketsFile: string;
+  readonly temporal: {
+    readonly address: string;
+    readonly namespace: string;
+    readonly apiKey?: string;
+    /** Client certificate (mTLS) or plain TLS; API keys imply TLS. */
+    readonly tls?: { readonly certFile?: string; readonly keyFile?: string; readonly serverName?: string };
+    readonly uiUrl: string;
+  };
+  readonly mongodbUri: string;
+  readonly hermes: { readonly url: string; readonly apiKey?: string };
+  readonly coingecko: { readonly url: string; readonly apiKey?: string; readonly keyHeader: string };
+  readonly solana: { readonly rpcUrl: string; readonly wsUrl?: string };
+  readonly gateway: { readonly port: number; readonly url: string; readonly internalToken?: string };
+  readonly web: { readonly port: number };
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Parses an environment (process.env by default). Unknown QD_ variables are refused: a typo is an error. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known = new Set(Object.keys(envSchema.shape));
+  const problems: string[] = [];
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('QD_') && !known.has(name) && !name.startsWith('QD_TEST_') && name !== 'QD_CACHE_DIR') {
+      problems.push(`${name}: unknown variable (known: see README "Configuration")`);
+    }
+  }
+  // An empty variable means "not set", as in most shells' `VAR= cmd`.
+  const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => known.has(k) && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? '(environment)');
+      const shown = env[name] === undefined ? '' : ` (got ${JSON.stringify(redact(name, env[name]!))})`;
+      problems.push(`${name}: ${issue.message}${shown}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const e = parsed.data;
+  if ((e.QD_TEMPORAL_TLS_CERT_FILE === undefined) !== (e.QD_TEMPORAL_TLS_KEY_FILE === undefined)) {
+    throw new ConfigError(['QD_TEMPORAL_TLS_CERT_FILE and QD_TEMPORAL_TLS_KEY_FILE go together']);
+  }
+  const tls =
+    e.QD_TEMPORAL_TLS || e.QD_TEMPORAL_API_KEY || e.QD_TEMPORAL_TLS_CERT_FILE
+      ? {
+          ...(e.QD_TEMPORAL_TLS_CERT_FILE && { certFile: e.QD_TEMPORAL_TLS_CERT_FILE }),
+          ...(e.QD_TEMPORAL_TLS_KEY_FILE && { keyFile: e.QD_TEMPORAL_TLS_KEY_FILE }),
+          ...(e.QD_TEMPORAL_TLS_SERVER_NAME && { serverName: e.QD_TEMPORAL_TLS_SERVER_NAME }),
+        }
+      : undefined;
+  if (e.QD_TEMPORAL_TLS === false && tls) {
+    throw new ConfigError(['QD_TEMPORAL_TLS=false contradicts an API key or client certificate, which need TLS']);
+  }
+  return deepFreeze({
+    logLevel: e.QD_LOG_LEVEL,
+    dataDir: e.QD_DATA_DIR,
+    marketsFile: e.QD_MARKETS_FILE,
+    temporal: {
+      address: e.QD_TEMPORAL_ADDRESS,
+      namespace: e.QD_TEMPORAL_NAMESPACE,
+      ...(e.QD_TEMPORAL_API_KEY && { apiKey: e.QD_TEMPORAL_API_KEY }),
+      ...(tls && { tls }),
+      uiUrl: e.QD_TEMPORAL_UI_URL,
+    },
+    mongodbUri: e.QD_MONGODB_URI,
+    hermes: { url: e.QD_HERMES_URL, ...(e.QD_HERMES_API_KEY && { apiKey: e.QD_HERMES_API_KEY }) },
+    coingecko: {
+      url: e.QD_COINGECKO_URL,
+      ...(e.QD_COINGECKO_API_KEY && { apiKey: e.QD_COINGECKO_API_KEY }),
+      keyHeader: e.QD_COINGECKO_KEY_HEADER,
+    },
+    solana: { rpcUrl: e.QD_SOLANA_RPC_URL, ...(e.QD_SOLANA_WS_URL && { wsUrl: e.QD_SOLANA_WS_URL }) },
+    gateway: {
+      port: e.QD_GATEWAY_PORT,
+      url: e.QD_GATEWAY_URL,
+      ...(e.QD_INTERNAL_TOKEN && { internalToken: e.QD_INTERNAL_TOKEN }),
+    },
+    web: { port: e.QD_WEB_PORT },
+  });
+}
+
+function redact(name: string, value: string): string {
+  return /KEY|TOKEN|SECRET|PASSWORD/.test(name) ? '<redacted>' : value.replace(/\/\/[^@/]*@/, '//<redacted>@');
+}
+
+/**
+ * Entry points call this once: it prints the problems and exits instead of throwing a stack trace.
+ */
+export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw e;
+  }
+}

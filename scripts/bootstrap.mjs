@@ -1,0 +1,27 @@
+// The one entry point `npm start`, `npm test` and `.ci/run` call first: installs what is missing.
+// npm dependencies are (re)installed when package-lock.json changed since the last install; the
+// external tools come from scripts/tools.mjs, pinned and cached outside the clone.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const stamp = join(root, 'node_modules', '.quantdesk-lock-hash');
+const lockHash = createHash('sha256').update(readFileSync(join(root, 'package-lock.json'))).digest('hex');
+
+if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== lockHash) {
+  process.stderr.write('[bootstrap] installing npm dependencies (npm ci)\n');
+  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+  writeFileSync(stamp, lockHash);
+}
+
+const { ensureTools } = await import('./tools.mjs');
+try {
+  await ensureTools();
+} catch (e) {
+  process.stderr.write(`[bootstrap] ${e.message}\n`);
+  process.exit(1);
+}

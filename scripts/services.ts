@@ -1,0 +1,74 @@
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { devServerSearchAttributeArgs } from '../temporal/search-attributes.ts';
+import type { ProcessSpec } from './supervisor.ts';
+// @ts-expect-error plain ESM without types: it must run before npm dependencies exist
+import { ferretdbBinary, temporalBinary } from './tools.mjs';
+
+/** The embedded infrastructure, as the supervisor runs it for `npm start` and `npm test`. */
+
+export interface TemporalOptions {
+  port: number;
+  uiPort: number;
+  namespace: string;
+  /** SQLite file; in memory when absent (tests). */
+  dbFile?: string;
+  headless?: boolean;
+}
+
+export function temporalDevServer(o: TemporalOptions): ProcessSpec {
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(o.port), '--namespace', o.namespace, '--log-format', 'json', '--log-level', 'error'];
+  if (o.headless) args.push('--headless');
+  else args.push('--ui-port', String(o.uiPort), '--ui-disable-news-fetch');
+  if (o.dbFile) args.push('--db-filename', resolve(o.dbFile));
+  args.push(...devServerSearchAttributeArgs());
+  return {
+    name: 'temporal',
+    command: temporalBinary(),
+    args,
+    ready: {
+      kind: 'probe',
+      describe: `namespace ${o.namespace} at 127.0.0.1:${o.port}`,
+      // The port opens before the namespace exists: ready means the namespace answers.
+      async check() {
+        const connection = await Connection.connect({ address: `127.0.0.1:${o.port}`, connectTimeout: 1_000 });
+        try {
+          await connection.workflowService.describeNamespace({ namespace: o.namespace });
+          return true;
+        } finally {
+          await connection.close();
+        }
+      },
+    },
+    readyTimeoutMs: 90_000,
+    urls: o.headless ? { gRPC: `127.0.0.1:${o.port}` } : { 'Web UI': `http://localhost:${o.uiPort}`, gRPC: `127.0.0.1:${o.port}` },
+    prepare: o.dbFile ? () => mkdir(resolve(o.dbFile!, '..'), { recursive: true }).then(() => undefined) : undefined,
+  };
+}
+
+export interface FerretOptions {
+  port: number;
+  /** Folder of SQLite files; in memory when absent (tests). */
+  dataDir?: string;
+}
+
+export function ferretDb(o: FerretOptions): ProcessSpec {
+  const dir = o.dataDir && resolve(o.dataDir);
+  return {
+    name: 'ferretdb',
+    command: ferretdbBinary(),
+    args: [
+      '--handler=sqlite',
+      // The SQLite URL names a folder and must end in '/'.
+      `--sqlite-url=${dir ? `file:${dir}/` : 'file:./?mode=memory'}`,
+      `--listen-addr=127.0.0.1:${o.port}`,
+      '--telemetry=disable',
+      '--debug-addr=-',
+      '--log-level=warn',
+    ],
+    ready: { kind: 'tcp', host: '127.0.0.1', port: o.port },
+    urls: { MongoDB: `mongodb://127.0.0.1:${o.port}` },
+    prepare: dir ? () => mkdir(dir, { recursive: true }).then(() => undefined) : undefined,
+  };
+}

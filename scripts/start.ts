@@ -1,0 +1,49 @@
+// `npm start`: the whole system on its embedded defaults. Ctrl-C stops everything.
+import { join } from 'node:path';
+import { loadConfigOrExit } from '../runtime/config.ts';
+import { ferretDb, temporalDevServer } from './services.ts';
+import { Supervisor, type ProcessSpec } from './supervisor.ts';
+
+const config = loadConfigOrExit();
+const [temporalHost, temporalPort] = config.temporal.address.split(':') as [string, string];
+const mongo = new URL(config.mongodbUri);
+
+if (!['127.0.0.1', 'localhost'].includes(temporalHost) || !['127.0.0.1', 'localhost'].includes(mongo.hostname)) {
+  // Real endpoints are configured: then only our own processes run here, not the embedded services.
+  console.error('npm start runs the embedded services; with QD_TEMPORAL_ADDRESS or QD_MONGODB_URI pointing elsewhere, start the workers and gateway on their own');
+}
+
+const specs: ProcessSpec[] = [
+  temporalDevServer({
+    port: Number(temporalPort),
+    uiPort: Number(new URL(config.temporal.uiUrl).port || 8233),
+    namespace: config.temporal.namespace,
+    dbFile: join(config.dataDir, 'temporal', 'temporal.db'),
+  }),
+  ferretDb({ port: Number(mongo.port || 27017), dataDir: join(config.dataDir, 'ferretdb') }),
+];
+
+const supervisor = new Supervisor(specs.map((s) => s.name));
+let stopping = false;
+async function shutdown(reason: string, code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    supervisor.log(`stopping everything: ${reason}`);
+    await supervisor.stopAll();
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown('interrupted', 0));
+process.on('SIGTERM', () => void shutdown('terminated', 0));
+void supervisor.died.then((reason) => shutdown(reason, 1));
+
+try {
+  for (const spec of specs) await supervisor.start(spec);
+} catch (e) {
+  await shutdown((e as Error).message, 1);
+}
+supervisor.log('QuantDesk is up:');
+supervisor.log(`  Temporal Web UI  ${config.temporal.uiUrl}`);
+supervisor.log(`  Temporal gRPC    ${config.temporal.address} (namespace ${config.temporal.namespace})`);
+supervisor.log(`  MongoDB          ${config.mongodbUri}`);
+supervisor.log('Ctrl-C stops everything.');

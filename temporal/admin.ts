@@ -1,0 +1,21 @@
+import type { Client } from '@temporalio/client';
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js';
+import { SA } from './search-attributes.ts';
+
+/**
+ * Registers the custom search attributes on a cluster that was not started with them (a self-hosted
+ * cluster; on Temporal Cloud they are added in the Cloud console or with tcld instead).
+ * Attributes that already exist with the same type are left alone.
+ */
+export async function registerSearchAttributes(client: Client, namespace: string): Promise<string[]> {
+  const operator = client.connection.operatorService;
+  const existing = await operator.listSearchAttributes({ namespace });
+  const have = { ...existing.customAttributes, ...existing.systemAttributes };
+  const missing = Object.values(SA).filter((k) => !(k.name in have));
+  if (missing.length === 0) return [];
+  await operator.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(missing.map((k) => [k.name, encodeSearchAttributeIndexedValueType(k.type)!])),
+  });
+  return missing.map((k) => k.name);
+}

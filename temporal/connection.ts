@@ -1,0 +1,39 @@
+import { readFile } from 'node:fs/promises';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { Config } from '../runtime/config.ts';
+
+/**
+ * Connections to Temporal for every process: the local dev server by default; Temporal Cloud or a
+ * self-hosted cluster with an API key or mTLS certificates by configuration alone.
+ */
+type TemporalConfig = Config['temporal'];
+
+async function tlsOptions(cfg: TemporalConfig) {
+  if (!cfg.tls) return undefined;
+  const { certFile, keyFile, serverName } = cfg.tls;
+  if (!certFile || !keyFile) return serverName ? { serverNameOverride: serverName } : true;
+  return {
+    ...(serverName && { serverNameOverride: serverName }),
+    clientCertPair: { crt: await readFile(certFile), key: await readFile(keyFile) },
+  };
+}
+
+/** A client for starting, signalling and querying workflows (gateway, scripts, tests). */
+export async function connectClient(cfg: TemporalConfig): Promise<Client> {
+  const connection = await Connection.connect({
+    address: cfg.address,
+    tls: await tlsOptions(cfg),
+    ...(cfg.apiKey && { apiKey: cfg.apiKey }),
+  });
+  return new Client({ connection, namespace: cfg.namespace });
+}
+
+/** The native connection a Worker polls through. */
+export async function connectWorker(cfg: TemporalConfig): Promise<NativeConnection> {
+  return NativeConnection.connect({
+    address: cfg.address,
+    tls: await tlsOptions(cfg),
+    ...(cfg.apiKey && { apiKey: cfg.apiKey }),
+  });
+}
