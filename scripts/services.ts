@@ -1,5 +1,7 @@
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { devServerSearchAttributeArgs } from '../temporal/search-attributes.ts';
 import type { ProcessSpec } from './supervisor.ts';
@@ -55,6 +57,8 @@ export interface FerretOptions {
 
 export function ferretDb(o: FerretOptions): ProcessSpec {
   const dir = o.dataDir && resolve(o.dataDir);
+  // FerretDB keeps a small state.json (its instance id) in the state folder, by default the cwd.
+  const stateDir = dir ?? mkdtempSync(join(tmpdir(), 'qd-ferretdb-state-'));
   return {
     name: 'ferretdb',
     command: ferretdbBinary(),
@@ -65,6 +69,7 @@ export function ferretDb(o: FerretOptions): ProcessSpec {
       `--listen-addr=127.0.0.1:${o.port}`,
       '--telemetry=disable',
       '--debug-addr=-',
+      `--state-dir=${stateDir}`,
       '--log-level=warn',
     ],
     ready: { kind: 'tcp', host: '127.0.0.1', port: o.port },

@@ -1,0 +1,143 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import vectors from '../tests/vectors/margin.json' with { type: 'json' };
+import { BASE_DECIMALS, PRICE_DECIMALS, QUOTE_DECIMALS } from './decimal.ts';
+import {
+  equity,
+  initialMargin,
+  isLiquidatable,
+  liquidationPrice,
+  maintenanceMargin,
+  marginHealth,
+  marginRatioBps,
+  meetsInitialMargin,
+  notional,
+  pnlBand,
+  settleLiquidation,
+  toMarginPrice,
+  unrealizedPnl,
+  type Position,
+} from './margin.ts';
+import type { MarginParams } from './markets.ts';
+
+const str = (x: bigint | undefined) => (x === undefined ? null : x.toString());
+
+describe('shared vectors: margin', () => {
+  it('use the same units as the domain', () => {
+    expect(vectors.units).toEqual({ baseDecimals: BASE_DECIMALS, priceDecimals: PRICE_DECIMALS, quoteDecimals: QUOTE_DECIMALS });
+  });
+
+  it.each(vectors.cases)('$name', (c) => {
+    const p: Position = { size: BigInt(c.position.size), entryPrice: BigInt(c.position.entryPrice), collateral: BigInt(c.position.collateral) };
+    const mark = BigInt(c.mark);
+    const params = c.params as MarginParams;
+    const settlement = settleLiquidation(p, mark, params);
+    const band = pnlBand(p, mark, BigInt(c.conf));
+    expect({
+      notional: str(notional(p.size, mark)),
+      unrealizedPnl: str(unrealizedPnl(p, mark)),
+      equity: str(equity(p, mark)),
+      marginRatioBps: str(marginRatioBps(p, mark)),
+      maintenanceMargin: str(maintenanceMargin(p, mark, params)),
+      initialMargin: str(initialMargin(p, mark, params)),
+      liquidatable: isLiquidatable(p, mark, params),
+      meetsInitialMargin: meetsInitialMargin(p, mark, params),
+      liquidationPrice: str(liquidationPrice(p, params)),
+      pnlBand: { low: str(band.low), high: str(band.high) },
+      settlement: Object.fromEntries(Object.entries(settlement).map(([k, v]) => [k, str(v)])),
+    }).toEqual(c.expect);
+  });
+});
+
+const params = fc.record({
+  maintenanceBps: fc.integer({ min: 50, max: 2_000 }),
+  extra: fc.integer({ min: 0, max: 2_000 }),
+  liquidationFeeBps: fc.integer({ min: 0, max: 49 }),
+}).map(({ maintenanceBps, extra, liquidationFeeBps }): MarginParams => ({ maintenanceBps, initialBps: maintenanceBps + extra, liquidationFeeBps }));
+
+const position = fc.record({
+  size: fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }).filter((s) => s !== 0n),
+  entryPrice: fc.bigInt({ min: 1_000n, max: 10n ** 15n }),
+  collateral: fc.bigInt({ min: 0n, max: 10n ** 13n }),
+});
+const price = fc.bigInt({ min: 1n, max: 2n * 10n ** 15n });
+
+describe('margin invariants', () => {
+  it('PnL of a long and the same short are opposite (exact when rounded toward zero)', () => {
+    fc.assert(
+      fc.property(position, price, (p, mark) => {
+        const short = { ...p, size: -p.size };
+        expect(unrealizedPnl(p, mark, 'trunc') + unrealizedPnl(short, mark, 'trunc')).toBe(0n);
+        // Floor rounds both in the protocol's favour: together they lose at most one unit.
+        expect([0n, -1n]).toContain(unrealizedPnl(p, mark) + unrealizedPnl(short, mark));
+      }),
+    );
+  });
+
+  it('the liquidation price separates liquidatable prices from safe ones exactly', () => {
+    fc.assert(
+      fc.property(position, params, price, (p, mp, mark) => {
+        const liq = liquidationPrice(p, mp);
+        if (liq === undefined) {
+          expect(p.size > 0n).toBe(true);
+          expect(isLiquidatable(p, mark, mp)).toBe(false);
+          return;
+        }
+        if (p.size > 0n) expect(isLiquidatable(p, mark, mp)).toBe(mark < liq);
+        else expect(isLiquidatable(p, mark, mp)).toBe(mark > liq);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('at the liquidation price the margin ratio equals maintenance (within the price tick)', () => {
+    fc.assert(
+      fc.property(position, params, (p, mp) => {
+        const liq = liquidationPrice(p, mp);
+        if (liq === undefined || liq <= 0n) return;
+        const ratio = marginRatioBps(p, liq)!;
+        // One price unit moves the ratio by at most |size|·10⁴·(1/K)/notional ≈ 10⁴/liq bps.
+        const tick = 10_000n / liq + 1n;
+        expect(ratio >= BigInt(mp.maintenanceBps) - tick - 1n && ratio <= BigInt(mp.maintenanceBps) + tick).toBe(true);
+      }),
+    );
+  });
+
+  it('meeting initial margin implies not liquidatable, and health is ordered', () => {
+    fc.assert(
+      fc.property(position, params, price, (p, mp, mark) => {
+        if (meetsInitialMargin(p, mark, mp)) expect(isLiquidatable(p, mark, mp)).toBe(false);
+        const h = marginHealth(p, mark, mp);
+        expect(h === 'liquidatable').toBe(isLiquidatable(p, mark, mp));
+      }),
+    );
+  });
+
+  it('settlement conserves value: owner + keeper + PnL paid ≤ collateral + PnL, never negative', () => {
+    fc.assert(
+      fc.property(position, params, price, (p, mp, mark) => {
+        const s = settleLiquidation(p, mark, mp);
+        expect(s.keeperFee >= 0n && s.toOwner >= 0n && s.badDebt >= 0n).toBe(true);
+        expect(s.toOwner + s.keeperFee - s.badDebt).toBe(p.collateral + s.pnl);
+      }),
+    );
+  });
+
+  it('the PnL band contains the PnL at mark', () => {
+    fc.assert(
+      fc.property(position, price, fc.bigInt({ min: 0n, max: 10n ** 12n }), (p, mark, conf) => {
+        const band = pnlBand(p, mark, conf);
+        const pnl = unrealizedPnl(p, mark);
+        expect(band.low <= pnl && pnl <= band.high).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('toMarginPrice', () => {
+  it('brings Pyth prices to 10^-9', () => {
+    expect(toMarginPrice(15123456789n, -8)).toBe(151234567890n);
+    expect(toMarginPrice(2012n, -10)).toBe(201n);
+    expect(toMarginPrice(95000n, 0)).toBe(95000n * 10n ** 9n);
+  });
+});

@@ -1,0 +1,93 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import vectors from '../tests/vectors/validation.json' with { type: 'json' };
+import { ACTIONS } from './markets.ts';
+import { testMarket, vectorPrice, type VectorPrice } from './test-fixtures.ts';
+import { REJECTION_REASONS, gradePrice, sourcesDiverge, validateObservation, type Observation } from './validation.ts';
+
+const market = testMarket(vectors.bounds as never);
+
+interface VectorContext {
+  now: number;
+  unknownFeed?: boolean;
+  lastAcceptedPublishTime?: number;
+  lastGood?: VectorPrice;
+  otherSource?: VectorPrice;
+}
+
+function run(c: (typeof vectors.cases)[number]) {
+  const ctx = c.context as VectorContext;
+  const o = c.observation as Record<string, unknown>;
+  return validateObservation({ ...o, feedId: market.pythFeedId } as Observation, {
+    market: ctx.unknownFeed ? undefined : market,
+    now: ctx.now,
+    ...(ctx.lastAcceptedPublishTime !== undefined && { lastAcceptedPublishTime: ctx.lastAcceptedPublishTime }),
+    ...(ctx.lastGood && { lastGood: vectorPrice(ctx.lastGood, market) }),
+    ...(ctx.otherSource && { otherSource: vectorPrice(ctx.otherSource, market) }),
+  });
+}
+
+describe('shared vectors: validation', () => {
+  it.each(vectors.cases)('$name', (c) => {
+    const result = run(c);
+    if (!c.expect.ok) {
+      expect(result).toMatchObject({ ok: false, reason: c.expect.reason });
+      return;
+    }
+    expect(result.ok, result.ok ? '' : `${result.reason}: ${result.detail}`).toBe(true);
+    if (!result.ok) return;
+    const grades = Object.fromEntries(ACTIONS.map((a) => [a, result.grades[a].ok ? 'ok' : (result.grades[a] as { reason: string }).reason]));
+    expect(grades).toEqual(c.expect.grades);
+  });
+
+  it('reach every rejection reason', () => {
+    const reached = new Set(vectors.cases.filter((c) => !c.expect.ok).map((c) => c.expect.reason));
+    expect([...reached].sort()).toEqual([...REJECTION_REASONS].sort());
+  });
+});
+
+describe('validation invariants', () => {
+  const junk = fc.oneof(
+    fc.string(),
+    fc.integer(),
+    fc.double(),
+    fc.constant(null),
+    fc.constant(undefined),
+    fc.bigInt().map(String),
+    fc.constantFrom('NaN', 'Infinity', '-1', '0', '1e400', '15000000000'),
+  );
+  const now = 1_800_000_000;
+
+  it('never throws on any input, and only ever names a known reason', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('pyth', 'coingecko'), junk, junk, junk, junk, (source, price, conf, expo, publishTime) => {
+        const r = validateObservation({ source: source as 'pyth', feedId: market.pythFeedId, price, conf, expo, publishTime }, { market, now });
+        if (!r.ok) expect(REJECTION_REASONS).toContain(r.reason);
+        else expect(r.grades.display.ok).toBe(true);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('grades are monotone: an action usable at some age stays usable when younger, and looser actions follow stricter ones', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 60 }), fc.bigInt({ min: 0n, max: 500_000_000n }), (age, conf) => {
+        const p = vectorPrice({ source: 'pyth', price: '15000000000', conf: String(conf), expo: -8, publishTime: now - age }, market);
+        const g = gradePrice(p, now, market.validation);
+        const younger = gradePrice({ ...p, publishTime: p.publishTime + 1 }, now, market.validation);
+        for (let i = 0; i < ACTIONS.length; i++) {
+          if (g[ACTIONS[i]!].ok) expect(younger[ACTIONS[i]!].ok).toBe(true);
+          if (i > 0 && g[ACTIONS[i]!].ok) expect(g[ACTIONS[i - 1]!].ok).toBe(true);
+        }
+      }),
+    );
+  });
+
+  it('raises the divergence alarm only beyond the bound', () => {
+    const pyth = vectorPrice({ source: 'pyth', price: '15000000000', conf: '0', expo: -8, publishTime: now }, market);
+    const at = vectorPrice({ source: 'coingecko', price: '15150', conf: '0', expo: -2, publishTime: now }, market);
+    const beyond = vectorPrice({ source: 'coingecko', price: '151501', conf: '0', expo: -3, publishTime: now }, market);
+    expect(sourcesDiverge(at, pyth, market.validation)).toBe(false);
+    expect(sourcesDiverge(beyond, pyth, market.validation)).toBe(true);
+  });
+});

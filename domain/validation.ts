@@ -1,0 +1,208 @@
+import {
+  BPS,
+  DecimalError,
+  deviatesBeyond,
+  fromNumber,
+  fromPyth,
+  parseDecimal,
+  parseInteger,
+  type Fixed,
+} from './decimal.ts';
+import { ACTIONS, type Action, type Market, type ValidationBounds } from './markets.ts';
+import { confOf, priceOf, type Source, type ValidPrice } from './price.ts';
+
+/**
+ * Price validation, pure. An update is either rejected with one named reason, or accepted and then
+ * graded per action (display, push, margin, liquidation), as Drift grades oracle validity: a price
+ * too uncertain to liquidate with can still be shown.
+ */
+
+export const REJECTION_REASONS = [
+  'malformed',
+  'unknown_feed',
+  'exponent_out_of_range',
+  'non_finite_price',
+  'non_positive_price',
+  'invalid_confidence',
+  'future_publish_time',
+  'stale',
+  'publish_time_regressed',
+  'duplicate',
+  'confidence_too_wide',
+  'sanity_band_exceeded',
+  'ema_band_exceeded',
+] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+/** Why an accepted price may not serve one action. */
+export type UnusableReason = 'stale' | 'confidence_too_wide' | 'source_not_allowed';
+
+/** What each source's prices may be used for: a fallback without a confidence interval never moves money. */
+export const SOURCE_ACTIONS: Record<Source, readonly Action[]> = {
+  pyth: ACTIONS,
+  coingecko: ['display', 'margin'],
+};
+
+export interface Observation {
+  source: Source;
+  feedId: string;
+  /** Pyth: integer mantissa (string). CoinGecko: a decimal number or string. */
+  price: unknown;
+  /** Pyth: integer mantissa (string). Absent for CoinGecko. */
+  conf?: unknown;
+  /** Pyth's exponent. Absent for CoinGecko. */
+  expo?: unknown;
+  /** Unix seconds. */
+  publishTime: unknown;
+  emaPrice?: unknown;
+  emaConf?: unknown;
+}
+
+export interface ValidationContext {
+  market: Market | undefined;
+  /** Unix seconds. */
+  now: number;
+  /** Publish time of the last accepted update of the same source and feed. */
+  lastAcceptedPublishTime?: number;
+  /** The last good price of this feed, from any source. */
+  lastGood?: ValidPrice;
+  /** The latest good price of the other source: a jump it confirms is accepted. */
+  otherSource?: ValidPrice;
+}
+
+export type Verdict = { ok: true } | { ok: false; reason: UnusableReason };
+export type Grades = Record<Action, Verdict>;
+
+export type Assessment =
+  | { ok: true; price: ValidPrice; grades: Grades }
+  | { ok: false; reason: RejectionReason; detail: string };
+
+const reject = (reason: RejectionReason, detail: string): Assessment => ({ ok: false, reason, detail });
+
+/** conf ≤ maxBps/10000 × price, exactly (same exponent on both sides). */
+export function confidenceWithin(price: bigint, conf: bigint, maxBps: number): boolean {
+  return conf * BPS <= BigInt(maxBps) * price;
+}
+
+/** Seconds since publication; negative when published in the future. */
+const ageOf = (p: Pick<ValidPrice, 'publishTime'>, now: number) => now - p.publishTime;
+
+/**
+ * Per-action usability of an accepted price at time `now`: its age, its confidence, its source.
+ * Serving a stored price re-grades it with the current time, so an old price degrades by itself.
+ */
+export function gradePrice(p: ValidPrice, now: number, bounds: ValidationBounds): Grades {
+  const grades = {} as Grades;
+  for (const action of ACTIONS) {
+    if (!SOURCE_ACTIONS[p.source].includes(action)) grades[action] = { ok: false, reason: 'source_not_allowed' };
+    else if (ageOf(p, now) > bounds.maxAgeSec[action]) grades[action] = { ok: false, reason: 'stale' };
+    else if (!confidenceWithin(p.price, p.conf, bounds.maxConfBps[action])) grades[action] = { ok: false, reason: 'confidence_too_wide' };
+    else grades[action] = { ok: true };
+  }
+  return grades;
+}
+
+interface Parsed {
+  value: Fixed;
+  conf: bigint;
+  ema?: { price: bigint; conf: bigint };
+}
+
+function parseValues(o: Observation, bounds: ValidationBounds): Parsed | Assessment {
+  try {
+    if (o.source === 'pyth') {
+      const value = fromPyth(o.price, o.expo, bounds.expoRange);
+      let conf: bigint;
+      try {
+        conf = parseInteger(o.conf, 'conf');
+      } catch (e) {
+        return reject('invalid_confidence', (e as Error).message);
+      }
+      if (conf < 0n) return reject('invalid_confidence', `conf ${conf} is negative`);
+      if (o.emaPrice === undefined) return { value, conf };
+      try {
+        return { value, conf, ema: { price: parseInteger(o.emaPrice, 'ema price'), conf: parseInteger(o.emaConf ?? '0', 'ema conf') } };
+      } catch (e) {
+        return reject('malformed', (e as Error).message);
+      }
+    }
+    const value = typeof o.price === 'string' ? parseDecimal(o.price) : fromNumber(o.price);
+    if (-value.scale < bounds.expoRange[0]) {
+      return reject('exponent_out_of_range', `${o.price} needs ${value.scale} decimals, beyond exponent ${bounds.expoRange[0]}`);
+    }
+    return { value, conf: 0n };
+  } catch (e) {
+    if (!(e instanceof DecimalError)) throw e;
+    if (e.code === 'EXPONENT_OUT_OF_RANGE' || e.code === 'SCALE_OUT_OF_RANGE') return reject('exponent_out_of_range', e.message);
+    return reject('non_finite_price', e.message);
+  }
+}
+
+/** Validates one observation against its market's bounds and the feed's recent history. */
+export function validateObservation(o: Observation, ctx: ValidationContext): Assessment {
+  const { market, now } = ctx;
+  if (!market) return reject('unknown_feed', `feed ${String(o.feedId).slice(0, 80)} is not in the registry`);
+  const bounds = market.validation;
+
+  if (typeof o.publishTime !== 'number' || !Number.isSafeInteger(o.publishTime) || o.publishTime <= 0) {
+    return reject('malformed', `publish time ${String(o.publishTime).slice(0, 40)} is not a positive integer of seconds`);
+  }
+  const parsed = parseValues(o, bounds);
+  if ('ok' in parsed) return parsed;
+  const { value, conf, ema } = parsed;
+  if (value.mantissa <= 0n) return reject('non_positive_price', `price ${value.mantissa}e-${value.scale} is not positive`);
+
+  const publishTime = o.publishTime;
+  if (publishTime - now > bounds.maxFutureSkewSec) {
+    return reject('future_publish_time', `published ${publishTime - now} s in the future (skew allowed: ${bounds.maxFutureSkewSec} s)`);
+  }
+  if (now - publishTime > bounds.maxAgeSec.display) {
+    return reject('stale', `published ${now - publishTime} s ago (max ${bounds.maxAgeSec.display} s)`);
+  }
+  if (ctx.lastAcceptedPublishTime !== undefined) {
+    if (publishTime < ctx.lastAcceptedPublishTime) {
+      return reject('publish_time_regressed', `publish time ${publishTime} is before the last accepted ${ctx.lastAcceptedPublishTime}`);
+    }
+    if (publishTime === ctx.lastAcceptedPublishTime) return reject('duplicate', `publish time ${publishTime} was already accepted`);
+  }
+  if (!confidenceWithin(value.mantissa, conf, bounds.maxConfBps.display)) {
+    return reject('confidence_too_wide', `conf ${conf} exceeds ${bounds.maxConfBps.display} bps of price ${value.mantissa}`);
+  }
+
+  // Sanity bands: a large jump is accepted only when the other source agrees with it.
+  const confirmed =
+    ctx.otherSource !== undefined &&
+    ageOf(ctx.otherSource, now) <= bounds.maxAgeSec.display &&
+    !deviatesBeyond(value, priceOf(ctx.otherSource), bounds.sanityBandBps);
+  if (!confirmed) {
+    // A last good price older than the display window no longer anchors anything: after an outage
+    // the market may really have moved.
+    const anchor = ctx.lastGood && ageOf(ctx.lastGood, now) <= bounds.maxAgeSec.display ? ctx.lastGood : undefined;
+    if (anchor && deviatesBeyond(value, priceOf(anchor), bounds.sanityBandBps)) {
+      return reject('sanity_band_exceeded', `moved beyond ${bounds.sanityBandBps} bps from the last good price ${anchor.price}e${anchor.expo}`);
+    }
+    if (ema && ema.price > 0n && deviatesBeyond(value, { mantissa: ema.price, scale: value.scale }, bounds.emaBandBps)) {
+      return reject('ema_band_exceeded', `lies beyond ${bounds.emaBandBps} bps from the EMA price ${ema.price}`);
+    }
+  }
+
+  const price: ValidPrice = {
+    symbol: market.symbol,
+    feedId: market.pythFeedId,
+    source: o.source,
+    price: value.mantissa,
+    conf,
+    expo: value.scale === 0 ? 0 : -value.scale,
+    publishTime,
+    ...(ema && { emaPrice: ema.price, emaConf: ema.conf }),
+    hasConfidence: o.source === 'pyth',
+  };
+  return { ok: true, price, grades: gradePrice(price, now, bounds) };
+}
+
+/** Whether two sources disagree beyond the market's divergence bound (the Pyth ↔ CoinGecko alarm). */
+export function sourcesDiverge(a: ValidPrice, b: ValidPrice, bounds: ValidationBounds): boolean {
+  return deviatesBeyond(priceOf(a), priceOf(b), bounds.divergenceBps);
+}
+
+export { confOf, priceOf };

@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Writes validation.json and push.json: hand-written cases, each with its expected outcome stated
+literally. Shared by the TypeScript domain tests and the Rust program's host tests.
+
+Run: python3 tests/vectors/handwritten.py
+"""
+import json
+from pathlib import Path
+
+HERE = Path(__file__).parent
+NOW = 1_800_000_000
+OK = "ok"
+ALL_OK = {"display": OK, "push": OK, "margin": OK, "liquidation": OK}
+
+# SOL-PERP's bounds in config/markets.json, repeated here so the vectors stand alone.
+BOUNDS = {
+    "expoRange": [-18, 0],
+    "maxAgeSec": {"display": 60, "push": 30, "margin": 20, "liquidation": 10},
+    "maxConfBps": {"display": 300, "push": 100, "margin": 75, "liquidation": 50},
+    "maxFutureSkewSec": 5,
+    "sanityBandBps": 1000,
+    "emaBandBps": 2000,
+    "divergenceBps": 100,
+}
+
+
+def pyth(price="15000000000", conf="1500000", expo=-8, age=1, **extra):
+    o = {"source": "pyth", "price": price, "conf": conf, "expo": expo, "publishTime": NOW - age}
+    o.update(extra)
+    return o
+
+
+def good(price, expo=-8, age=1, source="pyth", conf="0"):
+    return {"source": source, "price": price, "conf": conf, "expo": expo, "publishTime": NOW - age}
+
+
+def case(name, obs, expect, ctx=None, onchain=None):
+    c = {"name": name, "observation": obs, "context": {"now": NOW, **(ctx or {})}, "expect": expect}
+    if onchain is not None:
+        # The subset the program enforces too: (price, conf, expo, publish time) against its bounds.
+        c["onchain"] = onchain
+    return c
+
+
+def rejected(reason):
+    return {"ok": False, "reason": reason}
+
+
+def accepted(**grades):
+    return {"ok": True, "grades": {**ALL_OK, **grades}}
+
+
+validation = [
+    case("fresh, tight Pyth price", pyth(), accepted(), onchain=True),
+    case("conf 80 bps: shown and pushed, not for margin or liquidation", pyth(conf="120000000"),
+         accepted(margin="confidence_too_wide", liquidation="confidence_too_wide"), onchain=True),
+    case("conf exactly at the liquidation bound (50 bps)", pyth(conf="75000000"), accepted(), onchain=True),
+    case("conf one unit over the liquidation bound", pyth(conf="75000001"), accepted(liquidation="confidence_too_wide"), onchain=True),
+    case("15 s old: too old to liquidate with", pyth(age=15), accepted(liquidation="stale"), onchain=True),
+    case("25 s old: display and push only", pyth(age=25), accepted(margin="stale", liquidation="stale"), onchain=True),
+    case("30 s old: still pushable", pyth(age=30), accepted(margin="stale", liquidation="stale"), onchain=True),
+    case("31 s old: display only", pyth(age=31), accepted(push="stale", margin="stale", liquidation="stale"), onchain=True),
+    case("61 s old: rejected", pyth(age=61), rejected("stale"), onchain=True),
+    case("5 s in the future: within skew", pyth(age=-5), accepted(), onchain=True),
+    case("6 s in the future: rejected", pyth(age=-6), rejected("future_publish_time"), onchain=True),
+    case("zero price", pyth(price="0"), rejected("non_positive_price"), onchain=True),
+    case("negative price", pyth(price="-15000000000"), rejected("non_positive_price"), onchain=True),
+    case("NaN price", pyth(price="NaN"), rejected("non_finite_price")),
+    case("Infinity price", pyth(price="Infinity"), rejected("non_finite_price")),
+    case("fractional mantissa", pyth(price="150.5"), rejected("non_finite_price")),
+    case("price is not a number at all", pyth(price="one hundred"), rejected("non_finite_price")),
+    case("price missing", {k: v for k, v in pyth().items() if k != "price"}, rejected("non_finite_price")),
+    case("exponent 7", pyth(expo=7), rejected("exponent_out_of_range"), onchain=True),
+    case("exponent -40", pyth(expo=-40), rejected("exponent_out_of_range"), onchain=True),
+    case("exponent -18 (the edge)", pyth(price="150000000000000000000", conf="15000000000000000", expo=-18), accepted(), onchain=False),
+    case("exponent 0 (the edge)", pyth(price="150", conf="0", expo=0), accepted(), onchain=True),
+    case("fractional exponent", pyth(expo=-8.5), rejected("exponent_out_of_range")),
+    case("negative confidence", pyth(conf="-1"), rejected("invalid_confidence")),
+    case("confidence not a number", pyth(conf="wide"), rejected("invalid_confidence")),
+    case("conf beyond the display bound (300 bps)", pyth(conf="450000001"), rejected("confidence_too_wide"), onchain=True),
+    case("publish time as a string", {**pyth(), "publishTime": str(NOW)}, rejected("malformed")),
+    case("publish time zero", {**pyth(), "publishTime": 0}, rejected("malformed")),
+    case("unknown feed", pyth(), rejected("unknown_feed"), ctx={"unknownFeed": True}),
+    case("publish time going backwards", pyth(), rejected("publish_time_regressed"), ctx={"lastAcceptedPublishTime": NOW}, onchain=True),
+    case("same publish time again", pyth(), rejected("duplicate"), ctx={"lastAcceptedPublishTime": NOW - 1}, onchain=True),
+    case("newer than the last accepted", pyth(), accepted(), ctx={"lastAcceptedPublishTime": NOW - 2}, onchain=True),
+    case("jump of 13 % against the last good price", pyth(price="17000000000"), rejected("sanity_band_exceeded"),
+         ctx={"lastGood": good("15000000000", age=2)}),
+    case("jump of exactly 10 % (the band's edge)", pyth(price="16500000000"), accepted(),
+         ctx={"lastGood": good("15000000000", age=2)}),
+    case("jump of 13 % confirmed by CoinGecko", pyth(price="17000000000"), accepted(),
+         ctx={"lastGood": good("15000000000", age=2), "otherSource": good("1695", expo=-1, source="coingecko", age=3)}),
+    case("jump after an outage: the old anchor no longer counts", pyth(price="17000000000"), accepted(),
+         ctx={"lastGood": good("15000000000", age=600)}),
+    case("25 % away from the EMA", pyth(emaPrice="12000000000", emaConf="1000000"), rejected("ema_band_exceeded")),
+    case("19 % away from the EMA", pyth(price="14280000000", emaPrice="12000000000", emaConf="1000000"), accepted()),
+    case("CoinGecko price: display and margin only", {"source": "coingecko", "price": 151.23, "publishTime": NOW - 3},
+         accepted(push="source_not_allowed", liquidation="source_not_allowed")),
+    case("CoinGecko price as a decimal string", {"source": "coingecko", "price": "0.0000201", "publishTime": NOW - 3},
+         accepted(push="source_not_allowed", liquidation="source_not_allowed")),
+    case("CoinGecko NaN", {"source": "coingecko", "price": "NaN", "publishTime": NOW - 3}, rejected("non_finite_price")),
+    case("CoinGecko zero", {"source": "coingecko", "price": 0, "publishTime": NOW - 3}, rejected("non_positive_price")),
+    case("CoinGecko price finer than 10^-18", {"source": "coingecko", "price": "1e-20", "publishTime": NOW - 3}, rejected("exponent_out_of_range")),
+    case("CoinGecko null price", {"source": "coingecko", "price": None, "publishTime": NOW - 3}, rejected("non_finite_price")),
+]
+
+POLICY = {"deviationBps": 10, "heartbeatSec": 10, "confChangeBps": 2000}
+
+
+def chain(price="15000000000", conf="1500000", expo=-8, age=5):
+    return {"price": price, "conf": conf, "expo": expo, "publishTime": NOW - age}
+
+
+def push_case(name, candidate, on_chain, expect):
+    return {"name": name, "candidate": candidate, "onChain": on_chain, "now": NOW, "expect": expect}
+
+
+push = [
+    push_case("nothing on-chain yet", good("15000000000", conf="1500000"), None, {"push": True, "triggers": ["initial"]}),
+    push_case("flat price, fresh on-chain", good("15000000000", conf="1500000"), chain(), {"push": False, "reason": "within_thresholds"}),
+    push_case("moved exactly 10 bps", good("15015000000", conf="1500000"), chain(), {"push": True, "triggers": ["deviation"]}),
+    push_case("moved 9.9 bps", good("15014850000", conf="1500000"), chain(), {"push": False, "reason": "within_thresholds"}),
+    push_case("moved down 10 bps", good("14985000000", conf="1500000"), chain(), {"push": True, "triggers": ["deviation"]}),
+    push_case("confidence grew 20 %", good("15000000000", conf="1800000"), chain(), {"push": True, "triggers": ["confidence"]}),
+    push_case("confidence grew 19 %", good("15000000000", conf="1785000"), chain(), {"push": False, "reason": "within_thresholds"}),
+    push_case("heartbeat: on-chain 10 s old", good("15000000000", conf="1500000"), chain(age=10), {"push": True, "triggers": ["heartbeat"]}),
+    push_case("deviation and heartbeat together", good("15100000000", conf="1500000"), chain(age=12), {"push": True, "triggers": ["deviation", "heartbeat"]}),
+    push_case("not newer than on-chain", good("15100000000", conf="1500000", age=5), chain(age=5), {"push": False, "reason": "not_newer"}),
+    push_case("older than on-chain", good("15100000000", conf="1500000", age=6), chain(age=5), {"push": False, "reason": "not_newer"}),
+    push_case("too old to push (31 s)", good("15100000000", conf="1500000", age=31), chain(age=40), {"push": False, "reason": "stale"}),
+    push_case("too uncertain to push (101 bps)", good("15000000000", conf="151500000"), chain(), {"push": False, "reason": "confidence_too_wide"}),
+    push_case("a fallback price is never pushed", good("15123", expo=-2, source="coingecko"), chain(age=40), {"push": False, "reason": "source_not_allowed"}),
+    push_case("different exponents compared exactly", good("150150000", expo=-6, conf="15000"), chain(), {"push": True, "triggers": ["deviation"]}),
+]
+
+if __name__ == "__main__":
+    (HERE / "validation.json").write_text(json.dumps({"bounds": BOUNDS, "cases": validation}, indent=1) + "\n")
+    (HERE / "push.json").write_text(json.dumps({"bounds": BOUNDS, "policy": POLICY, "cases": push}, indent=1) + "\n")
+    print(f"wrote {len(validation)} validation and {len(push)} push cases")
