@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { indexMarkets, marketRegistrySchema } from './markets.ts';
+import { parseCoinGeckoPrices, parseHermesMessage } from './payload.ts';
+
+const markets = indexMarkets(marketRegistrySchema.parse(JSON.parse(readFileSync(new URL('../config/markets.json', import.meta.url), 'utf8'))));
+const sol = markets.bySymbol('SOL-PERP')!;
+
+const update = (id: string, price: unknown = '15000000000') =>
+  JSON.stringify({
+    binary: { encoding: 'hex', data: ['00'] },
+    parsed: [{ id, price: { price, conf: '1500000', expo: -8, publish_time: 1_800_000_000 }, ema_price: { price: '14990000000', conf: '1400000', expo: -8, publish_time: 1_800_000_000 }, metadata: { slot: 1 } }],
+  });
+
+describe('parseHermesMessage', () => {
+  it('turns each parsed update into an observation, ids normalised', () => {
+    const r = parseHermesMessage(update(`0x${sol.pythFeedId.toUpperCase()}`));
+    expect(r).toEqual({
+      ok: true,
+      observations: [{ source: 'pyth', feedId: sol.pythFeedId, price: '15000000000', conf: '1500000', expo: -8, publishTime: 1_800_000_000, emaPrice: '14990000000', emaConf: '1400000' }],
+    });
+  });
+
+  it('passes odd values through to validation instead of dropping the message', () => {
+    const r = parseHermesMessage(update(sol.pythFeedId, 'NaN'));
+    expect(r.ok && r.observations[0]?.price).toBe('NaN');
+  });
+
+  it('rejects what is not JSON, not a price update, or too large', () => {
+    expect(parseHermesMessage('{"parsed": [')).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(parseHermesMessage('{"binary": {}}')).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(parseHermesMessage(JSON.stringify({ parsed: [{ id: 'x' }] }))).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(parseHermesMessage(update(sol.pythFeedId), 100)).toMatchObject({ ok: false, reason: 'oversized' });
+  });
+});
+
+describe('parseCoinGeckoPrices', () => {
+  it('maps CoinGecko ids to markets and reports the missing ones', () => {
+    const body = JSON.stringify({ solana: { usd: 151.23, last_updated_at: 1_800_000_000 }, dogecoin: { usd: 0.1 } });
+    const r = parseCoinGeckoPrices(body, markets, ['solana', 'bitcoin']);
+    expect(r).toEqual({
+      ok: true,
+      observations: [{ source: 'coingecko', feedId: sol.pythFeedId, price: 151.23, publishTime: 1_800_000_000 }],
+      missing: ['bitcoin'],
+    });
+  });
+
+  it('rejects bodies of the wrong shape', () => {
+    expect(parseCoinGeckoPrices('[1,2]', markets, ['solana'])).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(parseCoinGeckoPrices('{"solana": 5}', markets, ['solana'])).toMatchObject({ ok: false, reason: 'malformed' });
+  });
+});
