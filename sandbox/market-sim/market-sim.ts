@@ -1,0 +1,377 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { pino, type Logger } from 'pino';
+import { z } from 'zod';
+import { marketRegistrySchema } from '../../domain/markets.ts';
+import { createCoingeckoApi } from './coingecko-api.ts';
+import type { CoingeckoQuote } from './coingecko-wire.ts';
+import { createControlApi } from './control-api.ts';
+import { ControlError, createSimControl, type SimControl } from './control.ts';
+import { controlRequestSchemas, FaultBoard, type ControlAction, type Source } from './faults.ts';
+import { buildCatalogue, loadRegistry, type SimFeed } from './feeds.ts';
+import { createHermesApi } from './hermes-api.ts';
+import { buildUpdate, type PublishedUpdate } from './hermes-wire.ts';
+import { PriceWalk } from './price-walk.ts';
+import { PublishLog } from './publish-log.ts';
+import { RequestGate } from './request-gate.ts';
+
+export const DEFAULT_PORT = 4010;
+export const DEFAULT_MARKETS_FILE = fileURLToPath(new URL('../../config/markets.json', import.meta.url));
+/** Pythnet produces a slot every 400 ms; Hermes streams one aggregate per slot. */
+const SLOT_MS = 400;
+/** A plausible Pythnet slot height to count from. */
+const GENESIS_SLOT = 200_000_000;
+
+const rate = z.number().positive().max(1_000);
+
+/** A control to apply before the first update, as on `POST /control/<action>`. */
+export const initialControlSchema = z.object({
+  action: z.enum(Object.keys(controlRequestSchemas) as [ControlAction, ...ControlAction[]]),
+  body: z.unknown(),
+});
+
+export const marketSimOptionsSchema = z.object({
+  /** 0 picks a free port (tests). */
+  port: z.number().int().min(0).max(65_535).default(DEFAULT_PORT),
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Same seed, same sequence of quotes per feed. */
+  seed: z.union([z.string().min(1), z.number()]).default(1),
+  /** A registry object (parsed with `marketRegistrySchema`); else read from `marketsFile`. */
+  registry: z.unknown().optional(),
+  marketsFile: z.string().min(1).default(DEFAULT_MARKETS_FILE),
+  /** Synthetic feeds added after the registry's, for benchmarks. */
+  extraFeeds: z.number().int().min(0).max(100_000).default(0),
+  /** Pyth updates per second per feed (2.5 = one per Pythnet slot). */
+  updatesPerSecond: rate.default(2.5),
+  /** Per-feed override of `updatesPerSecond`, by feed id, symbol, base or CoinGecko id. */
+  feedRates: z.record(z.string(), rate).default({}),
+  /** How often CoinGecko's prices refresh. */
+  coingeckoIntervalMs: z.number().int().min(10).max(3_600_000).default(3_000),
+  /** When set, Hermes routes require `Authorization: Bearer <key>` (or `ACCESS_TOKEN=`). */
+  pythApiKey: z.string().min(1).optional(),
+  /** When set, CoinGecko requires `x-cg-pro-api-key` / `x-cg-demo-api-key` (header or query). */
+  coingeckoApiKey: z.string().min(1).optional(),
+  /**
+   * Pyth publish times are whole seconds, so at 2.5 updates/s several updates of a feed share one
+   * (as on the real network). When true, a feed only publishes once its publish time has moved on:
+   * strictly increasing publish times, at most one update per feed per second.
+   */
+  strictPublishTime: z.boolean().default(false),
+  /** SSE `retry:` (ms) sent at stream start; real Hermes sends none. */
+  sseRetryMs: z.number().int().min(0).max(600_000).optional(),
+  /** false: no timers; updates happen only on `step()` / `refreshCoingecko()`. */
+  autoPublish: z.boolean().default(true),
+  /** Updates remembered per feed for `publishedAt`. */
+  publishLogSize: z.number().int().min(16).max(1_000_000).default(4_096),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null && 'child' in v).optional(),
+  initialControls: z.array(initialControlSchema).default([]),
+});
+
+export type MarketSimOptions = z.input<typeof marketSimOptionsSchema>;
+
+/** A feed's state now: the underlying market and what each source last published. */
+export interface FeedPrices {
+  readonly id: string;
+  readonly symbol: string;
+  readonly coingeckoId: string;
+  readonly expo: number;
+  /** The underlying walk, in USD (what both sources observe). */
+  readonly value: number;
+  /** The last Hermes `parsed` entry for the feed, exactly as served. */
+  readonly pyth: unknown;
+  readonly coingecko: CoingeckoQuote | null;
+}
+
+export interface MarketSim {
+  /** Base URL for both Hermes and CoinGecko (`http://127.0.0.1:<port>`); set once started. */
+  readonly url: string;
+  readonly feeds: readonly SimFeed[];
+  readonly control: SimControl;
+  start(): Promise<string>;
+  stop(): Promise<void>;
+  /** Current prices of all feeds, or of the named ones (id, symbol, base or CoinGecko id). */
+  prices(feeds?: string[]): FeedPrices[];
+  /** Wall-clock ms at which the update (feed, publish time[, price mantissa]) was published. */
+  publishedAt(feed: string, publishTime: number, price?: string): number | undefined;
+  /** Publishes one Pyth update of every feed now (the clock when `autoPublish` is false). */
+  step(): void;
+  /** Takes a fresh CoinGecko sample of every feed now. */
+  refreshCoingecko(): void;
+}
+
+export function createMarketSim(input: MarketSimOptions = {}): MarketSim {
+  const options = marketSimOptionsSchema.parse(input);
+  const logger = (options.logger ?? pino({ name: 'market-sim', level: options.logLevel })).child({
+    module: 'market-sim',
+  });
+  const registry =
+    options.registry === undefined ? loadRegistry(options.marketsFile) : marketRegistrySchema.parse(options.registry);
+  const catalogue = buildCatalogue(registry, options.extraFeeds);
+  const board = new FaultBoard();
+  const gate = new RequestGate(board);
+  const walks = new Map(catalogue.all.map((f) => [f.id, new PriceWalk(f, options.seed)]));
+  const pythLatest = new Map<string, PublishedUpdate>();
+  const pythTrueTime = new Map<string, number>();
+  const cgLatest = new Map<string, CoingeckoQuote>();
+  const publishLog = new PublishLog(options.publishLogSize);
+
+  // Feeds grouped by update interval: each group publishes together, one slot per tick.
+  const intervalOf = new Map<string, number>();
+  for (const f of catalogue.all) intervalOf.set(f.id, 1_000 / options.updatesPerSecond);
+  for (const [name, perSecond] of Object.entries(options.feedRates)) {
+    const feed = catalogue.resolve(name);
+    if (feed === undefined) throw new ControlError(`feedRates: unknown feed ${name}`);
+    intervalOf.set(feed.id, 1_000 / perSecond);
+  }
+  const groups = new Map<number, SimFeed[]>();
+  for (const f of catalogue.all) {
+    const ms = intervalOf.get(f.id)!;
+    groups.set(ms, [...(groups.get(ms) ?? []), f]);
+  }
+
+  const hermes = createHermesApi({
+    catalogue,
+    board,
+    gate,
+    latest: (id) => pythLatest.get(id),
+    apiKey: options.pythApiKey,
+    sseRetryMs: options.sseRetryMs,
+    logger: logger.child({ module: 'hermes' }),
+  });
+  const coingecko = createCoingeckoApi({
+    catalogue,
+    board,
+    gate,
+    latest: (id) => cgLatest.get(id),
+    apiKey: options.coingeckoApiKey,
+    logger: logger.child({ module: 'coingecko' }),
+  });
+
+  const sockets = new Set<Socket>();
+  const socketSource = new WeakMap<Socket, Source>();
+  const control = createSimControl({
+    board,
+    catalogue,
+    gate,
+    logger: logger.child({ module: 'control' }),
+    effects: {
+      closeStreams: (source, feedIds, how) => (source === 'pyth' ? hermes.closeStreams(feedIds, how) : 0),
+      dropSockets(source) {
+        let n = 0;
+        for (const s of sockets) {
+          if (socketSource.get(s) !== source) continue;
+          s.destroy();
+          n += 1;
+        }
+        return n;
+      },
+    },
+  });
+  for (const c of options.initialControls) control.apply(c.action, c.body);
+
+  let slot = GENESIS_SLOT;
+  let startedAtMs = 0;
+  let url: string | undefined;
+  const timers = new Set<NodeJS.Timeout>();
+
+  function publishPyth(feeds: readonly SimFeed[], intervalMs: number): void {
+    const nowMs = Date.now();
+    const nowSec = Math.floor(nowMs / 1_000);
+    slot = Math.max(slot + 1, GENESIS_SLOT + Math.floor((nowMs - startedAtMs) / SLOT_MS));
+    const stepSec = options.strictPublishTime ? Math.max(1, intervalMs / 1_000) : intervalMs / 1_000;
+    const out: PublishedUpdate[] = [];
+    for (const f of feeds) {
+      const previous = pythTrueTime.get(f.id);
+      if (options.strictPublishTime && previous !== undefined && nowSec <= previous) continue;
+      const walk = walks.get(f.id)!;
+      walk.step(stepSec);
+      // The market moves on whether or not the source reports it.
+      if (board.isSilenced('pyth', f.id)) continue;
+      const update = buildUpdate({
+        feedId: f.id,
+        quote: walk.quote(),
+        slot,
+        publishTime: nowSec,
+        prevPublishTime: previous ?? nowSec,
+        nowSec,
+        publishedAtMs: nowMs,
+        corruption: board.takeCorruption('pyth', f.id),
+      });
+      pythTrueTime.set(f.id, nowSec);
+      pythLatest.set(f.id, update);
+      publishLog.record(f.id, update.publishTime, update.price, nowMs);
+      out.push(update);
+    }
+    hermes.deliver(out);
+  }
+
+  function refreshCoingecko(): void {
+    const nowSec = Math.floor(Date.now() / 1_000);
+    for (const f of catalogue.all) {
+      if (board.isSilenced('coingecko', f.id)) continue;
+      cgLatest.set(f.id, { usd: walks.get(f.id)!.coingeckoSample(), lastUpdatedAt: nowSec });
+    }
+  }
+
+  function step(): void {
+    for (const [ms, feeds] of groups) publishPyth(feeds, ms);
+  }
+
+  /** Runs `fn` every `ms`, on schedule; ticks missed while the process was busy are skipped, not bunched. */
+  function every(ms: number, fn: () => void): void {
+    let due = Date.now() + ms;
+    const tick = () => {
+      timers.delete(timer);
+      fn();
+      const now = Date.now();
+      due += ms;
+      if (due <= now) due = now + ms;
+      timer = setTimeout(tick, due - now);
+      timers.add(timer);
+    };
+    let timer = setTimeout(tick, ms);
+    timers.add(timer);
+  }
+
+  function sourceOf(path: string): Source | undefined {
+    if (path.startsWith('/v2/')) return 'pyth';
+    if (path.startsWith('/api/v3/')) return 'coingecko';
+    return undefined;
+  }
+
+  function resolveFeedNames(names: readonly string[] | undefined): SimFeed[] {
+    if (names === undefined) return [...catalogue.all];
+    return names.map((n) => {
+      const feed = catalogue.resolve(n);
+      if (feed === undefined) throw new ControlError(`unknown feed ${n}`);
+      return feed;
+    });
+  }
+
+  function prices(names?: string[]): FeedPrices[] {
+    return resolveFeedNames(names).map((f) => {
+      const pyth = pythLatest.get(f.id);
+      return {
+        id: f.id,
+        symbol: f.symbol,
+        coingeckoId: f.coingeckoId,
+        expo: f.expo,
+        value: walks.get(f.id)!.value,
+        pyth: pyth === undefined || pyth.corruption === 'malformed-json' ? null : JSON.parse(pyth.parsedJson),
+        coingecko: cgLatest.get(f.id) ?? null,
+      };
+    });
+  }
+
+  function publishedAt(name: string, publishTime: number, price?: string): number | undefined {
+    const feed = catalogue.resolve(name);
+    return feed === undefined ? undefined : publishLog.publishedAt(feed.id, publishTime, price);
+  }
+
+  const controlApi = createControlApi({
+    control,
+    prices,
+    publishedAt,
+    describe: () => ({
+      url,
+      seed: options.seed,
+      feeds: catalogue.all.length,
+      updatesPerSecond: options.updatesPerSecond,
+      coingeckoIntervalMs: options.coingeckoIntervalMs,
+      strictPublishTime: options.strictPublishTime,
+      slot,
+      streams: { pyth: hermes.streamCount() },
+      pending: { pyth: gate.counts('pyth'), coingecko: gate.counts('coingecko') },
+    }),
+  });
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://market-sim');
+    const source = sourceOf(url.pathname);
+    if (source !== undefined) socketSource.set(req.socket, source);
+    else socketSource.delete(req.socket);
+    if (hermes.handle(req, res, url) || coingecko.handle(req, res, url) || controlApi.handle(req, res, url)) return;
+    if (url.pathname === '/live') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('OK');
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('Not Found');
+  }
+
+  const server = createServer((req, res) => {
+    try {
+      handle(req, res);
+    } catch (e) {
+      logger.error({ err: e, path: req.url }, 'request.failed');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('Internal Server Error');
+    }
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+
+  return {
+    get url() {
+      if (url === undefined) throw new Error('market-sim is not started');
+      return url;
+    },
+    feeds: catalogue.all,
+    control,
+    prices,
+    publishedAt,
+    step,
+    refreshCoingecko,
+
+    async start() {
+      if (url !== undefined) return url;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options.port, options.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const { port } = server.address() as AddressInfo;
+      url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+      startedAtMs = Date.now();
+      step();
+      refreshCoingecko();
+      if (options.autoPublish) {
+        for (const [ms, feeds] of groups) every(ms, () => publishPyth(feeds, ms));
+        every(options.coingeckoIntervalMs, refreshCoingecko);
+      }
+      logger.info(
+        {
+          url,
+          feeds: catalogue.all.length,
+          seed: options.seed,
+          updatesPerSecond: options.updatesPerSecond,
+          strictPublishTime: options.strictPublishTime,
+          pythAuth: options.pythApiKey !== undefined,
+          coingeckoAuth: options.coingeckoApiKey !== undefined,
+        },
+        'sim.started',
+      );
+      return url;
+    },
+
+    async stop() {
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      hermes.closeStreams(null, 'destroy');
+      gate.clear();
+      if (!server.listening) return;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      logger.info({ url }, 'sim.stopped');
+      url = undefined;
+    },
+  };
+}
