@@ -20,8 +20,6 @@ export class ControlError extends Error {
 export interface ConnectionEffects {
   /** Closes the source's open streams about these feeds (all when null); returns how many. */
   closeStreams(source: Source, feedIds: ReadonlySet<string> | null, how: 'end' | 'destroy'): number;
-  /** Resets every connection whose last request went to this source; returns how many. */
-  dropSockets(source: Source): number;
 }
 
 export interface ControlResult {
@@ -109,10 +107,7 @@ export function createSimControl(deps: {
         gate.redispatch(source);
         break;
       case 'drop':
-        closed =
-          effects.closeStreams(source, asSet(feedIds), 'destroy') +
-          gate.destroy(source, asSet(feedIds)) +
-          (feedIds === null ? effects.dropSockets(source) : 0);
+        closed = effects.closeStreams(source, asSet(feedIds), 'destroy') + gate.destroy(source, asSet(feedIds));
         break;
       case 'delay':
         board.delay(source, req.ms as number, feedIds);
@@ -124,9 +119,9 @@ export function createSimControl(deps: {
         board.clearInjections(source);
         break;
       case 'kill':
+        // Requests that arrive later are reset on arrival (RequestGate / the route handlers).
         board.kill(source);
-        closed =
-          effects.closeStreams(source, null, 'destroy') + gate.destroy(source, null) + effects.dropSockets(source);
+        closed = effects.closeStreams(source, null, 'destroy') + gate.destroy(source, null);
         break;
       case 'restore':
         board.restore(source);

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
@@ -8,7 +8,7 @@ import { createCoingeckoApi } from './coingecko-api.ts';
 import type { CoingeckoQuote } from './coingecko-wire.ts';
 import { createControlApi } from './control-api.ts';
 import { ControlError, createSimControl, type SimControl } from './control.ts';
-import { controlRequestSchemas, FaultBoard, type ControlAction, type Source } from './faults.ts';
+import { controlRequestSchemas, FaultBoard, type ControlAction } from './faults.ts';
 import { buildCatalogue, loadRegistry, type SimFeed } from './feeds.ts';
 import { createHermesApi } from './hermes-api.ts';
 import { buildUpdate, type PublishedUpdate } from './hermes-wire.ts';
@@ -149,24 +149,14 @@ export function createMarketSim(input: MarketSimOptions = {}): MarketSim {
     logger: logger.child({ module: 'coingecko' }),
   });
 
-  const sockets = new Set<Socket>();
-  const socketSource = new WeakMap<Socket, Source>();
   const control = createSimControl({
     board,
     catalogue,
     gate,
     logger: logger.child({ module: 'control' }),
+    // Only Hermes has long-lived responses; CoinGecko's in-flight requests are the gate's.
     effects: {
       closeStreams: (source, feedIds, how) => (source === 'pyth' ? hermes.closeStreams(feedIds, how) : 0),
-      dropSockets(source) {
-        let n = 0;
-        for (const s of sockets) {
-          if (socketSource.get(s) !== source) continue;
-          s.destroy();
-          n += 1;
-        }
-        return n;
-      },
     },
   });
   for (const c of options.initialControls) control.apply(c.action, c.body);
@@ -235,12 +225,6 @@ export function createMarketSim(input: MarketSimOptions = {}): MarketSim {
     timers.add(timer);
   }
 
-  function sourceOf(path: string): Source | undefined {
-    if (path.startsWith('/v2/')) return 'pyth';
-    if (path.startsWith('/api/v3/')) return 'coingecko';
-    return undefined;
-  }
-
   function resolveFeedNames(names: readonly string[] | undefined): SimFeed[] {
     if (names === undefined) return [...catalogue.all];
     return names.map((n) => {
@@ -289,9 +273,6 @@ export function createMarketSim(input: MarketSimOptions = {}): MarketSim {
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://market-sim');
-    const source = sourceOf(url.pathname);
-    if (source !== undefined) socketSource.set(req.socket, source);
-    else socketSource.delete(req.socket);
     if (hermes.handle(req, res, url) || coingecko.handle(req, res, url) || controlApi.handle(req, res, url)) return;
     if (url.pathname === '/live') {
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -310,10 +291,6 @@ export function createMarketSim(input: MarketSimOptions = {}): MarketSim {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('Internal Server Error');
     }
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
   });
 
   return {
