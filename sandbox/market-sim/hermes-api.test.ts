@@ -198,14 +198,17 @@ describe('Hermes v2 API through the real HermesClient', () => {
     expect(denied.messages).toHaveLength(0);
   });
 
-  it('adds synthetic feeds for benchmarks', async () => {
-    const sim = await startSim({ extraFeeds: 200 });
+  it('adds synthetic feeds for benchmarks, thousands of ids fitting in one request', async () => {
+    const sim = await startSim({ extraFeeds: 2_000 });
     const client = new HermesClient(sim.url, { httpRetries: 0 });
     const feeds = await client.getPriceFeeds();
-    expect(feeds).toHaveLength(205);
+    expect(feeds).toHaveLength(2_005);
     const synthetic = feeds.filter((f) => f.attributes.base?.startsWith('SYN'));
-    expect(synthetic).toHaveLength(200);
+    expect(synthetic).toHaveLength(2_000);
     const res = await client.getLatestPriceUpdates(synthetic.map((f) => f.id));
-    expect(res.parsed).toHaveLength(200);
+    expect(res.parsed).toHaveLength(2_000);
+    const rec = recordMessages(track(await client.getPriceUpdatesStream(synthetic.map((f) => f.id))));
+    await waitFor(() => rec.messages.length > 0, 'an update of 2,000 feeds');
+    expect((JSON.parse(rec.messages[0]!.data) as { parsed: Parsed[] }).parsed).toHaveLength(2_000);
   });
 });

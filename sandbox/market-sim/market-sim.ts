@@ -23,6 +23,9 @@ const SLOT_MS = 400;
 /** A plausible Pythnet slot height to count from. */
 const GENESIS_SLOT = 200_000_000;
 
+/** Room for ~10,000 feed ids in one query string. */
+const MAX_URL_BYTES = 1024 * 1024;
+
 const rate = z.number().positive().max(1_000);
 
 /** A control to apply before the first update, as on `POST /control/<action>`. */
@@ -283,7 +286,8 @@ export function createMarketSim(input: MarketSimOptions = {}): MarketSim {
     res.end('Not Found');
   }
 
-  const server = createServer((req, res) => {
+  // Large enough for thousands of `ids[]` in one URL (Node's default 16 KiB fits about 200).
+  const server = createServer({ maxHeaderSize: MAX_URL_BYTES }, (req, res) => {
     try {
       handle(req, res);
     } catch (e) {

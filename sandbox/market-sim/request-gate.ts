@@ -28,6 +28,8 @@ export class RequestGate {
   readonly #board: FaultBoard;
   readonly #parked = new Set<Pending>();
   readonly #delayed = new Set<Pending>();
+  /** Responses whose 'close' already un-parks them (a request can be parked again on redispatch). */
+  readonly #watched = new WeakSet<ServerResponse>();
 
   constructor(board: FaultBoard) {
     this.#board = board;
@@ -58,7 +60,12 @@ export class RequestGate {
         retry: () => this.admit(source, feedIds, req, res, respond, options),
       };
       this.#parked.add(pending);
-      res.once('close', () => this.#parked.delete(pending));
+      if (!this.#watched.has(res)) {
+        this.#watched.add(res);
+        res.once('close', () => {
+          for (const p of this.#parked) if (p.res === res) this.#parked.delete(p);
+        });
+      }
       return;
     }
     const delayMs = this.#board.delayMs(source, feedIds);
