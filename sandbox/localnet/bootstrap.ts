@@ -1,0 +1,217 @@
+// What the localnet sets up at boot, as an ordered list of steps. State is re-created on every start;
+// keypairs come from the data directory, so every address is the same as last time.
+import { existsSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { LiteSVM } from 'litesvm';
+import { address } from '@solana/kit';
+import {
+  LAMPORTS_PER_SOL,
+  PublicKey,
+  SystemProgram,
+  Transaction,
+  type Signer,
+  type TransactionInstruction,
+} from '@solana/web3.js';
+import {
+  MINT_SIZE,
+  TOKEN_PROGRAM_ID,
+  createAssociatedTokenAccountIdempotentInstruction,
+  createInitializeMint2Instruction,
+  createMintToInstruction,
+  getAssociatedTokenAddressSync,
+} from '@solana/spl-token';
+import type { KeyStore } from './keystore.ts';
+import type { Ledger } from './ledger.ts';
+import { describeTransactionError } from './tx-errors.ts';
+
+/** Public facts about a booted localnet, written to `<dataDir>/manifest.json` for other processes. */
+export interface LocalnetManifest {
+  rpcUrl: string;
+  wsUrl: string;
+  genesisHash: string;
+  faucet: string;
+  /** Program name → program id. */
+  programs: Record<string, string>;
+  /** Mint name → mint. */
+  mints: Record<string, { address: string; decimals: number; authority: string; authorityKeypair: string }>;
+  traders: { name: string; publicKey: string; keypair: string; tokenAccounts: Record<string, string> }[];
+  /** Named addresses that later steps create (markets, config, oracle accounts, …): name → address. */
+  accounts: Record<string, string>;
+}
+
+export class BootstrapError extends Error {
+  readonly code = 'LOCALNET_BOOTSTRAP_FAILED';
+  constructor(
+    message: string,
+    readonly logs: string[] = [],
+  ) {
+    super(message);
+    this.name = 'BootstrapError';
+  }
+}
+
+/** What a step gets: the chain, the keystore, the manifest to fill in, and helpers that land transactions. */
+export interface BootstrapContext {
+  readonly svm: LiteSVM;
+  readonly ledger: Ledger;
+  readonly keys: KeyStore;
+  readonly manifest: LocalnetManifest;
+  readonly log: Logger;
+  /** Signs (first signer pays), lands in-process with the latest blockhash and returns the signature. Throws BootstrapError with logs on failure. */
+  send(instructions: TransactionInstruction[], signers: Signer[]): string;
+  /** Real faucet transfer; throws BootstrapError on failure. */
+  airdrop(to: PublicKey, lamports: bigint): string;
+  /** Loads an SBF program (.so) at `programId` and records it in the manifest under `name`. */
+  deployProgram(name: string, programId: PublicKey, soPath: string): void;
+}
+
+/**
+ * One bootstrap step. Steps run in order before the RPC ports open, so no client sees a half-built chain.
+ * This is the extension point for the program: deploy it (`deployProgramStep`), then create markets,
+ * Pyth accounts and positions with steps that use its client.
+ */
+export interface BootstrapStep {
+  readonly name: string;
+  run(ctx: BootstrapContext): void | Promise<void>;
+}
+
+export function createBootstrapContext(base: {
+  ledger: Ledger;
+  keys: KeyStore;
+  manifest: LocalnetManifest;
+  log: Logger;
+}): BootstrapContext {
+  const { ledger, log } = base;
+  const check = (result: ReturnType<Ledger['land']>, what: string): string => {
+    if (result.status === 'dropped') {
+      throw new BootstrapError(`${what}: ${describeTransactionError(result.err)}`, result.logs);
+    }
+    if (result.record.err !== null) {
+      throw new BootstrapError(`${what}: ${describeTransactionError(result.record.err)}`, result.record.logs);
+    }
+    return result.record.signature;
+  };
+  return {
+    ...base,
+    svm: ledger.svm,
+    send(instructions, signers) {
+      const [payer] = signers;
+      if (payer === undefined) throw new BootstrapError('send needs at least one signer (the fee payer)');
+      const tx = new Transaction({ feePayer: payer.publicKey, recentBlockhash: ledger.latestBlockhash().blockhash });
+      tx.add(...instructions);
+      tx.sign(...signers);
+      return check(ledger.landSigned(tx), 'bootstrap transaction failed');
+    },
+    airdrop(to, lamports) {
+      return check(ledger.airdrop(to, lamports), `airdrop to ${to.toBase58()} failed`);
+    },
+    deployProgram(name, programId, soPath) {
+      if (!existsSync(soPath)) throw new BootstrapError(`program ${name}: ${soPath} does not exist (build it first)`);
+      ledger.svm.addProgramFromFile(address(programId.toBase58()), soPath);
+      base.manifest.programs[name] = programId.toBase58();
+      log.info({ program: name, programId: programId.toBase58(), soPath }, 'bootstrap.program_deployed');
+    },
+  };
+}
+
+/** The keypair that pays for bootstrap transactions. */
+export function bootstrapPayer(ctx: BootstrapContext): Signer {
+  return ctx.keys.loadOrCreate('bootstrap-payer');
+}
+
+const PAYER_LAMPORTS = 1_000n * BigInt(LAMPORTS_PER_SOL);
+
+/** A USDC-like SPL mint at a persisted keypair address, with a persisted mint authority. */
+export function usdcMintStep(options: { name?: string; decimals?: number } = {}): BootstrapStep {
+  const name = options.name ?? 'usdc';
+  const decimals = options.decimals ?? 6;
+  return {
+    name: `mint:${name}`,
+    run(ctx) {
+      const payer = bootstrapPayer(ctx);
+      if (ctx.ledger.readAccount(payer.publicKey.toBase58()) === null) ctx.airdrop(payer.publicKey, PAYER_LAMPORTS);
+      const mint = ctx.keys.loadOrCreate(`${name}-mint`);
+      const authority = ctx.keys.loadOrCreate(`${name}-mint-authority`);
+      const rent = ctx.svm.minimumBalanceForRentExemption(BigInt(MINT_SIZE));
+      ctx.send(
+        [
+          SystemProgram.createAccount({
+            fromPubkey: payer.publicKey,
+            newAccountPubkey: mint.publicKey,
+            lamports: Number(rent),
+            space: MINT_SIZE,
+            programId: new PublicKey(TOKEN_PROGRAM_ID),
+          }),
+          createInitializeMint2Instruction(mint.publicKey, decimals, authority.publicKey, null),
+        ],
+        [payer, mint],
+      );
+      ctx.manifest.mints[name] = {
+        address: mint.publicKey.toBase58(),
+        decimals,
+        authority: authority.publicKey.toBase58(),
+        authorityKeypair: ctx.keys.path(`${name}-mint-authority`),
+      };
+      ctx.log.info({ mint: name, address: mint.publicKey.toBase58(), decimals }, 'bootstrap.mint_created');
+    },
+  };
+}
+
+/**
+ * Demo traders `trader-1` … `trader-N`: SOL from the faucet and an associated token account holding
+ * `tokenAmount` base units of the mint `mintName` (created by usdcMintStep before this step).
+ */
+export function demoTradersStep(
+  options: { count?: number; lamports?: bigint; mintName?: string; tokenAmount?: bigint } = {},
+): BootstrapStep {
+  const count = options.count ?? 3;
+  const lamports = options.lamports ?? 100n * BigInt(LAMPORTS_PER_SOL);
+  const mintName = options.mintName ?? 'usdc';
+  return {
+    name: 'demo-traders',
+    run(ctx) {
+      const mintInfo = ctx.manifest.mints[mintName];
+      if (mintInfo === undefined) throw new BootstrapError(`demo traders need the mint "${mintName}" (run usdcMintStep first)`);
+      const tokenAmount = options.tokenAmount ?? 10_000n * 10n ** BigInt(mintInfo.decimals);
+      const payer = bootstrapPayer(ctx);
+      const mint = new PublicKey(mintInfo.address);
+      const authority = ctx.keys.loadOrCreate(`${mintName}-mint-authority`);
+      for (let i = 1; i <= count; i++) {
+        const name = `trader-${i}`;
+        const trader = ctx.keys.loadOrCreate(name);
+        ctx.airdrop(trader.publicKey, lamports);
+        const ata = getAssociatedTokenAddressSync(mint, trader.publicKey);
+        ctx.send(
+          [
+            createAssociatedTokenAccountIdempotentInstruction(payer.publicKey, ata, trader.publicKey, mint),
+            createMintToInstruction(mint, ata, authority.publicKey, tokenAmount),
+          ],
+          [payer, authority],
+        );
+        ctx.manifest.traders.push({
+          name,
+          publicKey: trader.publicKey.toBase58(),
+          keypair: ctx.keys.path(name),
+          tokenAccounts: { [mintName]: ata.toBase58() },
+        });
+      }
+      ctx.log.info({ traders: count, mint: mintName }, 'bootstrap.traders_created');
+    },
+  };
+}
+
+/** Loads a built program; its id is `programId` or, if absent, a persisted keypair named `program-<name>`. */
+export function deployProgramStep(options: { name: string; soPath: string; programId?: PublicKey }): BootstrapStep {
+  return {
+    name: `program:${options.name}`,
+    run(ctx) {
+      const programId = options.programId ?? ctx.keys.loadOrCreate(`program-${options.name}`).publicKey;
+      ctx.deployProgram(options.name, programId, options.soPath);
+    },
+  };
+}
+
+/** What boots when no steps are given: the USDC-like mint and three funded demo traders. */
+export function defaultBootstrapSteps(options: { traders?: number } = {}): BootstrapStep[] {
+  return [usdcMintStep(), demoTradersStep(options.traders === undefined ? {} : { count: options.traders })];
+}
