@@ -1,0 +1,7 @@
+//! Pure, checked fixed-point arithmetic. No syscalls, no accounts: host `cargo test` covers it and
+//! checks it against the shared vectors in `tests/vectors/`.
+
+pub mod constants;
+pub mod margin;
+pub mod price;
+pub mod wide;

@@ -1,0 +1,137 @@
+//! Account checks: presence, signer, writability, owner, type.
+
+use crate::cpi::SYSTEM_PROGRAM_ID;
+use crate::error::{PerpError, ProgramResult};
+use crate::input::AccountInfo;
+use crate::processor::Context;
+use crate::state::{Account, Config, Market, Position};
+use crate::syscalls::{sol_try_find_program_address, SolBytes};
+use crate::{keys_eq, Pubkey};
+
+/// The account at `index`, or `NotEnoughAccounts`.
+#[inline(always)]
+pub fn account<'a>(ctx: &Context<'a>, index: usize) -> Result<&'a AccountInfo, PerpError> {
+    ctx.accounts.get(index).ok_or(PerpError::NotEnoughAccounts)
+}
+
+/// The optional account at `index`: absent, or passed as the program's own id (Anchor's
+/// placeholder for an omitted optional account), gives None.
+#[inline(always)]
+pub fn optional_account<'a>(ctx: &Context<'a>, index: usize) -> Option<&'a AccountInfo> {
+    ctx.accounts.get(index).filter(|a| !keys_eq(a.key(), ctx.program_id))
+}
+
+#[inline(always)]
+pub fn require_signer(a: &AccountInfo) -> ProgramResult {
+    if !a.is_signer() {
+        return Err(PerpError::MissingSignature);
+    }
+    Ok(())
+}
+
+#[inline(always)]
+pub fn require_writable(a: &AccountInfo) -> ProgramResult {
+    if !a.is_writable() {
+        return Err(PerpError::AccountNotWritable);
+    }
+    Ok(())
+}
+
+/// `a` must be the program `id` (token or system program passed for a CPI).
+#[inline(always)]
+pub fn require_program(a: &AccountInfo, id: &Pubkey) -> ProgramResult {
+    if !keys_eq(a.key(), id) {
+        return Err(PerpError::WrongProgramAccount);
+    }
+    Ok(())
+}
+
+#[inline(always)]
+fn require_owned_by_program(ctx: &Context, a: &AccountInfo) -> ProgramResult {
+    if !keys_eq(a.owner(), ctx.program_id) {
+        return Err(PerpError::WrongAccountOwner);
+    }
+    Ok(())
+}
+
+/// The config, checked: owned by this program, of type Config. Only `initialize` creates one, at
+/// PDA ["config"], so owner and type identify it.
+#[inline(always)]
+pub fn load_config<'a>(ctx: &Context, a: &'a AccountInfo) -> Result<&'a Config, PerpError> {
+    require_owned_by_program(ctx, a)?;
+    Config::load(a.data())
+}
+
+#[inline(always)]
+pub fn load_market<'a>(ctx: &Context, a: &'a AccountInfo) -> Result<&'a Market, PerpError> {
+    require_owned_by_program(ctx, a)?;
+    Market::load(a.data())
+}
+
+/// # Safety
+/// As `AccountInfo::data_mut`: no other view of this account's data may be live.
+#[inline(always)]
+pub unsafe fn load_market_mut<'a>(ctx: &Context, a: &'a AccountInfo) -> Result<&'a mut Market, PerpError> {
+    require_owned_by_program(ctx, a)?;
+    require_writable(a)?;
+    Market::load_mut(a.data_mut())
+}
+
+/// The position of `owner` in `market`, writable.
+///
+/// # Safety
+/// As `AccountInfo::data_mut`: no other view of this account's data may be live.
+#[inline(always)]
+pub unsafe fn load_position_mut<'a>(
+    ctx: &Context,
+    a: &'a AccountInfo,
+    owner: &AccountInfo,
+    market: &AccountInfo,
+) -> Result<&'a mut Position, PerpError> {
+    require_owned_by_program(ctx, a)?;
+    require_writable(a)?;
+    let position = Position::load_mut(a.data_mut())?;
+    if !keys_eq(position.owner(), owner.key()) {
+        return Err(PerpError::Unauthorized);
+    }
+    if !keys_eq(position.market(), market.key()) {
+        return Err(PerpError::WrongMarket);
+    }
+    Ok(position)
+}
+
+/// The canonical program address of `seeds` and its bump (about 1,500 CU per bump tried: used
+/// only when an account is created; the bump is stored).
+#[inline(never)]
+pub fn find_program_address(seeds: &[&[u8]], program_id: &Pubkey, address: &mut Pubkey) -> Result<u8, PerpError> {
+    let mut parts = [SolBytes { addr: core::ptr::null(), len: 0 }, SolBytes { addr: core::ptr::null(), len: 0 }, SolBytes { addr: core::ptr::null(), len: 0 }];
+    let n = seeds.len().min(parts.len());
+    let mut i = 0;
+    while i < n {
+        parts[i] = SolBytes { addr: seeds[i].as_ptr(), len: seeds[i].len() as u64 };
+        i += 1;
+    }
+    let mut bump = 0u8;
+    // SAFETY: the syscall reads n seed slices that outlive the call and writes 32 bytes to
+    // `address` and one to `bump`.
+    let rc = unsafe { sol_try_find_program_address(parts.as_ptr(), n as u64, program_id, address, &mut bump) };
+    if rc != 0 {
+        return Err(PerpError::InvalidPda);
+    }
+    Ok(bump)
+}
+
+/// `a` must be the program address of `seeds`, still unallocated and writable; returns its bump.
+#[inline(always)]
+pub fn require_new_pda(ctx: &Context, a: &AccountInfo, seeds: &[&[u8]]) -> Result<u8, PerpError> {
+    let mut expected = [0u8; 32];
+    let bump = find_program_address(seeds, ctx.program_id, &mut expected)?;
+    if !keys_eq(a.key(), &expected) {
+        return Err(PerpError::InvalidPda);
+    }
+    require_writable(a)?;
+    if !keys_eq(a.owner(), &SYSTEM_PROGRAM_ID) || a.data_len() != 0 {
+        return Err(PerpError::AlreadyInitialized);
+    }
+    Ok(bump)
+}

@@ -1,0 +1,119 @@
+//! Zero-copy account layouts. Every struct is `#[repr(C)]` with byte-array fields only, so its
+//! alignment is 1 and it can be laid over account data at any address; numbers are little-endian
+//! behind accessors. The first eight bytes are Anchor's account discriminator
+//! (sha256("account:<Name>")[..8]), which the IDL states and a test checks.
+
+pub mod config;
+pub mod market;
+pub mod position;
+
+pub use config::Config;
+pub use market::Market;
+pub use position::Position;
+
+use crate::error::PerpError;
+
+/// An account type stored by this program.
+pub trait Account: Sized {
+    const DISCRIMINATOR: [u8; 8];
+    const LEN: usize = core::mem::size_of::<Self>();
+
+    /// Views `data` as this type after checking length and discriminator.
+    #[inline(always)]
+    fn load(data: &[u8]) -> Result<&Self, PerpError> {
+        check::<Self>(data)?;
+        // SAFETY: the length equals size_of::<Self>() and Self has alignment 1 (only byte arrays),
+        // so every bit pattern is a valid Self and the reference stays within `data`.
+        Ok(unsafe { &*(data.as_ptr() as *const Self) })
+    }
+
+    #[inline(always)]
+    fn load_mut(data: &mut [u8]) -> Result<&mut Self, PerpError> {
+        check::<Self>(data)?;
+        // SAFETY: as in `load`; the exclusive borrow of `data` carries over to the result.
+        Ok(unsafe { &mut *(data.as_mut_ptr() as *mut Self) })
+    }
+
+    /// Writes the discriminator into freshly allocated (zeroed) data and views it.
+    #[inline(always)]
+    fn init(data: &mut [u8]) -> Result<&mut Self, PerpError> {
+        if data.len() != Self::LEN {
+            return Err(PerpError::InvalidAccountData);
+        }
+        if data[..8].iter().any(|b| *b != 0) {
+            return Err(PerpError::AlreadyInitialized);
+        }
+        data[..8].copy_from_slice(&Self::DISCRIMINATOR);
+        Self::load_mut(data)
+    }
+}
+
+#[inline(always)]
+fn check<T: Account>(data: &[u8]) -> Result<(), PerpError> {
+    if data.len() != T::LEN {
+        return Err(PerpError::InvalidAccountData);
+    }
+    let mut head = [0u8; 8];
+    head.copy_from_slice(&data[..8]);
+    if u64::from_le_bytes(head) != u64::from_le_bytes(T::DISCRIMINATOR) {
+        return Err(PerpError::InvalidAccountData);
+    }
+    Ok(())
+}
+
+/// Getter and setter for a little-endian number stored as a byte array.
+macro_rules! le_field {
+    ($field:ident, $set:ident, $ty:ty) => {
+        #[inline(always)]
+        pub fn $field(&self) -> $ty {
+            <$ty>::from_le_bytes(self.$field)
+        }
+        #[inline(always)]
+        pub fn $set(&mut self, value: $ty) {
+            self.$field = value.to_le_bytes();
+        }
+    };
+}
+
+/// Getter and setter for an address.
+macro_rules! key_field {
+    ($field:ident, $set:ident) => {
+        #[inline(always)]
+        pub fn $field(&self) -> &crate::Pubkey {
+            &self.$field
+        }
+        #[inline(always)]
+        pub fn $set(&mut self, value: &crate::Pubkey) {
+            self.$field = *value;
+        }
+    };
+}
+
+pub(crate) use key_field;
+pub(crate) use le_field;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layouts_have_alignment_one_and_fixed_sizes() {
+        assert_eq!(core::mem::align_of::<Config>(), 1);
+        assert_eq!(core::mem::align_of::<Market>(), 1);
+        assert_eq!(core::mem::align_of::<Position>(), 1);
+        assert_eq!(Config::LEN, 172);
+        assert_eq!(Market::LEN, 129);
+        assert_eq!(Position::LEN, 105);
+    }
+
+    #[test]
+    fn load_checks_length_and_discriminator() {
+        let mut data = vec![0u8; Position::LEN];
+        assert_eq!(Position::load(&data).err(), Some(PerpError::InvalidAccountData));
+        Position::init(&mut data).unwrap().set_collateral(5);
+        assert_eq!(Position::load(&data).unwrap().collateral(), 5);
+        assert_eq!(Position::init(&mut data).err(), Some(PerpError::AlreadyInitialized));
+        assert_eq!(Market::load(&data).err(), Some(PerpError::InvalidAccountData));
+        assert_eq!(Position::load(&data[..Position::LEN - 1]).err(), Some(PerpError::InvalidAccountData));
+    }
+}
