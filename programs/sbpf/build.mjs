@@ -11,7 +11,8 @@
 // Plain ESM with no dependencies, so scripts/tools.mjs can import it before `npm ci`:
 //   ensureProgramToolchain()  installs/checks the toolchain and the sysroot
 //   ensureProgramBuilt()      also builds the program if needed; returns the .so path
-// As a script: `node programs/sbpf/build.mjs` (what `npm run build:program` runs).
+// As a script: `node programs/sbpf/build.mjs` (what `npm run build:program` runs);
+// `node programs/sbpf/build.mjs test` runs the program's host unit tests (cargo test).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -372,12 +373,38 @@ export async function ensureProgramBuilt() {
   });
 }
 
+/**
+ * Runs the program's host unit tests (pure math, oracle rules, the shared vectors in tests/vectors/
+ * and the IDL check) with the same Debian toolchain, so no rustup is needed. Throws on failure.
+ * @returns {string} cargo's output
+ */
+export function runProgramHostTests() {
+  const toolchain = ensureProgramToolchain();
+  const env = { ...process.env, RUSTC: toolchain.rustc, CARGO_TARGET_DIR: join(PROGRAM_DIR, 'target', 'host') };
+  delete env.RUSTFLAGS;
+  delete env.RUSTC_WRAPPER;
+  delete env.RUSTUP_TOOLCHAIN;
+  const r = run(toolchain.cargo, ['test', '--offline', '--locked'], { cwd: PROGRAM_DIR, env });
+  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  if (r.status !== 0) throw new Error(`cargo test failed (exit ${r.status}):\n${out}`);
+  return out;
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  ensureProgramBuilt().then(
-    (path) => process.stdout.write(`${path}\n`),
-    (e) => {
+  if (process.argv[2] === 'test') {
+    try {
+      process.stdout.write(runProgramHostTests());
+    } catch (e) {
       process.stderr.write(`[build:program] ${e.message}\n`);
       process.exit(1);
-    },
-  );
+    }
+  } else {
+    ensureProgramBuilt().then(
+      (path) => process.stdout.write(`${path}\n`),
+      (e) => {
+        process.stderr.write(`[build:program] ${e.message}\n`);
+        process.exit(1);
+      },
+    );
+  }
 }

@@ -26,6 +26,9 @@ impl Account for Config {
 }
 
 impl Config {
+    #[cfg(test)]
+    super::field_offsets!(Config; discriminator, admin, oracle_authority, pyth_receiver, mint, vault, max_keeper_fee_bps, bump, vault_bump);
+
     pub const SEED: &'static [u8] = b"config";
     pub const VAULT_SEED: &'static [u8] = b"vault";
 

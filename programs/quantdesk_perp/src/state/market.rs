@@ -38,6 +38,9 @@ impl Account for Market {
 }
 
 impl Market {
+    #[cfg(test)]
+    super::field_offsets!(Market; discriminator, symbol, feed_id, price, conf, expo, publish_time, price_slot, expo_min, expo_max, max_future_skew_sec, max_age_push_sec, max_age_margin_sec, max_age_liquidation_sec, max_conf_push_bps, max_conf_margin_bps, max_conf_liquidation_bps, initial_margin_bps, maintenance_margin_bps, liquidation_fee_bps, bump);
+
     pub const SEED: &'static [u8] = b"market";
 
     le_field!(price, set_price, i64);

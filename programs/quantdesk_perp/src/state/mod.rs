@@ -89,6 +89,17 @@ macro_rules! key_field {
     };
 }
 
+/// Test-only: each field's name and offset, for the check that the IDL lays accounts out the same way.
+#[cfg(test)]
+macro_rules! field_offsets {
+    ($ty:ty; $($field:ident),* $(,)?) => {
+        #[cfg(test)]
+        pub(crate) const FIELD_OFFSETS: &[(&str, usize)] = &[$((stringify!($field), core::mem::offset_of!($ty, $field))),*];
+    };
+}
+
+#[cfg(test)]
+pub(crate) use field_offsets;
 pub(crate) use key_field;
 pub(crate) use le_field;
 

@@ -24,6 +24,9 @@ impl Account for Position {
 }
 
 impl Position {
+    #[cfg(test)]
+    super::field_offsets!(Position; discriminator, owner, market, collateral, size, entry_price, open_slot, bump);
+
     pub const SEED: &'static [u8] = b"position";
 
     key_field!(owner, set_owner);

@@ -1,0 +1,455 @@
+// Client for the quantdesk_perp program: instruction builders and account decoders driven by the
+// Anchor-format IDL (programs/quantdesk_perp/idl/quantdesk_perp.json) through @coral-xyz/anchor's
+// BorshCoder, PDA helpers, and error-code names. Account order, signer and writable flags come from
+// the IDL, so the builders cannot drift from it.
+import { BN, BorshCoder, type Idl } from '@coral-xyz/anchor';
+import { PublicKey, TransactionInstruction, type AccountMeta } from '@solana/web3.js';
+import idlJson from '../quantdesk_perp/idl/quantdesk_perp.json' with { type: 'json' };
+
+export const QUANTDESK_PERP_IDL = idlJson as unknown as Idl;
+/** The address the IDL names; deployments may use another (every helper takes `programId`). */
+export const QUANTDESK_PERP_PROGRAM_ID = new PublicKey(QUANTDESK_PERP_IDL.address);
+export const perpCoder = new BorshCoder(QUANTDESK_PERP_IDL);
+
+/** Scales shared with domain/decimal.ts and the program's math/constants.rs. */
+export const QUOTE_DECIMALS = 6;
+export const BASE_DECIMALS = 9;
+export const PRICE_DECIMALS = 9;
+export const SYMBOL_BYTES = 16;
+
+// ---------------------------------------------------------------------------------------------
+// Program addresses
+
+const seed = (s: string) => Buffer.from(s, 'utf8');
+
+export function configAddress(programId = QUANTDESK_PERP_PROGRAM_ID): PublicKey {
+  return PublicKey.findProgramAddressSync([seed('config')], programId)[0];
+}
+
+/** The collateral vault: an SPL token account that is its own authority. */
+export function vaultAddress(programId = QUANTDESK_PERP_PROGRAM_ID): PublicKey {
+  return PublicKey.findProgramAddressSync([seed('vault')], programId)[0];
+}
+
+export function marketAddress(symbol: string, programId = QUANTDESK_PERP_PROGRAM_ID): PublicKey {
+  return PublicKey.findProgramAddressSync([seed('market'), symbolSeed(symbol)], programId)[0];
+}
+
+export function positionAddress(market: PublicKey, owner: PublicKey, programId = QUANTDESK_PERP_PROGRAM_ID): PublicKey {
+  return PublicKey.findProgramAddressSync([seed('position'), market.toBuffer(), owner.toBuffer()], programId)[0];
+}
+
+function symbolSeed(symbol: string): Buffer {
+  const bytes = Buffer.from(symbol, 'ascii');
+  if (bytes.length === 0 || bytes.length > SYMBOL_BYTES || !/^[A-Z0-9-]+$/.test(symbol)) {
+    throw new RangeError(`symbol ${JSON.stringify(symbol)} must be 1–16 characters of A–Z, 0–9 or '-'`);
+  }
+  return bytes;
+}
+
+function symbolBytes(symbol: string): number[] {
+  const out = new Array<number>(SYMBOL_BYTES).fill(0);
+  symbolSeed(symbol).forEach((b, i) => (out[i] = b));
+  return out;
+}
+
+/** A Pyth feed id as 32 bytes, from hex with or without 0x. */
+export function feedIdBytes(feedId: string | Uint8Array): number[] {
+  if (typeof feedId !== 'string') {
+    if (feedId.length !== 32) throw new RangeError('a feed id is 32 bytes');
+    return [...feedId];
+  }
+  const hex = feedId.replace(/^0x/i, '');
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new RangeError(`feed id ${feedId} is not 32 bytes of hex`);
+  return [...Buffer.from(hex, 'hex')];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instructions
+
+/** A market's bounds, as config/markets.json states them (validation + margin). */
+export interface MarketParams {
+  expoMin: number;
+  expoMax: number;
+  maxFutureSkewSec: number;
+  maxAgePushSec: number;
+  maxAgeMarginSec: number;
+  maxAgeLiquidationSec: number;
+  maxConfPushBps: number;
+  maxConfMarginBps: number;
+  maxConfLiquidationBps: number;
+  initialMarginBps: number;
+  maintenanceMarginBps: number;
+  liquidationFeeBps: number;
+}
+
+/** One pushed price: price × 10^expo ± conf × 10^expo at publishTime (Unix seconds). */
+export interface PriceInput {
+  price: bigint;
+  conf: bigint;
+  expo: number;
+  publishTime: bigint;
+}
+
+const bn = (v: bigint | number) => new BN(v.toString());
+
+type IdlInstruction = Idl['instructions'][number];
+type IdlAccountItem = IdlInstruction['accounts'][number];
+
+function idlInstruction(name: string): IdlInstruction {
+  const ix = QUANTDESK_PERP_IDL.instructions.find((i) => i.name === name);
+  if (!ix) throw new Error(`instruction ${name} is not in the IDL`);
+  return ix;
+}
+
+/**
+ * Account metas in the IDL's order. Accounts with a fixed address in the IDL are filled in;
+ * optional accounts left out are omitted (the program then falls back, e.g. to the pushed price).
+ */
+function accountMetas(name: string, given: Record<string, PublicKey | undefined>): AccountMeta[] {
+  const metas: AccountMeta[] = [];
+  for (const item of idlInstruction(name).accounts as IdlAccountItem[]) {
+    if ('accounts' in item) throw new Error(`instruction ${name}: nested account groups are not used by this program`);
+    const a = item as { name: string; writable?: boolean; signer?: boolean; optional?: boolean; address?: string };
+    const pubkey = given[a.name] ?? (a.address ? new PublicKey(a.address) : undefined);
+    if (!pubkey) {
+      if (a.optional) continue;
+      throw new Error(`instruction ${name}: account ${a.name} is required`);
+    }
+    metas.push({ pubkey, isSigner: a.signer ?? false, isWritable: a.writable ?? false });
+  }
+  return metas;
+}
+
+function instruction(name: string, args: Record<string, unknown>, accounts: Record<string, PublicKey | undefined>, programId: PublicKey, remaining: AccountMeta[] = []) {
+  return new TransactionInstruction({
+    programId,
+    keys: [...accountMetas(name, accounts), ...remaining],
+    data: perpCoder.instruction.encode(name, args),
+  });
+}
+
+export function initializeInstruction(p: {
+  admin: PublicKey;
+  mint: PublicKey;
+  oracleAuthority: PublicKey;
+  pythReceiver: PublicKey;
+  maxKeeperFeeBps: number;
+  programId?: PublicKey;
+}): TransactionInstruction {
+  const programId = p.programId ?? QUANTDESK_PERP_PROGRAM_ID;
+  return instruction(
+    'initialize',
+    { oracle_authority: p.oracleAuthority, pyth_receiver: p.pythReceiver, max_keeper_fee_bps: p.maxKeeperFeeBps },
+    { admin: p.admin, config: configAddress(programId), mint: p.mint, vault: vaultAddress(programId) },
+    programId,
+  );
+}
+
+export function createMarketInstruction(p: {
+  admin: PublicKey;
+  symbol: string;
+  feedId: string | Uint8Array;
+  params: MarketParams;
+  programId?: PublicKey;
+}): TransactionInstruction {
+  const programId = p.programId ?? QUANTDESK_PERP_PROGRAM_ID;
+  const m = p.params;
+  return instruction(
+    'create_market',
+    {
+      symbol: symbolBytes(p.symbol),
+      feed_id: feedIdBytes(p.feedId),
+      params: {
+        expo_min: m.expoMin,
+        expo_max: m.expoMax,
+        max_future_skew_sec: m.maxFutureSkewSec,
+        max_age_push_sec: m.maxAgePushSec,
+        max_age_margin_sec: m.maxAgeMarginSec,
+        max_age_liquidation_sec: m.maxAgeLiquidationSec,
+        max_conf_push_bps: m.maxConfPushBps,
+        max_conf_margin_bps: m.maxConfMarginBps,
+        max_conf_liquidation_bps: m.maxConfLiquidationBps,
+        initial_margin_bps: m.initialMarginBps,
+        maintenance_margin_bps: m.maintenanceMarginBps,
+        liquidation_fee_bps: m.liquidationFeeBps,
+      },
+    },
+    { admin: p.admin, config: configAddress(programId), market: marketAddress(p.symbol, programId) },
+    programId,
+  );
+}
+
+/** Pushes prices for several markets in one instruction (the program takes up to 32). */
+export function updateOraclePriceInstruction(p: {
+  oracleAuthority: PublicKey;
+  updates: { market: PublicKey; price: PriceInput }[];
+  programId?: PublicKey;
+}): TransactionInstruction {
+  const programId = p.programId ?? QUANTDESK_PERP_PROGRAM_ID;
+  return instruction(
+    'update_oracle_price',
+    { updates: p.updates.map(({ price: u }) => ({ price: bn(u.price), conf: bn(u.conf), expo: u.expo, publish_time: bn(u.publishTime) })) },
+    { oracle_authority: p.oracleAuthority, config: configAddress(programId) },
+    programId,
+    p.updates.map((u) => ({ pubkey: u.market, isSigner: false, isWritable: true })),
+  );
+}
+
+export function depositInstruction(p: { owner: PublicKey; market: PublicKey; ownerTokenAccount: PublicKey; amount: bigint; programId?: PublicKey }): TransactionInstruction {
+  const programId = p.programId ?? QUANTDESK_PERP_PROGRAM_ID;
+  return instruction(
+    'deposit',
+    { amount: bn(p.amount) },
+    {
+      owner: p.owner,
+      config: configAddress(programId),
+      market: p.market,
+      position: positionAddress(p.market, p.owner, programId),
+      owner_token_account: p.ownerTokenAccount,
+      vault: vaultAddress(programId),
+    },
+    programId,
+  );
+}
+
+export function withdrawInstruction(p: {
+  owner: PublicKey;
+  market: PublicKey;
+  ownerTokenAccount: PublicKey;
+  amount: bigint;
+  priceUpdate?: PublicKey;
+  programId?: PublicKey;
+}): TransactionInstruction {
+  const programId = p.programId ?? QUANTDESK_PERP_PROGRAM_ID;
+  return instruction(
+    'withdraw',
+    { amount: bn(p.amount) },
+    {
+      owner: p.owner,
+      config: configAddress(programId),
+      market: p.market,
+      position: positionAddress(p.market, p.owner, programId),
+      owner_token_account: p.ownerTokenAccount,
+      vault: vaultAddress(programId),
+      price_update: p.priceUpdate,
+    },
+    programId,
+  );
+}
+
+/** Opens a position of `size` base units (10^-9; negative for a short). */
+export function openPositionInstruction(p: { owner: PublicKey; market: PublicKey; size: bigint; priceUpdate?: PublicKey; programId?: PublicKey }): TransactionInstruction {
+  const programId = p.programId ?? QUANTDESK_PERP_PROGRAM_ID;
+  return instruction(
+    'open_position',
+    { size: bn(p.size) },
+    { owner: p.owner, config: configAddress(programId), market: p.market, position: positionAddress(p.market, p.owner, programId), price_update: p.priceUpdate },
+    programId,
+  );
+}
+
+export function closePositionInstruction(p: { owner: PublicKey; market: PublicKey; priceUpdate?: PublicKey; programId?: PublicKey }): TransactionInstruction {
+  const programId = p.programId ?? QUANTDESK_PERP_PROGRAM_ID;
+  return instruction(
+    'close_position',
+    {},
+    { owner: p.owner, config: configAddress(programId), market: p.market, position: positionAddress(p.market, p.owner, programId), price_update: p.priceUpdate },
+    programId,
+  );
+}
+
+/** Liquidates `owner`'s position in `market`; the keeper's fee goes to `keeperTokenAccount`. */
+export function liquidateInstruction(p: {
+  keeper: PublicKey;
+  market: PublicKey;
+  owner: PublicKey;
+  keeperTokenAccount: PublicKey;
+  priceUpdate?: PublicKey;
+  programId?: PublicKey;
+}): TransactionInstruction {
+  const programId = p.programId ?? QUANTDESK_PERP_PROGRAM_ID;
+  return instruction(
+    'liquidate',
+    {},
+    {
+      keeper: p.keeper,
+      config: configAddress(programId),
+      market: p.market,
+      position: positionAddress(p.market, p.owner, programId),
+      keeper_token_account: p.keeperTokenAccount,
+      vault: vaultAddress(programId),
+      price_update: p.priceUpdate,
+    },
+    programId,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts
+
+export interface ConfigAccount {
+  admin: PublicKey;
+  oracleAuthority: PublicKey;
+  pythReceiver: PublicKey;
+  mint: PublicKey;
+  vault: PublicKey;
+  maxKeeperFeeBps: number;
+  bump: number;
+  vaultBump: number;
+}
+
+export interface MarketAccount {
+  symbol: string;
+  /** Lower-case hex, no 0x (as in config/markets.json after parsing). */
+  feedId: string;
+  /** The pushed price; 0 when nothing was pushed yet. */
+  price: bigint;
+  conf: bigint;
+  expo: number;
+  publishTime: bigint;
+  priceSlot: bigint;
+  params: MarketParams;
+  bump: number;
+}
+
+export interface PositionAccount {
+  owner: PublicKey;
+  market: PublicKey;
+  /** Quote units (10^-6). */
+  collateral: bigint;
+  /** Base units (10^-9), long > 0. */
+  size: bigint;
+  /** 10^-9 USD per base unit; 0 when flat. */
+  entryPrice: bigint;
+  openSlot: bigint;
+  bump: number;
+}
+
+/** What the coder decodes: untyped Borsh objects keyed by the IDL's field names. */
+type Raw = Record<string, any>;
+const big = (v: BN) => BigInt(v.toString());
+
+export function decodeConfig(data: Uint8Array): ConfigAccount {
+  const r: Raw = perpCoder.accounts.decode('Config', Buffer.from(data));
+  return {
+    admin: r.admin,
+    oracleAuthority: r.oracle_authority,
+    pythReceiver: r.pyth_receiver,
+    mint: r.mint,
+    vault: r.vault,
+    maxKeeperFeeBps: r.max_keeper_fee_bps,
+    bump: r.bump,
+    vaultBump: r.vault_bump,
+  };
+}
+
+export function decodeMarket(data: Uint8Array): MarketAccount {
+  const r: Raw = perpCoder.accounts.decode('Market', Buffer.from(data));
+  const symbol = Buffer.from(r.symbol as number[]);
+  const end = symbol.indexOf(0);
+  return {
+    symbol: symbol.subarray(0, end < 0 ? SYMBOL_BYTES : end).toString('ascii'),
+    feedId: Buffer.from(r.feed_id as number[]).toString('hex'),
+    price: big(r.price),
+    conf: big(r.conf),
+    expo: r.expo,
+    publishTime: big(r.publish_time),
+    priceSlot: big(r.price_slot),
+    params: {
+      expoMin: r.expo_min,
+      expoMax: r.expo_max,
+      maxFutureSkewSec: r.max_future_skew_sec,
+      maxAgePushSec: r.max_age_push_sec,
+      maxAgeMarginSec: r.max_age_margin_sec,
+      maxAgeLiquidationSec: r.max_age_liquidation_sec,
+      maxConfPushBps: r.max_conf_push_bps,
+      maxConfMarginBps: r.max_conf_margin_bps,
+      maxConfLiquidationBps: r.max_conf_liquidation_bps,
+      initialMarginBps: r.initial_margin_bps,
+      maintenanceMarginBps: r.maintenance_margin_bps,
+      liquidationFeeBps: r.liquidation_fee_bps,
+    },
+    bump: r.bump,
+  };
+}
+
+export function decodePosition(data: Uint8Array): PositionAccount {
+  const r: Raw = perpCoder.accounts.decode('Position', Buffer.from(data));
+  return {
+    owner: r.owner,
+    market: r.market,
+    collateral: big(r.collateral),
+    size: big(r.size),
+    entryPrice: big(r.entry_price),
+    openSlot: big(r.open_slot),
+    bump: r.bump,
+  };
+}
+
+/** Account sizes, for getProgramAccounts filters. */
+export const ACCOUNT_SIZE = {
+  Config: perpCoder.accounts.size('Config'),
+  Market: perpCoder.accounts.size('Market'),
+  Position: perpCoder.accounts.size('Position'),
+} as const;
+
+/** Anchor account discriminators (the first 8 bytes of each account), for memcmp filters. */
+export function accountDiscriminator(name: 'Config' | 'Market' | 'Position'): Buffer {
+  return perpCoder.accounts.accountDiscriminator(name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+export interface PerpErrorInfo {
+  code: number;
+  name: string;
+  msg: string;
+}
+
+export const PERP_ERRORS: ReadonlyMap<number, PerpErrorInfo> = new Map(
+  (QUANTDESK_PERP_IDL.errors ?? []).map((e) => [e.code, { code: e.code, name: e.name, msg: e.msg ?? e.name }]),
+);
+
+/** The program's error name for a custom error code, e.g. 6023 → "PriceStale". */
+export function perpErrorName(code: number): string | undefined {
+  return PERP_ERRORS.get(code)?.name;
+}
+
+/** The code of a program error by name, e.g. "PriceStale" → 6023. */
+export function perpErrorCode(name: string): number {
+  for (const e of PERP_ERRORS.values()) if (e.name === name) return e.code;
+  throw new Error(`no program error named ${name}`);
+}
+
+/**
+ * The custom error code of a failed transaction, from what a client sees: a web3.js error value
+ * `{ InstructionError: [index, { Custom: code }] }`, an error carrying it (`err`, `transactionError`),
+ * or program logs ("custom program error: 0x1777").
+ */
+export function customErrorCode(failure: unknown, logs: readonly string[] = []): number | undefined {
+  const visit = (v: unknown, depth: number): number | undefined => {
+    if (depth > 4 || v === null || typeof v !== 'object') return undefined;
+    const o = v as Record<string, unknown>;
+    const ie = o.InstructionError;
+    if (Array.isArray(ie) && ie[1] && typeof ie[1] === 'object' && typeof (ie[1] as { Custom?: unknown }).Custom === 'number') {
+      return (ie[1] as { Custom: number }).Custom;
+    }
+    for (const key of ['err', 'transactionError', 'value', 'cause']) {
+      const found = visit(o[key], depth + 1);
+      if (found !== undefined) return found;
+    }
+    if (Array.isArray(o.logs)) return fromLogs(o.logs as string[]);
+    return undefined;
+  };
+  return visit(failure, 0) ?? fromLogs(logs);
+}
+
+function fromLogs(logs: readonly string[]): number | undefined {
+  for (const line of logs) {
+    const m = /custom program error: 0x([0-9a-f]+)/i.exec(line);
+    if (m) return parseInt(m[1]!, 16);
+  }
+  return undefined;
+}

@@ -1,0 +1,14 @@
+// Runs the program's host unit tests (`cargo test` with the build's Debian toolchain): the pure
+// math, the oracle rules, the shared vectors in tests/vectors/ and the IDL check.
+import { describe, expect, it } from 'vitest';
+import { runProgramHostTests } from '../../sbpf/build.mjs';
+
+describe('quantdesk_perp host tests (cargo test)', () => {
+  it('pass, including the shared vectors and the IDL check', () => {
+    const out = runProgramHostTests();
+    expect(out).toMatch(/test result: ok\. \d+ passed; 0 failed/);
+    for (const name of ['test_vectors::margin_vectors', 'test_vectors::validation_vectors', 'test_vectors::idl_matches_rust']) {
+      expect(out).toContain(`test ${name} ... ok`);
+    }
+  }, 300_000);
+});
