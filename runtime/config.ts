@@ -53,6 +53,15 @@ export const envSchema = z.object({
   QD_GATEWAY_PORT: port.default(3002),
   QD_GATEWAY_URL: httpUrl.default('http://127.0.0.1:3002'),
   QD_WEB_PORT: port.default(3001),
+  /** Prometheus /metrics port of a worker process (the gateway serves /metrics on its own port). */
+  QD_METRICS_PORT: port.optional(),
+
+  QD_INGEST_SILENCE_MS: z.coerce.number().int().min(500).max(600_000).default(3_000),
+  QD_COINGECKO_POLL_MS: z.coerce.number().int().min(200).max(600_000).default(1_000),
+  QD_COINGECKO_CROSSCHECK_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(10_000),
+  QD_HISTORY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
+  QD_REJECTION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(7),
+
   /** Shared secret of the gateway's internal Socket.IO namespace (workers → gateway). */
   QD_INTERNAL_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
@@ -77,6 +86,14 @@ export interface Config {
   readonly solana: { readonly rpcUrl: string; readonly wsUrl?: string };
   readonly gateway: { readonly port: number; readonly url: string; readonly internalToken?: string };
   readonly web: { readonly port: number };
+  readonly metricsPort?: number;
+  readonly ingest: {
+    readonly silenceMs: number;
+    readonly pollPrimaryMs: number;
+    readonly pollCrosscheckMs: number;
+    readonly historyRetentionDays: number;
+    readonly rejectionRetentionDays: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -155,6 +172,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(e.QD_INTERNAL_TOKEN && { internalToken: e.QD_INTERNAL_TOKEN }),
     },
     web: { port: e.QD_WEB_PORT },
+    ...(e.QD_METRICS_PORT && { metricsPort: e.QD_METRICS_PORT }),
+    ingest: {
+      silenceMs: e.QD_INGEST_SILENCE_MS,
+      pollPrimaryMs: e.QD_COINGECKO_POLL_MS,
+      pollCrosscheckMs: e.QD_COINGECKO_CROSSCHECK_MS,
+      historyRetentionDays: e.QD_HISTORY_RETENTION_DAYS,
+      rejectionRetentionDays: e.QD_REJECTION_RETENTION_DAYS,
+    },
   });
 }
 

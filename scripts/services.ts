@@ -1,7 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { devServerSearchAttributeArgs } from '../temporal/search-attributes.ts';
 import type { ProcessSpec } from './supervisor.ts';
@@ -51,29 +49,32 @@ export function temporalDevServer(o: TemporalOptions): ProcessSpec {
 
 export interface FerretOptions {
   port: number;
-  /** Folder of SQLite files; in memory when absent (tests). */
-  dataDir?: string;
+  /**
+   * Folder of SQLite files. Always on disk: FerretDB's in-memory mode gives each database a single
+   * SQLite connection, so one client's open cursor (or a client killed mid-query) blocks every other
+   * client of that database until the cursor times out.
+   */
+  dataDir: string;
 }
 
 export function ferretDb(o: FerretOptions): ProcessSpec {
-  const dir = o.dataDir && resolve(o.dataDir);
-  // FerretDB keeps a small state.json (its instance id) in the state folder, by default the cwd.
-  const stateDir = dir ?? mkdtempSync(join(tmpdir(), 'qd-ferretdb-state-'));
+  const dir = resolve(o.dataDir);
   return {
     name: 'ferretdb',
     command: ferretdbBinary(),
     args: [
       '--handler=sqlite',
       // The SQLite URL names a folder and must end in '/'.
-      `--sqlite-url=${dir ? `file:${dir}/` : 'file:./?mode=memory'}`,
+      `--sqlite-url=file:${dir}/`,
       `--listen-addr=127.0.0.1:${o.port}`,
       '--telemetry=disable',
       '--debug-addr=-',
-      `--state-dir=${stateDir}`,
-      '--log-level=warn',
+      // FerretDB keeps a small state.json (its instance id) in the state folder, by default the cwd.
+      `--state-dir=${dir}`,
+      '--log-level=error',
     ],
     ready: { kind: 'tcp', host: '127.0.0.1', port: o.port },
     urls: { MongoDB: `mongodb://127.0.0.1:${o.port}` },
-    prepare: dir ? () => mkdir(dir, { recursive: true }).then(() => undefined) : undefined,
+    prepare: () => mkdir(dir, { recursive: true }).then(() => undefined),
   };
 }

@@ -2,15 +2,19 @@
 // there), runs every test, stops what it started, and exits non-zero on any failure.
 // Extra arguments go to vitest (e.g. `npm test -- domain/`).
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ferretDb, temporalDevServer } from './services.ts';
 import { Supervisor, type ProcessSpec } from './supervisor.ts';
 
 /** Test ports: apart from `npm start`'s, so tests run while the system is up. */
 export const TEST_PORTS = { temporal: 17233, ferretdb: 27117 } as const;
 
+const ferretDir = mkdtempSync(join(tmpdir(), 'qd-test-ferretdb-'));
 const specs: ProcessSpec[] = [
   { ...temporalDevServer({ port: TEST_PORTS.temporal, uiPort: 0, namespace: 'default', headless: true }), reuseIfRunning: true },
-  { ...ferretDb({ port: TEST_PORTS.ferretdb }), reuseIfRunning: true },
+  { ...ferretDb({ port: TEST_PORTS.ferretdb, dataDir: ferretDir }), reuseIfRunning: true },
 ];
 
 const supervisor = new Supervisor(specs.map((s) => s.name));
@@ -36,6 +40,7 @@ try {
   supervisor.log(`cannot run the tests: ${(e as Error).message}`);
 } finally {
   await supervisor.stopAll();
+  rmSync(ferretDir, { recursive: true, force: true });
 }
 supervisor.log(`tests ${code === 0 ? 'passed' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} s`);
 process.exit(code);

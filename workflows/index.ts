@@ -1,2 +1,4 @@
 // The workflow bundle's entry point: every workflow a worker may run.
 export { systemCheck } from './system-check.ts';
+export { priceIngestion } from './price-ingestion.ts';
+export { retention } from './retention.ts';

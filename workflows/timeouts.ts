@@ -7,4 +7,18 @@ export const PROFILES = {
     startToCloseTimeout: '10 seconds',
     retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 20 },
   },
+  /**
+   * A long-running source activity (stream, poller). Heartbeats show it is alive; a worker that dies
+   * is noticed within the heartbeat timeout and the activity retried on another (or the restarted) one.
+   */
+  sourceStream: {
+    startToCloseTimeout: '24 hours',
+    heartbeatTimeout: '5 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds' },
+  },
+  /** A single probe: one attempt, the workflow decides when to try again. */
+  probe: {
+    startToCloseTimeout: '5 seconds',
+    retry: { maximumAttempts: 1 },
+  },
 } satisfies Record<string, ActivityOptions>;

@@ -1,0 +1,42 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+/** The ingest worker's metrics; one set per registry. */
+export function ingestMetrics(registry: Registry) {
+  return {
+    updates: new Counter({
+      name: 'qd_price_updates_total',
+      help: 'Price observations by source, symbol and outcome (accepted, rejected, duplicate)',
+      labelNames: ['source', 'symbol', 'outcome'] as const,
+      registers: [registry],
+    }),
+    rejections: new Counter({
+      name: 'qd_price_rejections_total',
+      help: 'Rejected observations and payloads by source and reason',
+      labelNames: ['source', 'reason'] as const,
+      registers: [registry],
+    }),
+    sourceFailures: new Counter({
+      name: 'qd_source_failures_total',
+      help: 'Source failures: stream errors, silences, failed polls and probes',
+      labelNames: ['source', 'kind'] as const,
+      registers: [registry],
+    }),
+    divergences: new Counter({
+      name: 'qd_source_divergence_total',
+      help: 'Times Pyth and CoinGecko started to disagree beyond the market bound',
+      labelNames: ['symbol'] as const,
+      registers: [registry],
+    }),
+    writeBacklog: new Gauge({
+      name: 'qd_ingest_write_backlog',
+      help: 'Accepted prices and rejections waiting to be written',
+      registers: [registry],
+    }),
+    stored: new Counter({
+      name: 'qd_price_history_written_total',
+      help: 'Accepted prices written to history (batched)',
+      registers: [registry],
+    }),
+  };
+}
+export type IngestMetrics = ReturnType<typeof ingestMetrics>;

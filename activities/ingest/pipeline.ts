@@ -1,0 +1,129 @@
+import type { Logger } from 'pino';
+import { deviationBps } from '../../domain/decimal.ts';
+import type { MarketIndex } from '../../domain/markets.ts';
+import type { PayloadResult } from '../../domain/payload.ts';
+import { priceOf, type Source } from '../../domain/price.ts';
+import { sourcesDiverge, validateObservation, type Observation } from '../../domain/validation.ts';
+import type { AcceptedPrice, RejectionDoc } from '../store/prices.ts';
+import type { IngestMetrics } from './metrics.ts';
+import type { PriceBook } from './price-book.ts';
+import type { PricePublisher } from './publisher.ts';
+import type { PriceWriter } from './price-writer.ts';
+
+/**
+ * One observation's journey: validate against the market's bounds and the feed's recent past, then
+ * broadcast at once and queue for storage — or record the rejection with its reason. A price only
+ * becomes the served price when its source is the primary one; a cross-checking source is stored
+ * and compared, not served.
+ */
+export type Role = 'primary' | 'crosscheck';
+
+export interface PipelineDeps {
+  markets: MarketIndex;
+  book: PriceBook;
+  writer: PriceWriter;
+  publisher: PricePublisher;
+  metrics: IngestMetrics;
+  log: Logger;
+  /** Epoch milliseconds. */
+  now: () => number;
+}
+
+export interface HandleResult {
+  accepted: AcceptedPrice[];
+  rejected: number;
+  duplicates: number;
+}
+
+const RAW_SNIPPET = 512;
+
+export class IngestPipeline {
+  private readonly diverging = new Set<string>();
+
+  constructor(private readonly deps: PipelineDeps) {}
+
+  handle(source: Source, payload: PayloadResult, raw: string, role: Role): HandleResult {
+    const { metrics, writer } = this.deps;
+    const nowMs = this.deps.now();
+    const result: HandleResult = { accepted: [], rejected: 0, duplicates: 0 };
+    if (!payload.ok) {
+      metrics.rejections.inc({ source, reason: payload.reason });
+      writer.addRejection({ source, reason: payload.reason, detail: payload.detail, raw: raw.slice(0, RAW_SNIPPET), receivedAt: new Date(nowMs) });
+      this.deps.log.warn({ source, reason: payload.reason, detail: payload.detail }, 'payload_rejected');
+      result.rejected += 1;
+      return result;
+    }
+    for (const o of payload.observations) this.observe(o, nowMs, role, result);
+    if (role === 'primary' && result.accepted.length > 0) this.deps.publisher.prices(result.accepted);
+    return result;
+  }
+
+  private observe(o: Observation, nowMs: number, role: Role, result: HandleResult): void {
+    const { markets, book, writer, metrics } = this.deps;
+    const market = markets.byFeedId(String(o.feedId));
+    const assessment = validateObservation(o, {
+      market,
+      now: Math.floor(nowMs / 1000),
+      ...(market && book.context(market.pythFeedId, o.source)),
+    });
+    const symbol = market?.symbol ?? 'unknown';
+    if (!assessment.ok) {
+      if (assessment.reason === 'duplicate') {
+        // The same update again (a reconnect, an unchanged CoinGecko price): nothing wrong, nothing to keep.
+        metrics.updates.inc({ source: o.source, symbol, outcome: 'duplicate' });
+        result.duplicates += 1;
+        return;
+      }
+      metrics.updates.inc({ source: o.source, symbol, outcome: 'rejected' });
+      metrics.rejections.inc({ source: o.source, reason: assessment.reason });
+      const rejection: RejectionDoc = {
+        source: o.source,
+        reason: assessment.reason,
+        detail: assessment.detail,
+        feedId: String(o.feedId).slice(0, 80),
+        ...(market && { symbol }),
+        ...(typeof o.publishTime === 'number' && Number.isSafeInteger(o.publishTime) && { publishTime: o.publishTime }),
+        raw: JSON.stringify(o).slice(0, RAW_SNIPPET),
+        receivedAt: new Date(nowMs),
+      };
+      writer.addRejection(rejection);
+      result.rejected += 1;
+      return;
+    }
+    const price: AcceptedPrice = { ...assessment.price, receivedAt: nowMs };
+    const serve = role === 'primary';
+    book.accept(price, serve);
+    writer.addPrice(price, serve);
+    metrics.updates.inc({ source: o.source, symbol, outcome: 'accepted' });
+    result.accepted.push(price);
+    if (market) this.checkDivergence(price, market.validation, nowMs);
+  }
+
+  /** The Pyth ↔ CoinGecko alarm: raised when both are live and disagree, cleared when they agree again. */
+  private checkDivergence(p: AcceptedPrice, bounds: Parameters<typeof sourcesDiverge>[2], nowMs: number): void {
+    const other = this.deps.book.latest(p.feedId, p.source === 'pyth' ? 'coingecko' : 'pyth');
+    if (!other || Math.floor(nowMs / 1000) - other.publishTime > bounds.maxAgeSec.display) return;
+    const [pyth, coingecko] = p.source === 'pyth' ? [p, other] : [other, p];
+    const diverges = sourcesDiverge(pyth, coingecko, bounds);
+    const was = this.diverging.has(p.symbol);
+    if (diverges === was) return;
+    const bps = deviationBps(priceOf(coingecko), priceOf(pyth)).toString();
+    const fmt = (x: typeof pyth) => `${x.price}e${x.expo}`;
+    if (diverges) {
+      this.diverging.add(p.symbol);
+      this.deps.metrics.divergences.inc({ symbol: p.symbol });
+      this.deps.log.warn({ symbol: p.symbol, pyth: fmt(pyth), coingecko: fmt(coingecko), bps, boundBps: bounds.divergenceBps }, 'sources_diverge');
+      this.deps.publisher.status({
+        symbols: [p.symbol],
+        mode: 'pyth',
+        stale: false,
+        reason: `Pyth and CoinGecko differ by ${bps} bps (bound ${bounds.divergenceBps})`,
+        divergence: { pyth: fmt(pyth), coingecko: fmt(coingecko), bps, boundBps: bounds.divergenceBps },
+      });
+    } else {
+      this.diverging.delete(p.symbol);
+      this.deps.log.info({ symbol: p.symbol, bps }, 'sources_agree');
+      this.deps.publisher.status({ symbols: [p.symbol], mode: 'pyth', stale: false, reason: 'Pyth and CoinGecko agree again' });
+    }
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The gateway's Socket.IO contract, shared by the gateway, the workers and the dashboard.
+ * Types do not replace runtime checks: everything a client or worker sends is parsed with zod.
+ * Money travels as decimal strings (integer mantissas with their exponent), never as floats.
+ */
+import type { Action } from '../domain/markets.ts';
+import type { Source } from '../domain/price.ts';
+
+export type IngestMode = 'pyth' | 'coingecko' | 'stale' | 'paused';
+
+/** A price as workers hand it to the gateway. */
+export interface WirePrice {
+  symbol: string;
+  feedId: string;
+  source: Source;
+  /** Integer mantissa; the value is price × 10^expo USD. */
+  price: string;
+  conf: string;
+  expo: number;
+  /** Unix seconds, from the source. */
+  publishTime: number;
+  /** Epoch milliseconds at which the worker received it. */
+  receivedAt: number;
+  emaPrice?: string;
+  emaConf?: string;
+}
+
+/** A price as the dashboard receives it: with its sequence number and how usable it is now. */
+export interface PriceMessage extends WirePrice {
+  /** Per symbol, increasing by one per update the gateway accepted; a jump means updates were skipped. */
+  seq: number;
+  stale: boolean;
+  ageSec: number;
+  usableFor: Action[];
+}
+
+export interface StatusMessage {
+  symbol: string;
+  mode: IngestMode;
+  stale: boolean;
+  /** Age of the served price, seconds. */
+  ageSec?: number;
+  reason?: string;
+  /** Present while Pyth and CoinGecko disagree beyond the market's bound. */
+  divergence?: { pyth: string; coingecko: string; bps: string; boundBps: number };
+  /** Epoch milliseconds. */
+  at: number;
+}
+
+/** Worker → gateway status: per feed group, or per symbol for divergence. */
+export interface WorkerStatus {
+  symbols: string[];
+  mode: IngestMode;
+  stale: boolean;
+  reason?: string;
+  divergence?: StatusMessage['divergence'];
+}
+
+export interface SubscribeAck {
+  ok: boolean;
+  error?: string;
+  /** The latest price per subscribed symbol, so a (re)subscribing client starts from the current state. */
+  snapshot?: PriceMessage[];
+}
+
+export interface ServerToClientEvents {
+  price: (p: PriceMessage) => void;
+  status: (s: StatusMessage) => void;
+}
+
+export interface ClientToServerEvents {
+  subscribe: (symbols: unknown, ack: (r: SubscribeAck) => void) => void;
+  unsubscribe: (symbols: unknown, ack?: (r: SubscribeAck) => void) => void;
+}
+
+export interface InternalClientToServerEvents {
+  prices: (batch: WirePrice[]) => void;
+  status: (s: WorkerStatus) => void;
+}
+
+export type InternalServerToClientEvents = Record<string, never>;
+
+export const INTERNAL_NAMESPACE = '/internal';
+export const roomOf = (symbol: string) => `market:${symbol}`;

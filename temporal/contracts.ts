@@ -1,0 +1,15 @@
+/**
+ * Names shared by workflows, activities, workers and clients: task queues, workflow ids, failure
+ * types, signals and queries. Pure (importable by the workflow bundle).
+ */
+export const TASK_QUEUES = {
+  ingest: 'oracle-ingest',
+  sync: 'oracle-sync',
+  liquidations: 'liquidations',
+} as const;
+
+export const ingestWorkflowId = (feedGroup: string) => `ingest-${feedGroup}`;
+export const RETENTION_SCHEDULE_ID = 'retention-prune';
+
+/** A source failed or went silent: the workflow switches source instead of Temporal retrying. */
+export const SOURCE_UNAVAILABLE = 'SourceUnavailable';

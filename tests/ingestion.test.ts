@@ -1,0 +1,232 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Connection as MongoConnection } from 'mongoose';
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../activities/store/connection.ts';
+import { createPriceStore, priceModels, type PriceStore, type RejectionDoc } from '../activities/store/prices.ts';
+import { REJECTION_REASONS } from '../domain/validation.ts';
+import { createLogger } from '../runtime/logger.ts';
+import { loadMarkets } from '../runtime/markets.ts';
+import { createMetricsRegistry } from '../runtime/metrics.ts';
+import { createMarketSim, type MarketSim } from '../sandbox/market-sim/market-sim.ts';
+import { createGateway, type Gateway } from '../server/app.ts';
+import type { ClientToServerEvents, PriceMessage, ServerToClientEvents, StatusMessage, SubscribeAck } from '../server/events.ts';
+import { connectClient } from '../temporal/connection.ts';
+import { ingestWorkflowId } from '../temporal/contracts.ts';
+import { statusQuery } from '../workflows/price-ingestion.ts';
+import { ROOT, createTestNamespace, startProcess, testDatabaseUri, uniqueName, waitFor, type ChildHandle } from './support.ts';
+
+/**
+ * The ingestion path end to end, with the real parts: the market simulator (Hermes + CoinGecko),
+ * the ingest worker as its own process on the Temporal dev server, FerretDB, and the gateway.
+ */
+const markets = loadMarkets(`${ROOT}/config/markets.json`);
+const SOL = markets.bySymbol('SOL-PERP')!;
+const TOKEN = 'test-internal-token-0123456789';
+const WORKER_METRICS_PORT = 19464;
+
+let sim: MarketSim;
+let gateway: Gateway;
+let gatewayUrl: string;
+let db: MongoConnection;
+let store: PriceStore;
+let worker: ChildHandle;
+let workerEnv: Record<string, string>;
+let temporalNamespace: string;
+const received: PriceMessage[] = [];
+const statuses: StatusMessage[] = [];
+let client: Socket<ServerToClientEvents, ClientToServerEvents>;
+
+const startWorker = () => startProcess('workers/ingest/main.ts', workerEnv);
+const latestReceived = (symbol: string) => received.filter((p) => p.symbol === symbol).at(-1);
+
+beforeAll(async () => {
+  sim = createMarketSim({ port: 0, seed: 42, coingeckoIntervalMs: 1_000, logLevel: 'warn' });
+  await sim.start();
+  const dbName = uniqueName('qd-ingest');
+  db = await openStore(testDatabaseUri(dbName));
+  store = createPriceStore(priceModels(db));
+  await store.ensureIndexes();
+  gateway = await createGateway({ markets, store, internalToken: TOKEN, registry: createMetricsRegistry('gateway-test'), log: createLogger('gateway-test', 'warn') });
+  gatewayUrl = `http://127.0.0.1:${new URL(await gateway.listen(0)).port}`;
+
+  temporalNamespace = uniqueName('ingest');
+  await createTestNamespace(temporalNamespace);
+  workerEnv = {
+    QD_TEMPORAL_NAMESPACE: temporalNamespace,
+    QD_MONGODB_URI: testDatabaseUri(dbName),
+    QD_HERMES_URL: sim.url,
+    QD_COINGECKO_URL: sim.url,
+    QD_GATEWAY_URL: gatewayUrl,
+    QD_INTERNAL_TOKEN: TOKEN,
+    QD_METRICS_PORT: String(WORKER_METRICS_PORT),
+    QD_COINGECKO_POLL_MS: '500',
+    QD_LOG_LEVEL: 'info',
+  };
+  worker = startWorker();
+
+  client = io(gatewayUrl, { transports: ['websocket'] });
+  client.on('price', (p) => received.push(p));
+  client.on('status', (s) => statuses.push(s));
+  const ack = await client.timeout(5_000).emitWithAck('subscribe', ['SOL-PERP', 'BTC-PERP', 'BONK-PERP']) as SubscribeAck;
+  expect(ack.ok).toBe(true);
+}, 120_000);
+
+afterAll(async () => {
+  client?.close();
+  const temporal = await connectClient({ ...(await import('./support.ts')).testConfig.temporal, namespace: temporalNamespace }).catch(() => undefined);
+  for (const group of markets.groups().keys()) await temporal?.workflow.getHandle(ingestWorkflowId(group)).terminate('test over').catch(() => undefined);
+  await temporal?.connection.close();
+  await worker?.kill();
+  await gateway?.close();
+  await db?.close();
+  await sim?.stop();
+}, 60_000);
+
+async function workflowStatus(group = SOL.feedGroup) {
+  const temporal = await connectClient({ ...(await import('./support.ts')).testConfig.temporal, namespace: temporalNamespace });
+  try {
+    return await temporal.workflow.getHandle(ingestWorkflowId(group)).query(statusQuery);
+  } finally {
+    await temporal.connection.close();
+  }
+}
+
+describe('price ingestion', () => {
+  afterEach((ctx) => {
+    // A failure is explained by the worker's own log lines.
+    if (ctx.task.result?.state === 'fail') console.error(`ingest worker output (tail):\n${worker.output().split('\n').slice(-60).join('\n')}`);
+  });
+
+  it('flows from the simulator to the store, REST and Socket.IO, values exactly as published', async () => {
+    const first = await waitFor('a Pyth price over Socket.IO', () => received.find((p) => p.symbol === 'SOL-PERP' && p.source === 'pyth'), 60_000);
+    // Exactly as published: the simulator knows this very update (feed, publish time, mantissa).
+    expect(sim.publishedAt(SOL.pythFeedId, first.publishTime, first.price)).toBeTypeOf('number');
+    const simEntry = (await (await fetch(`${sim.url}/control/published?feed=${SOL.pythFeedId}&publish_time=${first.publishTime}&price=${first.price}`)).json()) as { publishedAtMs?: number };
+    expect(simEntry.publishedAtMs).toBeTypeOf('number');
+    expect(first.expo).toBe(-8);
+    expect(first.stale).toBe(false);
+    expect(first.usableFor).toContain('display');
+
+    const bonk = await waitFor('a BONK price', () => received.find((p) => p.symbol === 'BONK-PERP'));
+    expect(bonk.expo).toBe(-10);
+    expect(sim.publishedAt(bonk.feedId, bonk.publishTime, bonk.price)).toBeTypeOf('number');
+
+    // Stored: the same update is in history (batched writes land within a moment).
+    const row = await waitFor('the history row', () =>
+      store.models.history.findOne({ feedId: SOL.pythFeedId, publishTime: first.publishTime, source: 'pyth' }).lean().then((d) => d ?? undefined),
+    );
+    expect(row.price).toBe(first.price);
+    expect(row.conf).toBe(first.conf);
+
+    // REST serves the latest, with a readable decimal beside the exact mantissa.
+    const rest = (await (await fetch(`${gatewayUrl}/api/prices/SOL-PERP`)).json()) as { price: PriceMessage & { value: string } };
+    expect(sim.publishedAt(SOL.pythFeedId, rest.price.publishTime, rest.price.price)).toBeTypeOf('number');
+    expect(rest.price.value).toBe(`${rest.price.price.slice(0, -8)}.${rest.price.price.slice(-8)}`);
+
+    // Candles from history.
+    const hist = (await (await fetch(`${gatewayUrl}/api/prices/SOL-PERP/history?interval=1`)).json()) as { candles: { count: number }[] };
+    expect(hist.candles.length).toBeGreaterThan(0);
+  }, 90_000);
+
+  it('rejects every bad payload class with its reason, counts it, never broadcasts it, and keeps streaming', async () => {
+    const kinds = ['nan-price', 'negative-price', 'zero-price', 'expo-high', 'expo-low', 'stale-time', 'future-time', 'unknown-id', 'malformed-json', 'oversized'] as const;
+    const expected: Record<(typeof kinds)[number], RejectionDoc['reason']> = {
+      'nan-price': 'non_finite_price',
+      'negative-price': 'non_positive_price',
+      'zero-price': 'non_positive_price',
+      'expo-high': 'exponent_out_of_range',
+      'expo-low': 'exponent_out_of_range',
+      'stale-time': 'stale',
+      'future-time': 'future_publish_time',
+      'unknown-id': 'unknown_feed',
+      'malformed-json': 'malformed',
+      oversized: 'oversized',
+    };
+    const since = new Date();
+    const broadcastBefore = received.length;
+    for (const kind of kinds) {
+      sim.control.inject('pyth', kind, { count: 1, feeds: ['SOL-PERP'] });
+      await waitFor(`a ${expected[kind]} rejection for ${kind}`, () =>
+        store.models.rejections.findOne({ source: 'pyth', reason: expected[kind], receivedAt: { $gte: since } }).lean().then((d) => d ?? undefined),
+      );
+    }
+    // Counted in the worker's metrics, by reason.
+    const metrics = await (await fetch(`http://127.0.0.1:${WORKER_METRICS_PORT}/metrics`)).text();
+    for (const reason of new Set(Object.values(expected))) {
+      expect(metrics).toMatch(new RegExp(`qd_price_rejections_total\\{[^}]*reason="${reason}"[^}]*\\} [1-9]`));
+    }
+    // Never broadcast as good: everything sent since is exactly a clean published update.
+    for (const p of received.slice(broadcastBefore)) {
+      expect(BigInt(p.price) > 0n && p.expo >= -18 && p.expo <= 0).toBe(true);
+      expect(sim.publishedAt(p.feedId, p.publishTime, p.price)).toBeTypeOf('number');
+    }
+    // The stream survived: fresh Pyth prices keep coming, and the workflow never left Pyth.
+    const after = received.length;
+    await waitFor('more Pyth prices', () => received.slice(after).some((p) => p.symbol === 'SOL-PERP' && p.source === 'pyth'));
+    expect((await workflowStatus()).mode).toBe('pyth');
+    expect(REJECTION_REASONS).toContain('unknown_feed');
+  }, 90_000);
+
+  it('falls back to CoinGecko within 5 s when Pyth dies, and returns to Pyth within 10 s of its recovery', async () => {
+    sim.control.kill('pyth');
+    const killedAt = Date.now();
+    const fallback = await waitFor('a CoinGecko price over Socket.IO', () => received.find((p) => p.symbol === 'SOL-PERP' && p.source === 'coingecko' && p.receivedAt >= killedAt), 5_000, 50);
+    expect(fallback.stale).toBe(false);
+    await waitFor('CoinGecko rows in history', () =>
+      store.models.history.findOne({ feedId: SOL.pythFeedId, source: 'coingecko', publishTime: { $gte: fallback.publishTime } }).lean().then((d) => d ?? undefined),
+    );
+    await waitFor('latest stored price from CoinGecko', () => store.models.latest.findOne({ feedId: SOL.pythFeedId, source: 'coingecko' }).lean().then((d) => d ?? undefined));
+    expect((await workflowStatus()).mode).toBe('coingecko');
+
+    sim.control.restore('pyth');
+    const restoredAt = Date.now();
+    await waitFor('Pyth prices again', () => received.find((p) => p.symbol === 'SOL-PERP' && p.source === 'pyth' && p.receivedAt >= restoredAt), 10_000, 50);
+    expect((await workflowStatus()).mode).toBe('pyth');
+  }, 60_000);
+
+  it('serves the last good price marked stale, with its age, when both sources fail — and invents nothing', async () => {
+    await waitFor('Pyth flowing', () => latestReceived('SOL-PERP')?.source === 'pyth' || undefined, 15_000);
+    sim.control.kill('pyth');
+    sim.control.kill('coingecko');
+    const killedAt = Date.now();
+    const staleStatus = await waitFor('a stale status over Socket.IO', () => statuses.find((s) => s.symbol === 'SOL-PERP' && s.stale && s.at >= killedAt), 15_000);
+    expect(staleStatus.ageSec).toBeTypeOf('number');
+    const rest = (await (await fetch(`${gatewayUrl}/api/prices/SOL-PERP`)).json()) as { price: PriceMessage; status: StatusMessage };
+    expect(rest.price.stale).toBe(true);
+    expect(rest.price.usableFor).toEqual([]);
+    expect(rest.status.mode).toBe('stale');
+    expect(rest.price.ageSec).toBeGreaterThanOrEqual(0);
+    // Nothing invented: what is served is an update one of the sources really published.
+    const known = sim.publishedAt(SOL.pythFeedId, rest.price.publishTime, rest.price.price);
+    const cgKnown = rest.price.source === 'coingecko';
+    expect(known !== undefined || cgKnown).toBe(true);
+    const countAtStale = received.length;
+    await sleep(2_000);
+    expect(received.slice(countAtStale).filter((p) => p.receivedAt >= killedAt + 1_000)).toEqual([]);
+    const stored = await store.models.latest.findOne({ feedId: SOL.pythFeedId }).lean();
+    expect(stored?.stale).toBe(true);
+    expect((await workflowStatus()).mode).toBe('stale');
+
+    sim.control.reset();
+    await waitFor('Pyth prices after both recovered', () => received.slice(countAtStale).find((p) => p.symbol === 'SOL-PERP' && p.source === 'pyth'), 20_000);
+    const fresh = (await (await fetch(`${gatewayUrl}/api/prices/SOL-PERP`)).json()) as { price: PriceMessage };
+    expect(fresh.price.stale).toBe(false);
+  }, 60_000);
+
+  it('resumes after the worker is killed mid-stream, without duplicate history rows', async () => {
+    await waitFor('Pyth flowing', () => latestReceived('SOL-PERP')?.source === 'pyth' || undefined, 15_000);
+    await worker.kill('SIGKILL');
+    const killedAt = Date.now();
+    await sleep(1_000);
+    worker = startWorker();
+    const resumed = await waitFor('Pyth prices from the restarted worker', () => received.find((p) => p.symbol === 'SOL-PERP' && p.source === 'pyth' && p.receivedAt > killedAt + 1_000), 60_000);
+    await waitFor('its history row', () =>
+      store.models.history.findOne({ feedId: SOL.pythFeedId, publishTime: resumed.publishTime, source: 'pyth' }).lean().then((d) => d ?? undefined),
+    );
+    const rows = await store.models.history.find({}, { feedId: 1, publishTime: 1, source: 1 }).lean();
+    const keys = rows.map((r) => `${r.feedId}:${r.publishTime}:${r.source}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(rows.length).toBeGreaterThan(10);
+  }, 120_000);
+});

@@ -1,0 +1,28 @@
+import { createServer, type Server } from 'node:http';
+import type { Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import { metricsHandler } from '../runtime/metrics.ts';
+
+/** What every worker entrypoint shares: an optional /metrics server and orderly shutdown steps. */
+export async function serveMetrics(registry: Registry, port: number | undefined, log: Logger): Promise<Server | undefined> {
+  if (!port) return undefined;
+  const handler = metricsHandler(registry);
+  const server = createServer((req, res) => {
+    if (req.url === '/metrics') void handler(req, res);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+  log.info({ port }, 'metrics_listening');
+  return server;
+}
+
+/** Runs cleanup steps in order, logging (not throwing) each failure, so every step gets its turn. */
+export async function closeAll(log: Logger, steps: [string, () => Promise<unknown> | unknown][]): Promise<void> {
+  for (const [name, step] of steps) {
+    try {
+      await step();
+    } catch (e) {
+      log.warn({ step: name, err: (e as Error).message }, 'shutdown_step_failed');
+    }
+  }
+}
