@@ -2,9 +2,13 @@
 // Anchor-format IDL (programs/quantdesk_perp/idl/quantdesk_perp.json) through @coral-xyz/anchor's
 // BorshCoder, PDA helpers, and error-code names. Account order, signer and writable flags come from
 // the IDL, so the builders cannot drift from it.
-import { BN, BorshCoder, type Idl } from '@coral-xyz/anchor';
+import anchor, { type Idl } from '@coral-xyz/anchor';
 import { PublicKey, TransactionInstruction, type AccountMeta } from '@solana/web3.js';
 import idlJson from '../quantdesk_perp/idl/quantdesk_perp.json' with { type: 'json' };
+
+// Anchor ships CommonJS whose named exports Node's ESM loader cannot see: take them from the default.
+const { BN, BorshCoder } = anchor;
+type BN = InstanceType<typeof BN>;
 
 export const QUANTDESK_PERP_IDL = idlJson as unknown as Idl;
 /** The address the IDL names; deployments may use another (every helper takes `programId`). */

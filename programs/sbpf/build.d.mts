@@ -8,6 +8,8 @@ export interface ProgramToolchain {
   llc: string;
   llvmAr: string;
   llvmDis: string;
+  llvmMc: string;
+  llvmReadelf: string;
   rustSrc: string;
   sysroot: string;
   versions: string;
@@ -18,4 +20,6 @@ export declare function ensureProgramToolchain(): ProgramToolchain;
 export declare function ensureProgramBuilt(): Promise<string>;
 /** Runs the program's host unit tests (cargo test with the same Debian toolchain); returns cargo's output. */
 export declare function runProgramHostTests(): string;
+/** LLVM IR text → SBPFv0 shared object (mem* rewrite, llc-19, pack); throws llc's refusal with a hint. */
+export declare function compileIr(ir: string, toolchain?: ProgramToolchain): import('./pack.mjs').PackResult & { rewritten: number };
 export declare function rewriteMemIntrinsics(ir: string): { ir: string; rewritten: number };

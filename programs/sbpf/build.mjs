@@ -49,6 +49,9 @@ const TOOLS = {
   llc: '/usr/bin/llc-19',
   llvmAr: '/usr/bin/llvm-ar-19',
   llvmDis: '/usr/bin/llvm-dis-19',
+  // For the packer's tests: assembling fixtures and reading the output independently.
+  llvmMc: '/usr/bin/llvm-mc-19',
+  llvmReadelf: '/usr/bin/llvm-readelf-19',
   rustSrc: '/usr/src/rustc-1.85.0/library',
 };
 
@@ -129,7 +132,7 @@ function buildSysroot(dir) {
 /**
  * Makes sure the toolchain for the program is present: the pinned Debian packages and the BPF
  * sysroot in the tool cache. Idempotent and cheap when all is there.
- * @returns {{ rustc: string, cargo: string, llc: string, llvmAr: string, llvmDis: string, sysroot: string, versions: string }}
+ * @returns {typeof TOOLS & { sysroot: string, versions: string }}
  */
 export function ensureProgramToolchain() {
   ensureDebianPackages();
@@ -314,6 +317,28 @@ function isAlive(pid) {
   }
 }
 
+/**
+ * LLVM IR (text) to an SBPFv0 shared object: mem* intrinsics rewritten, llc-19 for BPF v2, packed.
+ * Throws with llc's message and a hint when llc refuses the code, or with the packer's refusal.
+ * @param {string} ir
+ * @param {{ llc: string }} [toolchain]
+ * @returns {import('./pack.mjs').PackResult & { rewritten: number }}
+ */
+export function compileIr(ir, toolchain = ensureProgramToolchain()) {
+  const work = mkdtempSync(join(tmpdir(), 'qd-llc-'));
+  try {
+    const { ir: rewrittenIr, rewritten } = rewriteMemIntrinsics(ir);
+    if (rewritten > 0) log(`rewrote ${rewritten} variable-length mem* intrinsic call(s) into syscalls`);
+    const ll = join(work, 'program.ll');
+    writeFileSync(ll, rewrittenIr);
+    const obj = join(work, 'program.o');
+    runOrThrow(toolchain.llc, ['-march=bpfel', '-mcpu=v2', '-bpf-stack-size=4096', '-O3', '-filetype=obj', ll, '-o', obj], {}, explainLlc);
+    return { ...pack(readFileSync(obj)), rewritten };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 /** Compiles and packs the program; returns the path of the shared object. */
 function build(toolchain, targetDir) {
   const cargoTarget = join(targetDir, 'sbpf');
@@ -337,13 +362,7 @@ function build(toolchain, targetDir) {
     const bitcode = join(work, members[0]);
     const ll = join(work, 'program.ll');
     runOrThrow(toolchain.llvmDis, [bitcode, '-o', ll]);
-    const { ir, rewritten } = rewriteMemIntrinsics(readFileSync(ll, 'utf8'));
-    if (rewritten > 0) log(`rewrote ${rewritten} variable-length mem* intrinsic call(s) into syscalls`);
-    writeFileSync(ll, ir);
-    const obj = join(work, 'program.o');
-    log('llc-19 -march=bpfel -mcpu=v2');
-    runOrThrow(toolchain.llc, ['-march=bpfel', '-mcpu=v2', '-bpf-stack-size=4096', '-O3', '-filetype=obj', ll, '-o', obj], {}, explainLlc);
-    const packed = pack(readFileSync(obj));
+    const packed = compileIr(readFileSync(ll, 'utf8'), toolchain);
     const tmp = `${PROGRAM_SO}.${process.pid}.tmp`;
     writeFileSync(tmp, packed.so);
     renameSync(tmp, PROGRAM_SO);

@@ -247,7 +247,8 @@ export function pack(objectBytes, options = {}) {
       if (s.size > 0) textSections.push(s);
       continue;
     }
-    if (s.size === 0) continue;
+    // Unwind tables: nothing on SBF unwinds, and no code refers to them.
+    if (s.size === 0 || s.name === '.eh_frame') continue;
     if (s.type === SHT_NOBITS) {
       throw new PackError('WRITABLE_DATA', `section ${s.name} holds ${s.size} bytes of zero-initialised writable data (a static mut or an interior-mutable static); SBPFv0 programs cannot have writable data`);
     }
@@ -309,7 +310,7 @@ export function pack(objectBytes, options = {}) {
 
   for (const rel of elf.relocations) {
     const target = sections[rel.target];
-    if (!target || (target.flags & SHF_ALLOC) === 0) continue; // debug info, BTF: not loaded
+    if (!target || (target.flags & SHF_ALLOC) === 0 || target.name === '.eh_frame') continue; // debug info, BTF, unwind tables: not loaded
     const targetBase = base.get(target.index);
     if (targetBase === undefined) {
       if (rel.entries.length === 0 || target.size === 0) continue;

@@ -1,6 +1,6 @@
 // Dispatch and decoding, common to every instruction.
 import { describe, expect, it } from 'vitest';
-import { BN } from '@coral-xyz/anchor';
+import anchor from '@coral-xyz/anchor';
 import { TransactionInstruction } from '@solana/web3.js';
 import { depositInstruction, perpCoder } from '../../client/quantdesk-perp.ts';
 import { PerpHarness, USDC } from './harness.ts';
@@ -11,7 +11,7 @@ describe('entrypoint', () => {
     const raw = (data: number[]) => new TransactionInstruction({ programId: h.programId, keys: [], data: Buffer.from(data) });
     expect(h.send([raw([1, 2, 3, 4, 5, 6, 7, 8])], [h.payer]).error).toBe('UnknownInstruction');
     expect(h.send([raw([])], [h.payer]).error).toBe('UnknownInstruction');
-    expect(h.send([raw([...perpCoder.instruction.encode('deposit', { amount: new BN(0) }).subarray(0, 7)])], [h.payer]).error).toBe('UnknownInstruction');
+    expect(h.send([raw([...perpCoder.instruction.encode('deposit', { amount: new anchor.BN(0) }).subarray(0, 7)])], [h.payer]).error).toBe('UnknownInstruction');
   });
 
   it('refuses too few accounts', async () => {

@@ -1,0 +1,96 @@
+// Compute units per quantdesk_perp instruction, measured in LiteSVM (the packed program, the real
+// SPL Token program for CPIs):
+//
+//   tsx bench/program-cu.ts [--markets 16] [--json]
+//
+// update_oracle_price is measured for 1 market and for N markets in one transaction (N: the most a
+// legacy transaction fits, or --markets). Each figure is the whole transaction's consumption,
+// CPIs included.
+import { parseArgs } from 'node:util';
+import { PublicKey } from '@solana/web3.js';
+import {
+  closePositionInstruction,
+  depositInstruction,
+  liquidateInstruction,
+  openPositionInstruction,
+  withdrawInstruction,
+} from '../programs/client/quantdesk-perp.ts';
+import { BASE, MAJOR_PARAMS, PerpHarness, USDC, price, type TxResult } from '../programs/quantdesk_perp/tests/harness.ts';
+
+const { values } = parseArgs({ options: { markets: { type: 'string' }, json: { type: 'boolean', default: false } } });
+
+const rows: { instruction: string; computeUnits: number; note: string }[] = [];
+function record(instruction: string, r: TxResult, note = ''): void {
+  if (!r.ok) throw new Error(`${instruction} failed (${r.error ?? r.failure}):\n${r.logs.join('\n')}`);
+  rows.push({ instruction, computeUnits: Number(r.computeUnits), note });
+}
+
+/** A fresh feed id per synthetic market. */
+const feed = (i: number) => (i + 1).toString(16).padStart(64, '0');
+
+const h = await PerpHarness.create();
+const sol = h.createMarket();
+
+record('update_oracle_price', h.push(sol, price({}, h.now)), '1 market');
+
+// As many markets as one legacy transaction (1232 bytes) carries, unless asked for a number.
+const want = values.markets ? Number(values.markets) : undefined;
+const markets: PublicKey[] = [];
+for (let i = 0; i < (want ?? 32); i++) markets.push(h.createMarket(`M${i}-PERP`, feed(i), MAJOR_PARAMS));
+h.advance(1);
+let batch: TxResult | undefined;
+for (let n = markets.length; n >= 2 && !batch; n--) {
+  try {
+    batch = h.send([h.pushIx(markets.slice(0, n).map((market) => ({ market, price: price({}, h.now) })))], [h.oracle]);
+    record('update_oracle_price', batch, `${n} markets in one transaction (${Math.round(Number(batch.computeUnits) / n)} per market)`);
+  } catch (e) {
+    if (want !== undefined || !/too large|encoding overruns/i.test(String(e))) throw e;
+    batch = undefined;
+  }
+}
+
+const alice = h.trader(10_000n);
+const deposit = (amount: bigint) =>
+  h.send([depositInstruction({ owner: alice.keypair.publicKey, market: sol, ownerTokenAccount: alice.tokenAccount, amount, programId: h.programId })], [alice.keypair]);
+record('deposit', deposit(1_000n * USDC), 'first: creates the position');
+record('deposit', deposit(500n * USDC), 'into an existing position');
+record('withdraw', h.send([withdrawInstruction({ owner: alice.keypair.publicKey, market: sol, ownerTokenAccount: alice.tokenAccount, amount: 100n * USDC, programId: h.programId })], [alice.keypair]), 'flat');
+
+const open = (priceUpdate?: PublicKey) =>
+  h.send([openPositionInstruction({ owner: alice.keypair.publicKey, market: sol, size: 10n * BASE, priceUpdate, programId: h.programId })], [alice.keypair]);
+const close = (priceUpdate?: PublicKey) =>
+  h.send([closePositionInstruction({ owner: alice.keypair.publicKey, market: sol, priceUpdate, programId: h.programId })], [alice.keypair]);
+record('open_position', open(), 'pushed price');
+record('close_position', close(), 'pushed price');
+record('open_position', open(h.writePythUpdate({ price: 15_000_000_000n })), 'Pyth PriceUpdateV2');
+record(
+  'withdraw',
+  h.send([withdrawInstruction({ owner: alice.keypair.publicKey, market: sol, ownerTokenAccount: alice.tokenAccount, amount: 100n * USDC, programId: h.programId })], [alice.keypair]),
+  'position open: margin check',
+);
+record('close_position', close(h.writePythUpdate({ price: 15_000_000_000n })), 'Pyth PriceUpdateV2');
+
+// A position that falls below maintenance margin: long 10 SOL at $150 with $150.
+const bob = h.trader(1_000n);
+h.advance(2);
+h.mustPush(sol, price({ price: 15_000_000_000n, conf: 0n, ageSec: 0 }, h.now));
+if (!h.openWith(bob, sol, 150n * USDC, 10n * BASE).ok) throw new Error('could not open the position to liquidate');
+const keeper = h.trader(0n);
+h.advance(2);
+h.mustPush(sol, price({ price: 14_000_000_000n, conf: 0n, ageSec: 0 }, h.now));
+record(
+  'liquidate',
+  h.send(
+    [liquidateInstruction({ keeper: keeper.keypair.publicKey, market: sol, owner: bob.keypair.publicKey, keeperTokenAccount: keeper.tokenAccount, programId: h.programId })],
+    [keeper.keypair],
+  ),
+  'pushed price, keeper fee paid',
+);
+
+if (values.json) {
+  process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+} else {
+  const width = Math.max(...rows.map((r) => r.instruction.length));
+  process.stdout.write(`quantdesk_perp compute units (LiteSVM)\n`);
+  for (const r of rows) process.stdout.write(`  ${r.instruction.padEnd(width)}  ${String(r.computeUnits).padStart(7)} CU  ${r.note}\n`);
+}
