@@ -78,3 +78,30 @@ export function ferretDb(o: FerretOptions): ProcessSpec {
     prepare: () => mkdir(dir, { recursive: true }).then(() => undefined),
   };
 }
+
+/** A TypeScript entrypoint of ours, run by tsx. */
+function nodeProcess(name: string, entry: string, env: Record<string, string>, ready: ProcessSpec['ready'], args: string[] = []): ProcessSpec {
+  return { name, command: process.execPath, args: ['--import', 'tsx', entry, ...args], env, ready, readyTimeoutMs: 120_000 };
+}
+
+export function marketSim(port: number): ProcessSpec {
+  return {
+    ...nodeProcess('market-sim', 'sandbox/market-sim/main.ts', {}, { kind: 'http', url: `http://127.0.0.1:${port}/live` }, ['--port', String(port), '--log-level', 'warn']),
+    urls: { 'Hermes + CoinGecko simulator': `http://127.0.0.1:${port}`, control: `http://127.0.0.1:${port}/control/state` },
+  };
+}
+
+export function gateway(port: number, env: Record<string, string>): ProcessSpec {
+  return {
+    ...nodeProcess('gateway', 'server/main.ts', env, { kind: 'http', url: `http://127.0.0.1:${port}/api/health` }),
+    urls: { REST: `http://127.0.0.1:${port}/api/prices`, metrics: `http://127.0.0.1:${port}/metrics` },
+  };
+}
+
+/** A Temporal worker; ready once its /metrics port answers (it opens after the worker is created). */
+export function worker(name: string, entry: string, metricsPort: number, env: Record<string, string>): ProcessSpec {
+  return {
+    ...nodeProcess(name, entry, { ...env, QD_METRICS_PORT: String(metricsPort) }, { kind: 'tcp', host: '127.0.0.1', port: metricsPort }),
+    urls: { metrics: `http://127.0.0.1:${metricsPort}/metrics` },
+  };
+}

@@ -1,7 +1,8 @@
 // `npm start`: the whole system on its embedded defaults. Ctrl-C stops everything.
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { loadConfigOrExit } from '../runtime/config.ts';
-import { ferretDb, temporalDevServer } from './services.ts';
+import { ferretDb, gateway, marketSim, temporalDevServer, worker } from './services.ts';
 import { Supervisor, type ProcessSpec } from './supervisor.ts';
 
 const config = loadConfigOrExit();
@@ -13,6 +14,11 @@ if (!['127.0.0.1', 'localhost'].includes(temporalHost) || !['127.0.0.1', 'localh
   console.error('npm start runs the embedded services; with QD_TEMPORAL_ADDRESS or QD_MONGODB_URI pointing elsewhere, start the workers and gateway on their own');
 }
 
+// The workers authenticate to the gateway with a token; one made up per run unless configured.
+const internalToken = config.gateway.internalToken ?? randomBytes(24).toString('hex');
+const simPort = Number(new URL(config.hermes.url).port || 4010);
+const shared = { QD_INTERNAL_TOKEN: internalToken };
+
 const specs: ProcessSpec[] = [
   temporalDevServer({
     port: Number(temporalPort),
@@ -21,6 +27,9 @@ const specs: ProcessSpec[] = [
     dbFile: join(config.dataDir, 'temporal', 'temporal.db'),
   }),
   ferretDb({ port: Number(mongo.port || 27017), dataDir: join(config.dataDir, 'ferretdb') }),
+  marketSim(simPort),
+  gateway(config.gateway.port, shared),
+  worker('ingest', 'workers/ingest/main.ts', 9464, shared),
 ];
 
 const supervisor = new Supervisor(specs.map((s) => s.name));
@@ -46,4 +55,7 @@ supervisor.log('QuantDesk is up:');
 supervisor.log(`  Temporal Web UI  ${config.temporal.uiUrl}`);
 supervisor.log(`  Temporal gRPC    ${config.temporal.address} (namespace ${config.temporal.namespace})`);
 supervisor.log(`  MongoDB          ${config.mongodbUri}`);
+supervisor.log(`  Prices (REST)    ${config.gateway.url}/api/prices`);
+supervisor.log(`  Socket.IO        ${config.gateway.url} (events: price, status)`);
+supervisor.log(`  Simulator        ${config.hermes.url}/control/state`);
 supervisor.log('Ctrl-C stops everything.');

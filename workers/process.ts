@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { metricsHandler } from '../runtime/metrics.ts';
@@ -25,4 +26,21 @@ export async function closeAll(log: Logger, steps: [string, () => Promise<unknow
       log.warn({ step: name, err: (e as Error).message }, 'shutdown_step_failed');
     }
   }
+}
+
+const PINO_LEVEL = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+
+/**
+ * Routes the Temporal SDK's own log lines (worker state, workflow bundling, activity logs) into the
+ * process's pino logger: one JSON line each, like every other line we print. Call once, first.
+ */
+export function installTemporalLogging(log: Logger): void {
+  const sdk = log.child({ module: 'temporal-sdk' });
+  Runtime.install({
+    logger: new DefaultLogger('INFO', (entry: LogEntry) => {
+      const { sdkComponent, ...meta } = (entry.meta ?? {}) as Record<string, unknown>;
+      // Bundler output is a multi-line webpack report: keep its first line only.
+      sdk[PINO_LEVEL[entry.level]]({ component: sdkComponent, ...meta }, entry.message.split('\n')[0]!);
+    }),
+  });
 }

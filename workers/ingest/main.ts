@@ -16,11 +16,12 @@ import { connectClient, connectWorker } from '../../temporal/connection.ts';
 import { TASK_QUEUES } from '../../temporal/contracts.ts';
 import { ensureRetentionSchedule } from '../../temporal/schedules.ts';
 import { progressSignal } from '../../workflows/price-ingestion.ts';
-import { closeAll, serveMetrics } from '../process.ts';
+import { closeAll, installTemporalLogging, serveMetrics } from '../process.ts';
 import { ensureIngestionWorkflows } from './ensure-workflows.ts';
 
 const config = loadConfigOrExit();
 const log = createLogger('worker-ingest', config.logLevel);
+installTemporalLogging(log);
 if (!config.gateway.internalToken) {
   log.fatal('QD_INTERNAL_TOKEN is required: the worker publishes prices to the gateway with it');
   process.exit(78);
