@@ -87,6 +87,36 @@ export interface MarketParams {
   liquidationFeeBps: number;
 }
 
+/** The parts of a config/markets.json entry (domain/markets.ts) that the program enforces. */
+export interface RegistryMarketBounds {
+  validation: {
+    expoRange: readonly [number, number];
+    maxAgeSec: { push: number; margin: number; liquidation: number };
+    maxConfBps: { push: number; margin: number; liquidation: number };
+    maxFutureSkewSec: number;
+  };
+  margin: { initialBps: number; maintenanceBps: number; liquidationFeeBps: number };
+}
+
+/** A registry market's bounds as `create_market` takes them. */
+export function marketParamsFromRegistry(m: RegistryMarketBounds): MarketParams {
+  const v = m.validation;
+  return {
+    expoMin: v.expoRange[0],
+    expoMax: v.expoRange[1],
+    maxFutureSkewSec: v.maxFutureSkewSec,
+    maxAgePushSec: v.maxAgeSec.push,
+    maxAgeMarginSec: v.maxAgeSec.margin,
+    maxAgeLiquidationSec: v.maxAgeSec.liquidation,
+    maxConfPushBps: v.maxConfBps.push,
+    maxConfMarginBps: v.maxConfBps.margin,
+    maxConfLiquidationBps: v.maxConfBps.liquidation,
+    initialMarginBps: m.margin.initialBps,
+    maintenanceMarginBps: m.margin.maintenanceBps,
+    liquidationFeeBps: m.margin.liquidationFeeBps,
+  };
+}
+
 /** One pushed price: price × 10^expo ± conf × 10^expo at publishTime (Unix seconds). */
 export interface PriceInput {
   price: bigint;
@@ -426,6 +456,20 @@ export function perpErrorCode(name: string): number {
   for (const e of PERP_ERRORS.values()) if (e.name === name) return e.code;
   throw new Error(`no program error named ${name}`);
 }
+
+/**
+ * The program's price errors as domain/validation.ts names the same reasons, so a refused push or
+ * trade can be recorded under the reason the off-chain validation would give.
+ */
+export const PRICE_ERROR_REASONS: Readonly<Record<string, string>> = Object.freeze({
+  ExponentOutOfRange: 'exponent_out_of_range',
+  NonPositivePrice: 'non_positive_price',
+  PriceInFuture: 'future_publish_time',
+  PriceStale: 'stale',
+  PublishTimeRegressed: 'publish_time_regressed',
+  PublishTimeDuplicate: 'duplicate',
+  ConfidenceTooWide: 'confidence_too_wide',
+});
 
 /**
  * The custom error code of a failed transaction, from what a client sees: a web3.js error value

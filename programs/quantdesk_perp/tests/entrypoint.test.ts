@@ -14,6 +14,44 @@ describe('entrypoint', () => {
     expect(h.send([raw([...perpCoder.instruction.encode('deposit', { amount: new anchor.BN(0) }).subarray(0, 7)])], [h.payer]).error).toBe('UnknownInstruction');
   });
 
+  it('decodes every instruction exactly: one byte short or one byte long is refused', async () => {
+    const h = await PerpHarness.create();
+    const { BN } = anchor;
+    const key = h.payer.publicKey;
+    const params = {
+      expo_min: -8,
+      expo_max: 0,
+      max_future_skew_sec: 5,
+      max_age_push_sec: 30,
+      max_age_margin_sec: 20,
+      max_age_liquidation_sec: 10,
+      max_conf_push_bps: 100,
+      max_conf_margin_bps: 75,
+      max_conf_liquidation_bps: 50,
+      initial_margin_bps: 1000,
+      maintenance_margin_bps: 500,
+      liquidation_fee_bps: 100,
+    };
+    const args: Record<string, Record<string, unknown>> = {
+      initialize: { oracle_authority: key, pyth_receiver: key, max_keeper_fee_bps: 100 },
+      create_market: { symbol: new Array(16).fill(65), feed_id: new Array(32).fill(1), params },
+      update_oracle_price: { updates: [{ price: new BN(1), conf: new BN(0), expo: -8, publish_time: new BN(1) }] },
+      deposit: { amount: new BN(1) },
+      withdraw: { amount: new BN(1) },
+      open_position: { size: new BN(-1) },
+      close_position: {},
+      liquidate: {},
+    };
+    for (const [name, a] of Object.entries(args)) {
+      const data = perpCoder.instruction.encode(name, a);
+      const send = (d: Buffer) => h.send([new TransactionInstruction({ programId: h.programId, keys: [], data: d })], [h.payer]).error;
+      // Arguments are decoded before any account is looked at, so no accounts are needed here.
+      expect(send(data.subarray(0, data.length - 1)), name).toBe(data.length === 8 ? 'UnknownInstruction' : 'InstructionDataTooShort');
+      expect(send(Buffer.concat([data, Buffer.from([0])])), name).toBe('InstructionDataTooLong');
+      expect(send(data), name).toBe('NotEnoughAccounts');
+    }
+  });
+
   it('refuses too few accounts', async () => {
     const h = await PerpHarness.create();
     const sol = h.createMarket();
