@@ -39,6 +39,8 @@ export const FINALIZATION_DEPTH = 32;
 /** Mainnet's epoch length; no warm-up epochs, so epoch = slot / SLOTS_PER_EPOCH. */
 export const SLOTS_PER_EPOCH = 432_000;
 const SLOT_TIMES_KEPT = 20_000;
+/** The SlotHashes sysvar holds parents of the current slot (agave keeps 512; our window is STATUS_CACHE_SLOTS). */
+const SLOT_HASHES_KEPT = 512;
 /** Slots a timer tick may catch up after the event loop stalled, before the schedule is re-based. */
 const MAX_CATCH_UP_SLOTS = 256;
 const MEMO_PROGRAM_ID = new PublicKey('MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr');
@@ -327,10 +329,21 @@ export class Ledger {
     }
   }
 
-  /** Points the Clock at the current slot and real unix time, so on-chain staleness checks see real time. */
+  /**
+   * Points the Clock at the current slot and real unix time, so on-chain staleness checks see real time,
+   * and SlotHashes at the recent slots (newest first), which e.g. address lookup table creation checks.
+   */
   #syncSysvars(): void {
     const epoch = BigInt(Math.floor(this.#slot / SLOTS_PER_EPOCH));
     this.svm.setClock(new Clock(BigInt(this.#slot), BigInt(this.#epochStartUnix), epoch, epoch + 1n, BigInt(this.unixTimestamp())));
+    const hashes = [];
+    for (let i = this.#recentHashes.length - 1; i >= 0 && hashes.length < SLOT_HASHES_KEPT; i--) {
+      const entry = this.#recentHashes[i];
+      if (entry !== undefined && entry.slot < this.#slot) hashes.push({ slot: BigInt(entry.slot), hash: entry.hash });
+    }
+    // litesvm types this as its SlotHash class, which has no constructor; the native side reads plain
+    // { slot, hash } objects (SlotHashInput in litesvm's internal.d.ts).
+    this.svm.setSlotHashes(hashes as unknown as Parameters<LiteSVM['setSlotHashes']>[0]);
   }
 
   readAccount(addr: string): AccountView | null {
@@ -363,24 +376,29 @@ export class Ledger {
     return decodeMint(account.owner, account.data)?.decimals ?? null;
   }
 
-  #tokenBalances(keys: string[]): TokenBalance[] {
-    const balances: TokenBalance[] = [];
+  /** Lamports and token balances of the transaction's accounts, each account read once. */
+  #snapshot(keys: string[]): { lamports: bigint[]; tokens: TokenBalance[] } {
+    const lamports: bigint[] = [];
+    const tokens: TokenBalance[] = [];
+    const decimals = new Map<string, number | null>();
     keys.forEach((key, accountIndex) => {
       const account = this.readAccount(key);
+      lamports.push(account?.lamports ?? 0n);
       if (account === null || !TOKEN_PROGRAM_IDS.has(account.owner)) return;
       const token = decodeTokenAccount(account.owner, account.data);
       if (token === null || token.state === 'uninitialized') return;
-      const decimals = this.decimalsOfMint(token.mint);
-      if (decimals === null) return;
-      balances.push({
+      if (!decimals.has(token.mint)) decimals.set(token.mint, this.decimalsOfMint(token.mint));
+      const mintDecimals = decimals.get(token.mint);
+      if (mintDecimals === null || mintDecimals === undefined) return;
+      tokens.push({
         accountIndex,
         mint: token.mint,
         owner: token.owner,
         programId: account.owner,
-        uiTokenAmount: uiTokenAmount(token.amount, decimals),
+        uiTokenAmount: uiTokenAmount(token.amount, mintDecimals),
       });
     });
-    return balances;
+    return { lamports, tokens };
   }
 
   /** litesvm takes @solana/kit transactions; the wire bytes are the same. */
@@ -406,8 +424,7 @@ export class Ledger {
       writable: tx.message.staticAccountKeys.map((_, i) => tx.message.isAccountWritable(i)),
       loaded: { writable: [], readonly: [] },
     };
-    const preBalances = keys.keys.map((k) => this.readAccount(k)?.lamports ?? 0n);
-    const preTokenBalances = this.#tokenBalances(keys.keys);
+    const pre = this.#snapshot(keys.keys);
 
     let result: TransactionMetadata | FailedTransactionMetadata;
     try {
@@ -428,6 +445,7 @@ export class Ledger {
       }
     }
     const meta = isFailed(result) ? result.meta() : result;
+    const post = this.#snapshot(keys.keys);
     const record: LandedTransaction = {
       signature,
       slot: this.#slot,
@@ -439,10 +457,10 @@ export class Ledger {
       err,
       fee: computeFee(tx.message),
       logs: meta.logs(),
-      preBalances,
-      postBalances: keys.keys.map((k) => this.readAccount(k)?.lamports ?? 0n),
-      preTokenBalances,
-      postTokenBalances: this.#tokenBalances(keys.keys),
+      preBalances: pre.lamports,
+      postBalances: post.lamports,
+      preTokenBalances: pre.tokens,
+      postTokenBalances: post.tokens,
       innerInstructions: convertInner(meta),
       computeUnitsConsumed: meta.computeUnitsConsumed(),
       returnData: convertReturnData(meta),

@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import bs58 from 'bs58';
 import { address, lamports } from '@solana/kit';
 import {
+  AddressLookupTableProgram,
   ComputeBudgetProgram,
   Connection,
   Keypair,
@@ -199,6 +200,56 @@ describe('failures look like a validator’s', () => {
     const tx = transfer(from, Keypair.generate().publicKey, 1_000_000, blockhash);
     await connection.sendRawTransaction(tx.serialize());
     await expect(connection.sendRawTransaction(tx.serialize())).rejects.toThrow('This transaction has already been processed');
+  });
+});
+
+describe('versioned transactions', () => {
+  it('lands a v0 transaction through an address lookup table and reports the loaded addresses', async () => {
+    const authority = await funded(2);
+    const recipients = [Keypair.generate().publicKey, Keypair.generate().publicKey];
+    const [create, table] = AddressLookupTableProgram.createLookupTable({
+      authority: authority.publicKey,
+      payer: authority.publicKey,
+      recentSlot: (await connection.getSlot()) - 1,
+    });
+    const extend = AddressLookupTableProgram.extendLookupTable({
+      lookupTable: table,
+      authority: authority.publicKey,
+      payer: authority.publicKey,
+      addresses: recipients,
+    });
+    // An explicit fresh blockhash: other tests warp past the one web3.js caches for 30 s.
+    const setupHash = await connection.getLatestBlockhash();
+    const setup = new Transaction({ feePayer: authority.publicKey, recentBlockhash: setupHash.blockhash }).add(create, extend);
+    setup.sign(authority);
+    const setupSignature = await connection.sendRawTransaction(setup.serialize());
+    await connection.confirmTransaction({ signature: setupSignature, ...setupHash }, 'confirmed');
+    localnet.warp(1); // extended addresses are usable from the next slot
+    const lookup = (await connection.getAddressLookupTable(table)).value;
+    expect(lookup?.state.addresses.map((a) => a.toBase58())).toEqual(recipients.map((r) => r.toBase58()));
+    if (lookup === null) return;
+
+    const latest = await connection.getLatestBlockhash();
+    const message = new TransactionMessage({
+      payerKey: authority.publicKey,
+      recentBlockhash: latest.blockhash,
+      instructions: recipients.map((to) => SystemProgram.transfer({ fromPubkey: authority.publicKey, toPubkey: to, lamports: 1_000_000 })),
+    }).compileToV0Message([lookup]);
+    expect(message.addressTableLookups).toHaveLength(1);
+    const tx = new VersionedTransaction(message);
+    tx.sign([authority]);
+    const signature = await connection.sendTransaction(tx);
+    await connection.confirmTransaction({ signature, ...latest }, 'confirmed');
+
+    await expect(connection.getTransaction(signature, { commitment: 'confirmed' })).rejects.toThrow(
+      'Transaction version (0) is not supported by the requesting client',
+    );
+    const landed = await connection.getTransaction(signature, { commitment: 'confirmed', maxSupportedTransactionVersion: 0 });
+    expect(landed?.version).toBe(0);
+    expect(landed?.meta?.loadedAddresses?.writable.map((k) => k.toBase58())).toEqual(recipients.map((r) => r.toBase58()));
+    const keyCount = landed?.transaction.message.staticAccountKeys.length ?? 0;
+    expect(landed?.meta?.postBalances.slice(keyCount)).toEqual([1_000_000, 1_000_000]);
+    expect(await connection.getBalance(recipients[1] ?? PublicKey.default)).toBe(1_000_000);
   });
 });
 

@@ -197,8 +197,3 @@ export function describeTransactionError(err: TransactionErrorJson): string {
   }
   return JSON.stringify(err);
 }
-
-/** Errors raised before execution: a validator drops such a transaction instead of landing it with `err`. */
-export function isPreExecutionError(err: TransactionErrorJson): boolean {
-  return typeof err === 'string' && err !== 'InvalidRentPayingAccount' && err !== 'UnbalancedTransaction';
-}
