@@ -4,7 +4,7 @@
 
 use crate::error::PerpError;
 use crate::oracle::PriceData;
-use crate::Pubkey;
+use crate::{LeField, Pubkey};
 
 pub const INITIALIZE: [u8; 8] = [175, 175, 109, 31, 13, 152, 155, 237];
 pub const CREATE_MARKET: [u8; 8] = [103, 226, 97, 235, 200, 188, 251, 254];
@@ -32,49 +32,46 @@ impl<'a> Reader<'a> {
         Reader { data, pos: 0 }
     }
 
+    /// The next N bytes, in place.
     #[inline(always)]
-    fn take<const N: usize>(&mut self) -> Result<[u8; N], PerpError> {
+    fn take<const N: usize>(&mut self) -> Result<&'a [u8; N], PerpError> {
         let end = self.pos + N;
         if end > self.data.len() {
             return Err(PerpError::InstructionDataTooShort);
         }
-        let mut out = [0u8; N];
-        let mut i = 0;
-        while i < N {
-            out[i] = self.data[self.pos + i];
-            i += 1;
-        }
+        // SAFETY: pos + N ≤ len, so the N bytes lie within `data`, borrowed for 'a.
+        let bytes = unsafe { &*(self.data.as_ptr().add(self.pos) as *const [u8; N]) };
         self.pos = end;
-        Ok(out)
+        Ok(bytes)
     }
 
     #[inline(always)]
     pub fn u16(&mut self) -> Result<u16, PerpError> {
-        Ok(u16::from_le_bytes(self.take()?))
+        Ok(u16::get(self.take()?))
     }
     #[inline(always)]
     pub fn u32(&mut self) -> Result<u32, PerpError> {
-        Ok(u32::from_le_bytes(self.take()?))
+        Ok(u32::get(self.take()?))
     }
     #[inline(always)]
     pub fn i32(&mut self) -> Result<i32, PerpError> {
-        Ok(i32::from_le_bytes(self.take()?))
+        Ok(i32::get(self.take()?))
     }
     #[inline(always)]
     pub fn u64(&mut self) -> Result<u64, PerpError> {
-        Ok(u64::from_le_bytes(self.take()?))
+        Ok(u64::get(self.take()?))
     }
     #[inline(always)]
     pub fn i64(&mut self) -> Result<i64, PerpError> {
-        Ok(i64::from_le_bytes(self.take()?))
+        Ok(i64::get(self.take()?))
     }
     #[inline(always)]
     pub fn bytes16(&mut self) -> Result<[u8; 16], PerpError> {
-        self.take()
+        Ok(*self.take()?)
     }
     #[inline(always)]
     pub fn pubkey(&mut self) -> Result<Pubkey, PerpError> {
-        self.take()
+        Ok(*self.take()?)
     }
 
     /// The rest, unread.
@@ -96,12 +93,9 @@ impl<'a> Reader<'a> {
 /// Splits off the discriminator.
 #[inline(always)]
 pub fn split_discriminator(data: &[u8]) -> Result<(u64, Reader<'_>), PerpError> {
-    if data.len() < 8 {
-        return Err(PerpError::UnknownInstruction);
-    }
-    let mut d = [0u8; 8];
-    d.copy_from_slice(&data[..8]);
-    Ok((u64::from_le_bytes(d), Reader::new(&data[8..])))
+    let mut r = Reader::new(data);
+    let discriminator = r.u64().map_err(|_| PerpError::UnknownInstruction)?;
+    Ok((discriminator, Reader::new(r.remaining())))
 }
 
 /// `initialize` arguments.

@@ -33,6 +33,48 @@ mod test_vectors;
 /// A Solana address.
 pub type Pubkey = [u8; 32];
 
+/// A little-endian number stored as a byte array at any address. Account data and instruction
+/// data start 8-aligned in the runtime's input buffer, so most fields are naturally aligned: those
+/// are read and written with one load or store, the others byte by byte (LLVM's BPF backend splits
+/// every access it cannot prove aligned into single bytes).
+pub trait LeField: Sized {
+    type Bytes;
+    fn get(bytes: &Self::Bytes) -> Self;
+    fn put(self, bytes: &mut Self::Bytes);
+}
+
+macro_rules! le_field_impl {
+    ($($t:ty),*) => {$(
+        impl LeField for $t {
+            type Bytes = [u8; core::mem::size_of::<$t>()];
+            #[inline(always)]
+            fn get(bytes: &Self::Bytes) -> $t {
+                let p = bytes.as_ptr();
+                if (p as usize) % core::mem::align_of::<$t>() == 0 {
+                    // SAFETY: the array holds size_of::<$t>() bytes and the address is aligned for $t.
+                    // Volatile, or LLVM merges this load with the byte-wise one below into a single
+                    // unaligned load, which the BPF backend splits into bytes again.
+                    <$t>::from_le(unsafe { (p as *const $t).read_volatile() })
+                } else {
+                    <$t>::from_le_bytes(*bytes)
+                }
+            }
+            #[inline(always)]
+            fn put(self, bytes: &mut Self::Bytes) {
+                let p = bytes.as_mut_ptr();
+                if (p as usize) % core::mem::align_of::<$t>() == 0 {
+                    // SAFETY: as in `get`, and the borrow is exclusive. Volatile for the same reason.
+                    unsafe { (p as *mut $t).write_volatile(self.to_le()) }
+                } else {
+                    *bytes = self.to_le_bytes();
+                }
+            }
+        }
+    )*};
+}
+
+le_field_impl!(u16, u32, i32, u64, i64);
+
 /// Compares two addresses as four 64-bit words. `==` on arrays would become a `bcmp` call, which
 /// the BPF target cannot make.
 #[inline(always)]
@@ -40,10 +82,43 @@ pub fn keys_eq(a: &Pubkey, b: &Pubkey) -> bool {
     let mut diff = 0u64;
     let mut i = 0;
     while i < 32 {
-        let x = u64::from_le_bytes([a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4], a[i + 5], a[i + 6], a[i + 7]]);
-        let y = u64::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4], b[i + 5], b[i + 6], b[i + 7]]);
-        diff |= x ^ y;
+        // SAFETY: bytes i..i + 8 lie within both 32-byte arrays.
+        let (x, y) = unsafe { (&*(a.as_ptr().add(i) as *const [u8; 8]), &*(b.as_ptr().add(i) as *const [u8; 8])) };
+        diff |= u64::get(x) ^ u64::get(y);
         i += 8;
     }
     diff == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{keys_eq, LeField};
+
+    #[test]
+    fn fields_read_and_write_at_any_alignment() {
+        let mut buf = [0u8; 24];
+        for offset in 0..8 {
+            let field: &mut [u8; 8] = (&mut buf[offset..offset + 8]).try_into().unwrap();
+            (-0x0102_0304_0506_0708i64).put(field);
+            assert_eq!(*field, (-0x0102_0304_0506_0708i64).to_le_bytes());
+            assert_eq!(i64::get(field), -0x0102_0304_0506_0708);
+            let half: &mut [u8; 2] = (&mut buf[offset + 8..offset + 10]).try_into().unwrap();
+            0xbeefu16.put(half);
+            assert_eq!(u16::get(half), 0xbeef);
+        }
+    }
+
+    #[test]
+    fn keys_compare_at_any_alignment() {
+        let mut buf = [7u8; 80];
+        for offset in 0..8 {
+            let a: [u8; 32] = buf[offset..offset + 32].try_into().unwrap();
+            let b: &[u8; 32] = (&buf[40 + offset..72 + offset]).try_into().unwrap();
+            assert!(keys_eq(&a, b));
+            buf[40 + offset + 31] = 8;
+            let b: &[u8; 32] = (&buf[40 + offset..72 + offset]).try_into().unwrap();
+            assert!(!keys_eq(&a, b));
+            buf[40 + offset + 31] = 7;
+        }
+    }
 }

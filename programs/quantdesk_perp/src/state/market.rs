@@ -11,12 +11,13 @@ pub struct Market {
     /// Pyth price feed id.
     feed_id: [u8; 32],
     // The pushed price: price × 10^expo ± conf × 10^expo, published at `publish_time` (Unix
-    // seconds), stored at `price_slot`. price == 0 means nothing was pushed yet.
+    // seconds), stored at `price_slot`. price == 0 means nothing was pushed yet. (Ordered so that
+    // every field sits at a multiple of its size: one load or store each.)
     price: [u8; 8],
     conf: [u8; 8],
-    expo: [u8; 4],
     publish_time: [u8; 8],
     price_slot: [u8; 8],
+    expo: [u8; 4],
     // Bounds, as in config/markets.json ("validation" and "margin").
     expo_min: [u8; 4],
     expo_max: [u8; 4],
@@ -39,7 +40,7 @@ impl Account for Market {
 
 impl Market {
     #[cfg(test)]
-    super::field_offsets!(Market; discriminator, symbol, feed_id, price, conf, expo, publish_time, price_slot, expo_min, expo_max, max_future_skew_sec, max_age_push_sec, max_age_margin_sec, max_age_liquidation_sec, max_conf_push_bps, max_conf_margin_bps, max_conf_liquidation_bps, initial_margin_bps, maintenance_margin_bps, liquidation_fee_bps, bump);
+    super::field_offsets!(Market; discriminator, symbol, feed_id, price, conf, publish_time, price_slot, expo, expo_min, expo_max, max_future_skew_sec, max_age_push_sec, max_age_margin_sec, max_age_liquidation_sec, max_conf_push_bps, max_conf_margin_bps, max_conf_liquidation_bps, initial_margin_bps, maintenance_margin_bps, liquidation_fee_bps, bump);
 
     pub const SEED: &'static [u8] = b"market";
 

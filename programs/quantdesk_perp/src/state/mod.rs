@@ -53,9 +53,9 @@ fn check<T: Account>(data: &[u8]) -> Result<(), PerpError> {
     if data.len() != T::LEN {
         return Err(PerpError::InvalidAccountData);
     }
-    let mut head = [0u8; 8];
-    head.copy_from_slice(&data[..8]);
-    if u64::from_le_bytes(head) != u64::from_le_bytes(T::DISCRIMINATOR) {
+    // SAFETY: the length check above leaves at least 8 bytes (every layout starts with them).
+    let head = unsafe { &*(data.as_ptr() as *const [u8; 8]) };
+    if <u64 as crate::LeField>::get(head) != u64::from_le_bytes(T::DISCRIMINATOR) {
         return Err(PerpError::InvalidAccountData);
     }
     Ok(())
@@ -66,11 +66,11 @@ macro_rules! le_field {
     ($field:ident, $set:ident, $ty:ty) => {
         #[inline(always)]
         pub fn $field(&self) -> $ty {
-            <$ty>::from_le_bytes(self.$field)
+            <$ty as crate::LeField>::get(&self.$field)
         }
         #[inline(always)]
         pub fn $set(&mut self, value: $ty) {
-            self.$field = value.to_le_bytes();
+            <$ty as crate::LeField>::put(value, &mut self.$field)
         }
     };
 }
