@@ -231,8 +231,12 @@ describe('pack', () => {
 });
 
 describe('the program\'s shared object', () => {
-  it('reads back the same with llvm-readelf: sections and syscall relocations', async () => {
-    const soPath = await ensureProgramBuilt();
+  let soPath: string;
+  beforeAll(async () => {
+    soPath = await ensureProgramBuilt();
+  }, 600_000);
+
+  it('reads back the same with llvm-readelf: sections and syscall relocations', () => {
     const so = readFileSync(soPath);
     const mine = readElf(so);
     const r = spawnSync(tools.llvmReadelf, ['--sections', '--relocations', '--wide', soPath], { encoding: 'utf8' });

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { closePositionInstruction, positionAddress } from '../../client/quantdesk-perp.ts';
-import { BASE, PerpHarness, USDC, price } from './harness.ts';
+import { BASE, PerpHarness, USDC, price, BUILD_TIMEOUT_MS, loadProgram } from './harness.ts';
 
 async function setup() {
   const h = await PerpHarness.create();
@@ -13,6 +13,8 @@ async function setup() {
 }
 
 describe('close_position', () => {
+  beforeAll(() => loadProgram(), BUILD_TIMEOUT_MS);
+
   it('settles a profit into collateral and leaves the position flat', async () => {
     const { h, sol, alice, close } = await setup();
     expect(h.openWith(alice, sol, 300n * USDC, 10n * BASE).ok).toBe(true);

@@ -1,9 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Keypair } from '@solana/web3.js';
 import { configAddress, createMarketInstruction, marketAddress, perpCoder } from '../../client/quantdesk-perp.ts';
-import { BTC_FEED, MAJOR_PARAMS, PerpHarness, SOL_FEED } from './harness.ts';
+import { BTC_FEED, MAJOR_PARAMS, PerpHarness, SOL_FEED, BUILD_TIMEOUT_MS, loadProgram } from './harness.ts';
 
 describe('create_market', () => {
+  beforeAll(() => loadProgram(), BUILD_TIMEOUT_MS);
+
   it('stores the symbol, feed id and every bound, with no price yet', async () => {
     const h = await PerpHarness.create();
     const params = { ...MAJOR_PARAMS, expoMin: -12, expoMax: -2, maxFutureSkewSec: 7, initialMarginBps: 2000, maintenanceMarginBps: 1000, liquidationFeeBps: 150 };

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Keypair, SystemProgram } from '@solana/web3.js';
 import { depositInstruction, positionAddress, vaultAddress } from '../../client/quantdesk-perp.ts';
-import { PerpHarness, USDC } from './harness.ts';
+import { PerpHarness, USDC, BUILD_TIMEOUT_MS, loadProgram } from './harness.ts';
 
 async function setup() {
   const h = await PerpHarness.create();
@@ -10,6 +10,8 @@ async function setup() {
 }
 
 describe('deposit', () => {
+  beforeAll(() => loadProgram(), BUILD_TIMEOUT_MS);
+
   it('creates the position on the first deposit and moves the tokens into the vault', async () => {
     const { h, sol, alice } = await setup();
     expect(h.deposit(alice, sol, 250n * USDC).ok).toBe(true);

@@ -1,11 +1,13 @@
 // Dispatch and decoding, common to every instruction.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import anchor from '@coral-xyz/anchor';
 import { TransactionInstruction } from '@solana/web3.js';
 import { depositInstruction, perpCoder } from '../../client/quantdesk-perp.ts';
-import { PerpHarness, USDC } from './harness.ts';
+import { PerpHarness, USDC, BUILD_TIMEOUT_MS, loadProgram } from './harness.ts';
 
 describe('entrypoint', () => {
+  beforeAll(() => loadProgram(), BUILD_TIMEOUT_MS);
+
   it('refuses unknown discriminators and data shorter than a discriminator', async () => {
     const h = await PerpHarness.create();
     const raw = (data: number[]) => new TransactionInstruction({ programId: h.programId, keys: [], data: Buffer.from(data) });

@@ -81,6 +81,9 @@ export interface Trader {
   tokenAccount: PublicKey;
 }
 
+/** A cold machine may first install the toolchain and build the sysroot: give the build time. */
+export const BUILD_TIMEOUT_MS = 600_000;
+
 let programBytes: Uint8Array | undefined;
 
 /** Builds the program if needed (once per process) and returns its bytes. */

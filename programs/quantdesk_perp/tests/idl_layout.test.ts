@@ -2,7 +2,7 @@
 // values each field was given (all distinct, so a shifted or swapped field shows), and re-encode to
 // the same bytes.
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PublicKey } from '@solana/web3.js';
 import {
   ACCOUNT_SIZE,
@@ -14,7 +14,7 @@ import {
   vaultAddress,
   type MarketParams,
 } from '../../client/quantdesk-perp.ts';
-import { BTC_FEED, PerpHarness } from './harness.ts';
+import { BTC_FEED, PerpHarness, BUILD_TIMEOUT_MS, loadProgram } from './harness.ts';
 
 const sha8 = (s: string) => [...createHash('sha256').update(s).digest().subarray(0, 8)];
 
@@ -26,6 +26,8 @@ async function roundTrips(name: 'Config' | 'Market' | 'Position', data: Uint8Arr
 }
 
 describe('IDL ↔ Rust layouts', () => {
+  beforeAll(() => loadProgram(), BUILD_TIMEOUT_MS);
+
   it('states Anchor discriminators, and the program writes them', async () => {
     const h = await PerpHarness.create();
     for (const a of QUANTDESK_PERP_IDL.accounts ?? []) expect(a.discriminator, a.name).toEqual(sha8(`account:${a.name}`));

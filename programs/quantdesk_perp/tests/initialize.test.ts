@@ -1,10 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Keypair, PublicKey, SystemProgram } from '@solana/web3.js';
 import { AccountLayout, TOKEN_PROGRAM_ID } from '@solana/spl-token';
 import { configAddress, initializeInstruction, vaultAddress } from '../../client/quantdesk-perp.ts';
-import { PerpHarness } from './harness.ts';
+import { PerpHarness, BUILD_TIMEOUT_MS, loadProgram } from './harness.ts';
 
 describe('initialize', () => {
+  beforeAll(() => loadProgram(), BUILD_TIMEOUT_MS);
+
   it('creates the config and a vault that is its own token authority', async () => {
     const h = await PerpHarness.create({ maxKeeperFeeBps: 150 });
     const config = h.config();

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Keypair, type PublicKey } from '@solana/web3.js';
 import { liquidateInstruction, positionAddress, vaultAddress } from '../../client/quantdesk-perp.ts';
-import { BASE, BTC_FEED, PerpHarness, USDC, logged, price, type Trader } from './harness.ts';
+import { BASE, BTC_FEED, PerpHarness, USDC, logged, price, type Trader, BUILD_TIMEOUT_MS, loadProgram } from './harness.ts';
 
 /** Long 10 SOL at $150 with $150 of collateral, as in margin.json's "long SOL just above maintenance". */
 async function setup() {
@@ -33,6 +33,8 @@ async function setup() {
 }
 
 describe('liquidate', () => {
+  beforeAll(() => loadProgram(), BUILD_TIMEOUT_MS);
+
   it('refuses a healthy position, even one a cent above maintenance', async () => {
     const { liquidate, moveTo } = await setup();
     expect(liquidate().error).toBe('PositionHealthy');

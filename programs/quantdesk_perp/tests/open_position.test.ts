@@ -1,7 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { openPositionInstruction } from '../../client/quantdesk-perp.ts';
-import { BASE, MAJOR_PARAMS, PRICE, PerpHarness, USDC, logged, price } from './harness.ts';
-import { ETH_FEED } from './harness.ts';
+import { BASE, BUILD_TIMEOUT_MS, ETH_FEED, MAJOR_PARAMS, PRICE, PerpHarness, USDC, loadProgram, logged, price } from './harness.ts';
 
 async function setup() {
   const h = await PerpHarness.create();
@@ -13,6 +12,8 @@ async function setup() {
 }
 
 describe('open_position', () => {
+  beforeAll(() => loadProgram(), BUILD_TIMEOUT_MS);
+
   it('opens a long at the pushed price and records the slot', async () => {
     const { h, sol, alice, open } = await setup();
     h.mustPush(sol, price({ price: 15_012_345_678n, conf: 1_000_000n }, h.now));

@@ -1,11 +1,11 @@
 // How open_position, close_position, withdraw and liquidate find their price (shared code in
 // processor/shared/oracle.rs), exercised through open_position: a passed PriceUpdateV2 must be
 // genuine or the instruction fails; a genuine but unusable one falls back to the pushed price.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Keypair, type PublicKey } from '@solana/web3.js';
 import { openPositionInstruction } from '../../client/quantdesk-perp.ts';
 import { PRICE_UPDATE_V2_DISCRIMINATOR } from '../../client/pyth-price-update.ts';
-import { BASE, BTC_FEED, PerpHarness, USDC, logged, price } from './harness.ts';
+import { BASE, BTC_FEED, PerpHarness, USDC, logged, price, BUILD_TIMEOUT_MS, loadProgram } from './harness.ts';
 
 async function setup() {
   const h = await PerpHarness.create();
@@ -20,6 +20,8 @@ async function setup() {
 }
 
 describe('oracle resolution', () => {
+  beforeAll(() => loadProgram(), BUILD_TIMEOUT_MS);
+
   it('prefers a valid Pyth update over the pushed price', async () => {
     const { h, open, entry } = await setup();
     const r = open(h.writePythUpdate({ price: 15_123_456_789n, conf: 1_000_000n, exponent: -8 }));

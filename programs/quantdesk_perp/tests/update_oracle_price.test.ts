@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Keypair } from '@solana/web3.js';
 import { marketAddress, perpCoder, updateOraclePriceInstruction } from '../../client/quantdesk-perp.ts';
-import { BTC_FEED, ETH_FEED, MAJOR_PARAMS, PerpHarness, price } from './harness.ts';
+import { BTC_FEED, ETH_FEED, MAJOR_PARAMS, PerpHarness, price, BUILD_TIMEOUT_MS, loadProgram } from './harness.ts';
 
 async function withMarket() {
   const h = await PerpHarness.create();
@@ -9,6 +9,8 @@ async function withMarket() {
 }
 
 describe('update_oracle_price', () => {
+  beforeAll(() => loadProgram(), BUILD_TIMEOUT_MS);
+
   it('stores the price, its confidence, exponent, publish time and the slot', async () => {
     const { h, sol } = await withMarket();
     const p = price({ price: 15_012_345_678n, conf: 2_000_000n, expo: -8, ageSec: 3 }, h.now);

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { withdrawInstruction, positionAddress, vaultAddress } from '../../client/quantdesk-perp.ts';
-import { BASE, PerpHarness, USDC } from './harness.ts';
+import { BASE, PerpHarness, USDC, BUILD_TIMEOUT_MS, loadProgram } from './harness.ts';
 
 async function setup() {
   const h = await PerpHarness.create();
@@ -13,6 +13,8 @@ async function setup() {
 }
 
 describe('withdraw', () => {
+  beforeAll(() => loadProgram(), BUILD_TIMEOUT_MS);
+
   it('returns collateral from the vault when flat', async () => {
     const { h, sol, alice, withdraw } = await setup();
     h.deposit(alice, sol, 300n * USDC);
