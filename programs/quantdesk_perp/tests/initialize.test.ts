@@ -31,6 +31,15 @@ describe('initialize', () => {
     expect(token.amount).toBe(0n);
   });
 
+  it('works at any program id: every address derives from the id the runtime passes', async () => {
+    const programId = Keypair.generate().publicKey;
+    const h = await PerpHarness.create({ programId });
+    expect(h.mustAccount(configAddress(programId)).owner.equals(programId)).toBe(true);
+    const sol = h.createMarket();
+    h.mustPush(sol);
+    expect(h.market(sol).price).toBe(15_000_000_000n);
+  });
+
   it('runs once', async () => {
     const h = await PerpHarness.create();
     expect(h.send([h.initializeIx()], [h.admin]).error).toBe('AlreadyInitialized');
