@@ -32,19 +32,36 @@ const { values } = parseArgs({
 const count = Number(values.count);
 const inflight = Number(values.inflight);
 
-async function startChild(): Promise<{ child: ChildProcess; rpcUrl: string; wsUrl: string; dataDir: string }> {
+interface Child {
+  process: ChildProcess;
+  rpcUrl: string;
+  wsUrl: string;
+  dataDir: string;
+  exited: Promise<void>;
+}
+
+async function startChild(): Promise<Child> {
   const dataDir = mkdtempSync(join(tmpdir(), 'localnet-bench-'));
-  const child = spawn('npx', ['tsx', 'sandbox/localnet/main.ts', '--port', '0', '--data-dir', dataDir, '--traders', '0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+  // node itself (not npx), so the signal reaches the localnet and not a wrapper.
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'sandbox/localnet/main.ts', '--port', '0', '--data-dir', dataDir, '--traders', '0'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stdout = child.stdout;
+  if (stdout === null) throw new Error('no stdout from the localnet');
+  // Read every line until the child exits: a localnet whose stdout reader is gone cannot flush its logs on exit.
+  const lines = createInterface({ input: stdout });
+  return new Promise((resolve, reject) => {
+    lines.on('line', (line) => {
+      const entry = JSON.parse(line) as { msg?: string; rpcUrl?: string; wsUrl?: string };
+      if (entry.msg === 'localnet.started' && entry.rpcUrl !== undefined && entry.wsUrl !== undefined) {
+        resolve({ process: child, rpcUrl: entry.rpcUrl, wsUrl: entry.wsUrl, dataDir, exited });
+      }
+    });
+    void exited.then(() => reject(new Error('localnet exited before it started')));
   });
-  const lines = createInterface({ input: child.stdout ?? process.stdin });
-  for await (const line of lines) {
-    const entry = JSON.parse(line) as { msg?: string; rpcUrl?: string; wsUrl?: string };
-    if (entry.msg === 'localnet.started' && entry.rpcUrl !== undefined && entry.wsUrl !== undefined) {
-      return { child, rpcUrl: entry.rpcUrl, wsUrl: entry.wsUrl, dataDir };
-    }
-  }
-  throw new Error('localnet exited before it started');
 }
 
 class Blockhashes {
@@ -112,7 +129,8 @@ try {
   exitCode = 1;
 } finally {
   if (started !== null) {
-    started.child.kill('SIGTERM');
+    started.process.kill('SIGTERM');
+    await started.exited;
     rmSync(started.dataDir, { recursive: true, force: true });
   }
   process.exit(exitCode);

@@ -3,7 +3,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import bs58 from 'bs58';
 import type { Logger } from 'pino';
-import { address, getTransactionDecoder, lamports as toLamports, type Signature } from '@solana/kit';
+import {
+  SOLANA_ERROR__TRANSACTION__SIGNATURES_MISSING,
+  address,
+  getTransactionDecoder,
+  isSolanaError,
+  lamports as toLamports,
+  type Signature,
+} from '@solana/kit';
 import { Clock, EpochSchedule, FailedTransactionMetadata, LiteSVM, type TransactionMetadata } from 'litesvm';
 import {
   Keypair,
@@ -431,7 +438,8 @@ export class Ledger {
       result = this.svm.sendTransaction(this.#toKit(bytes));
     } catch (err) {
       // litesvm's wrapper refuses a transaction with an empty signature slot before the runtime sees it.
-      this.#log.debug({ signature, reason: (err as Error).message }, 'tx.dropped');
+      if (!isSolanaError(err, SOLANA_ERROR__TRANSACTION__SIGNATURES_MISSING)) throw err;
+      this.#log.debug({ signature }, 'tx.dropped');
       return { status: 'dropped', signature, err: 'SignatureFailure', logs: [] };
     }
     let err: TransactionErrorJson | null = null;
@@ -494,7 +502,8 @@ export class Ledger {
     let result;
     try {
       result = this.svm.simulateTransaction(this.#toKit(bytes));
-    } catch {
+    } catch (err) {
+      if (!isSolanaError(err, SOLANA_ERROR__TRANSACTION__SIGNATURES_MISSING)) throw err;
       return { ...empty, err: 'SignatureFailure', replacementBlockhash };
     } finally {
       this.svm.withSigverify(true);

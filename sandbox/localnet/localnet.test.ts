@@ -23,6 +23,7 @@ import {
   type AccountInfo,
   type Context,
 } from '@solana/web3.js';
+import { AnchorProvider, Wallet } from '@coral-xyz/anchor';
 import { startLocalnet, type Localnet } from './localnet.ts';
 
 let localnet: Localnet;
@@ -200,6 +201,21 @@ describe('failures look like a validator’s', () => {
     const tx = transfer(from, Keypair.generate().publicKey, 1_000_000, blockhash);
     await connection.sendRawTransaction(tx.serialize());
     await expect(connection.sendRawTransaction(tx.serialize())).rejects.toThrow('This transaction has already been processed');
+  });
+});
+
+describe('Anchor provider', () => {
+  it('sends, confirms and simulates through AnchorProvider', async () => {
+    const payer = await funded(2);
+    const provider = new AnchorProvider(connection, new Wallet(payer), { commitment: 'confirmed' });
+    const to = Keypair.generate().publicKey;
+    const ix = SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: to, lamports: 1_500_000 });
+    const simulation = await provider.simulate(new Transaction().add(ix));
+    expect(simulation.unitsConsumed).toBe(150);
+    expect(await connection.getBalance(to)).toBe(0);
+    const signature = await provider.sendAndConfirm(new Transaction().add(ix));
+    expect((await connection.getSignatureStatus(signature)).value?.err).toBeNull();
+    expect(await connection.getBalance(to)).toBe(1_500_000);
   });
 });
 

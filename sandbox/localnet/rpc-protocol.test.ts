@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { WebSocket } from 'ws';
-import { Keypair } from '@solana/web3.js';
+import bs58 from 'bs58';
+import { Keypair, LAMPORTS_PER_SOL, SystemProgram, Transaction } from '@solana/web3.js';
 import { startLocalnet, type Localnet } from './localnet.ts';
 
 let localnet: Localnet;
@@ -111,6 +112,55 @@ describe('JSON-RPC over HTTP', () => {
   it('serves GET /health', async () => {
     const res = await fetch(`${localnet.rpcUrl}/health`);
     expect(await res.text()).toBe('ok');
+  });
+});
+
+describe('sendTransaction encodings and signatures', () => {
+  async function call(method: string, params: unknown[]): Promise<{ result?: unknown; error?: { code: number; message: string } }> {
+    return (await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }))).json as {
+      result?: unknown;
+      error?: { code: number; message: string };
+    };
+  }
+
+  async function fundedKeypair(): Promise<Keypair> {
+    const kp = Keypair.generate();
+    const airdrop = await call('requestAirdrop', [kp.publicKey.toBase58(), LAMPORTS_PER_SOL]);
+    expect(typeof airdrop.result).toBe('string');
+    return kp;
+  }
+
+  async function blockhash(): Promise<string> {
+    const answer = await call('getLatestBlockhash', [{ commitment: 'confirmed' }]);
+    return (answer.result as { value: { blockhash: string } }).value.blockhash;
+  }
+
+  it('accepts a base58-encoded transaction (the default encoding) and lands it', async () => {
+    const from = await fundedKeypair();
+    const to = Keypair.generate().publicKey;
+    const tx = new Transaction({ feePayer: from.publicKey, recentBlockhash: await blockhash() }).add(
+      SystemProgram.transfer({ fromPubkey: from.publicKey, toPubkey: to, lamports: 2_000_000 }),
+    );
+    tx.sign(from);
+    const sent = await call('sendTransaction', [bs58.encode(tx.serialize())]);
+    expect(sent.result).toBe(bs58.encode(tx.signature ?? new Uint8Array()));
+    const balance = await call('getBalance', [to.toBase58()]);
+    expect((balance.result as { value: number }).value).toBe(2_000_000);
+  });
+
+  it('rejects a transaction with a missing signature in preflight and drops it without', async () => {
+    const from = await fundedKeypair();
+    const tx = new Transaction({ feePayer: from.publicKey, recentBlockhash: await blockhash() }).add(
+      SystemProgram.transfer({ fromPubkey: from.publicKey, toPubkey: Keypair.generate().publicKey, lamports: 2_000_000 }),
+    );
+    const unsigned = tx.serialize({ requireAllSignatures: false, verifySignatures: false }).toString('base64');
+    const preflight = await call('sendTransaction', [unsigned, { encoding: 'base64' }]);
+    expect(preflight.error).toEqual({ code: -32003, message: 'Transaction signature verification failure' });
+    const skipped = await call('sendTransaction', [unsigned, { encoding: 'base64', skipPreflight: true }]);
+    const status = await call('getSignatureStatuses', [[skipped.result], { searchTransactionHistory: true }]);
+    expect((status.result as { value: unknown[] }).value).toEqual([null]);
+    const balance = await call('getBalance', [from.publicKey.toBase58()]);
+    expect((balance.result as { value: number }).value).toBe(LAMPORTS_PER_SOL);
   });
 });
 
