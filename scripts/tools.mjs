@@ -162,6 +162,8 @@ export async function ensureTools(only) {
     temporal: installTemporal,
     ferretdb: installFerretDB,
     chromium: installChromium,
+    // The on-chain program's toolchain (Debian Rust 1.85, llvm-19, a `core` sysroot) and the program.
+    program: async () => (await import('../programs/sbpf/build.mjs')).ensureProgramBuilt(),
   };
   for (const [name, step] of Object.entries(steps)) {
     if (!only || only.includes(name)) await step();

@@ -4,10 +4,10 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
-import { buildCandles } from '../domain/candles.ts';
+import { MAX_CANDLES, buildCandles } from '../domain/candles.ts';
 import { format } from '../domain/decimal.ts';
 import type { MarketIndex } from '../domain/markets.ts';
-import { fromLatestDoc, type PriceStore } from '../activities/store/prices.ts';
+import { MAX_HISTORY_WINDOW_SEC, fromLatestDoc, type PriceStore } from '../activities/store/prices.ts';
 import { LatestValueChannel } from './delivery.ts';
 import {
   INTERNAL_NAMESPACE,
@@ -131,10 +131,14 @@ export async function createGateway(deps: GatewayDeps) {
     const to = q.data.to ?? Math.floor(now() / 1000);
     const from = q.data.from ?? to - 3_600;
     if (from > to) return reply.status(400).send({ error: 'from must not be after to' });
-    if ((to - from) / q.data.interval > 5_000) return reply.status(400).send({ error: 'more than 5000 candles: widen the interval or narrow the range' });
-    const rows = await store.history(r.symbol, from, to, 200_000);
+    if (to - from > MAX_HISTORY_WINDOW_SEC) return reply.status(400).send({ error: `a window is at most ${MAX_HISTORY_WINDOW_SEC} s` });
+    if ((to - from) / q.data.interval > MAX_CANDLES) return reply.status(400).send({ error: `more than ${MAX_CANDLES} candles: widen the interval or narrow the range` });
+    // The chart follows the served price: Pyth's updates, and CoinGecko's only where Pyth had none.
+    const rows = await store.history(markets.bySymbol(r.symbol)!.pythFeedId, from, to);
+    const pythSeconds = new Set(rows.filter((d) => d.source === 'pyth').map((d) => d.publishTime));
+    const served = rows.filter((d) => d.source === 'pyth' || !pythSeconds.has(d.publishTime));
     const { expo, candles } = buildCandles(
-      rows.map((d) => ({ publishTime: d.publishTime, price: BigInt(d.price), expo: d.expo })),
+      served.map((d) => ({ publishTime: d.publishTime, price: BigInt(d.price), expo: d.expo })),
       q.data.interval,
     );
     const dec = (v: bigint) => format({ mantissa: v, scale: -expo }, -expo);

@@ -1,4 +1,5 @@
-import type { Client } from '@temporalio/client';
+import Long from 'long';
+import { Connection, type Client } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js';
 import { SA } from './search-attributes.ts';
 
@@ -18,4 +19,30 @@ export async function registerSearchAttributes(client: Client, namespace: string
     searchAttributes: Object.fromEntries(missing.map((k) => [k.name, encodeSearchAttributeIndexedValueType(k.type)!])),
   });
   return missing.map((k) => k.name);
+}
+
+/**
+ * Registers a namespace (dev server or self-hosted cluster) unless it exists, and waits until it
+ * answers: creation reaches the frontend's cache a moment later.
+ */
+export async function ensureNamespace(address: string, namespace: string, retentionDays = 1): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    try {
+      await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(retentionDays * 86_400) } });
+    } catch (e) {
+      if (!/already exists/i.test((e as Error).message)) throw e;
+    }
+    for (let i = 0; ; i++) {
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      } catch (e) {
+        if (i > 50) throw e;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  } finally {
+    await connection.close();
+  }
 }

@@ -1,10 +1,8 @@
-import Long from 'long';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Connection } from '@temporalio/client';
 import { loadConfig, type Config } from '../runtime/config.ts';
 import { connectClient } from '../temporal/connection.ts';
-import { registerSearchAttributes } from '../temporal/admin.ts';
+import { ensureNamespace, registerSearchAttributes } from '../temporal/admin.ts';
 
 /**
  * Configuration for integration tests: `npm test` (scripts/test.ts) points QD_TEMPORAL_ADDRESS and
@@ -31,22 +29,7 @@ export function testDatabaseUri(name: string): string {
  * with another test file), with our search attributes registered — as on a self-hosted cluster.
  */
 export async function createTestNamespace(name: string): Promise<Config['temporal']> {
-  const connection = await Connection.connect({ address: testConfig.temporal.address });
-  try {
-    await connection.workflowService.registerNamespace({ namespace: name, workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(86_400) } });
-    // Namespace creation propagates through the server's cache: wait until it answers.
-    for (let i = 0; ; i++) {
-      try {
-        await connection.workflowService.describeNamespace({ namespace: name });
-        break;
-      } catch (e) {
-        if (i > 50) throw e;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-  } finally {
-    await connection.close();
-  }
+  await ensureNamespace(testConfig.temporal.address, name);
   const cfg = { ...testConfig.temporal, namespace: name };
   const client = await connectClient(cfg);
   try {
@@ -85,8 +68,8 @@ process.once('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
 
-export function startProcess(entry: string, env: Record<string, string>): ChildHandle {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+export function startProcess(entry: string, env: Record<string, string>, args: string[] = []): ChildHandle {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

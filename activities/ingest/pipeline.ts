@@ -30,7 +30,10 @@ export interface PipelineDeps {
 }
 
 export interface HandleResult {
+  /** Every accepted price (all are stored). */
   accepted: AcceptedPrice[];
+  /** Those that became their feed's served price (and were broadcast); the rest are kept for comparison. */
+  served: AcceptedPrice[];
   rejected: number;
   duplicates: number;
 }
@@ -45,7 +48,7 @@ export class IngestPipeline {
   handle(source: Source, payload: PayloadResult, raw: string, role: Role): HandleResult {
     const { metrics, writer } = this.deps;
     const nowMs = this.deps.now();
-    const result: HandleResult = { accepted: [], rejected: 0, duplicates: 0 };
+    const result: HandleResult = { accepted: [], served: [], rejected: 0, duplicates: 0 };
     if (!payload.ok) {
       metrics.rejections.inc({ source, reason: payload.reason });
       writer.addRejection({ source, reason: payload.reason, detail: payload.detail, raw: raw.slice(0, RAW_SNIPPET), receivedAt: new Date(nowMs) });
@@ -54,7 +57,7 @@ export class IngestPipeline {
       return result;
     }
     for (const o of payload.observations) this.observe(o, nowMs, role, result);
-    if (role === 'primary' && result.accepted.length > 0) this.deps.publisher.prices(result.accepted);
+    if (result.served.length > 0) this.deps.publisher.prices(result.served);
     return result;
   }
 
@@ -91,11 +94,11 @@ export class IngestPipeline {
       return;
     }
     const price: AcceptedPrice = { ...assessment.price, receivedAt: nowMs };
-    const serve = role === 'primary';
-    book.accept(price, serve);
-    writer.addPrice(price, serve);
+    const served = book.accept(price, role === 'primary');
+    writer.addPrice(price, served);
     metrics.updates.inc({ source: o.source, symbol, outcome: 'accepted' });
     result.accepted.push(price);
+    if (served) result.served.push(price);
     if (market) this.checkDivergence(price, market.validation, nowMs);
   }
 

@@ -30,9 +30,12 @@ export class PriceBook {
     }
   }
 
-  private remember(map: Map<string, AcceptedPrice>, key: string, p: AcceptedPrice): void {
+  /** Keeps `p` unless something newer is there; true when `p` was kept. */
+  private remember(map: Map<string, AcceptedPrice>, key: string, p: AcceptedPrice): boolean {
     const prev = map.get(key);
-    if (!prev || prev.publishTime < p.publishTime) map.set(key, p);
+    if (prev && prev.publishTime > p.publishTime) return false;
+    map.set(key, p);
+    return true;
   }
 
   context(feedId: string, source: Source): Omit<ValidationContext, 'market' | 'now'> {
@@ -47,12 +50,15 @@ export class PriceBook {
     };
   }
 
-  /** Records an accepted price; `serve` says whether it becomes the feed's served price. */
-  accept(p: AcceptedPrice, serve: boolean): void {
+  /**
+   * Records an accepted price. With `serve`, it becomes the feed's served price unless a newer one
+   * (from the other source) is served already; returns whether it did.
+   */
+  accept(p: AcceptedPrice, serve: boolean): boolean {
     const key = PriceBook.key(p.feedId, p.source);
     this.lastPublish.set(key, Math.max(this.lastPublish.get(key) ?? 0, p.publishTime));
     this.remember(this.bySource, key, p);
-    if (serve) this.remember(this.served, p.feedId, p);
+    return serve && this.remember(this.served, p.feedId, p);
   }
 
   latest(feedId: string, source: Source): ValidPrice | undefined {

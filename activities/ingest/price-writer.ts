@@ -14,7 +14,8 @@ export interface PriceWriterOptions {
 
 interface Pending {
   price: AcceptedPrice;
-  serve: boolean;
+  /** Becomes the feed's served (latest) price. */
+  served: boolean;
 }
 
 export class BacklogOverflow extends Error {
@@ -40,8 +41,8 @@ export class PriceWriter {
     return this.prices.length + this.rejections.length;
   }
 
-  addPrice(price: AcceptedPrice, serve: boolean): void {
-    this.prices.push({ price, serve });
+  addPrice(price: AcceptedPrice, served: boolean): void {
+    this.prices.push({ price, served });
     this.schedule();
   }
 
@@ -74,12 +75,11 @@ export class PriceWriter {
     while (this.prices.length > 0 || this.rejections.length > 0) {
       const prices = this.prices.splice(0, this.opts.maxBatch);
       const rejections = this.rejections.splice(0, this.opts.maxBatch);
-      const serve = new Set(prices.filter((p) => p.serve).map((p) => p.price));
       try {
         await Promise.all([
           this.store.writeAccepted(
             prices.map((p) => p.price),
-            (p) => serve.has(p),
+            prices.filter((p) => p.served).map((p) => p.price),
           ),
           this.store.writeRejections(rejections),
         ]);

@@ -1,0 +1,25 @@
+// `npm run bench -- <name>`: benchmarks, run against the test services (started here, or reused).
+//   ingest    price ingestion latency (vs a bare relay) and stored-update throughput [--seconds 20]
+//   program   compute units per instruction of quantdesk_perp (LiteSVM)
+//   localnet  confirmed transactions/s through the localnet's JSON-RPC
+import { spawn } from 'node:child_process';
+import { withTestServices } from '../scripts/test-services.ts';
+
+const name = process.argv[2] ?? 'ingest';
+const scripts: Record<string, string> = { program: 'bench/program-cu.ts', localnet: 'bench/localnet-tps.ts' };
+
+if (name in scripts) {
+  const child = spawn(process.execPath, ['--import', 'tsx', scripts[name]!, ...process.argv.slice(3)], { stdio: 'inherit' });
+  child.once('exit', (code) => process.exit(code ?? 1));
+} else if (name === 'ingest') {
+  const code = await withTestServices(async () => {
+    const { runIngestBench } = await import('./ingest.ts');
+    const i = process.argv.indexOf('--seconds');
+    await runIngestBench(i > 0 ? Number(process.argv[i + 1]) : 20);
+    return 0;
+  });
+  process.exit(code);
+} else {
+  process.stderr.write(`unknown benchmark ${name}; one of: ingest, ${Object.keys(scripts).join(', ')}\n`);
+  process.exit(2);
+}

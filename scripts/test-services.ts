@@ -1,0 +1,39 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ferretDb, temporalDevServer } from './services.ts';
+import { Supervisor, type ProcessSpec } from './supervisor.ts';
+
+/** Ports of the services tests and benchmarks use: apart from `npm start`'s, so both can run at once. */
+export const TEST_PORTS = { temporal: 17233, ferretdb: 27117 } as const;
+
+/** Environment that points our code at the test services. */
+export const TEST_ENV = {
+  QD_TEMPORAL_ADDRESS: `127.0.0.1:${TEST_PORTS.temporal}`,
+  QD_TEMPORAL_NAMESPACE: 'default',
+  QD_MONGODB_URI: `mongodb://127.0.0.1:${TEST_PORTS.ferretdb}/quantdesk-test`,
+};
+
+/**
+ * Starts Temporal (headless, in memory) and FerretDB (in a temporary folder) on the test ports, or
+ * reuses ones already answering there; runs `body`; stops what it started. A service that dies
+ * meanwhile ends the run with an error.
+ */
+export async function withTestServices(body: (supervisor: Supervisor, died: Promise<string>) => Promise<number>): Promise<number> {
+  const ferretDir = mkdtempSync(join(tmpdir(), 'qd-test-ferretdb-'));
+  const specs: ProcessSpec[] = [
+    { ...temporalDevServer({ port: TEST_PORTS.temporal, uiPort: 0, namespace: 'default', headless: true }), reuseIfRunning: true },
+    { ...ferretDb({ port: TEST_PORTS.ferretdb, dataDir: ferretDir }), reuseIfRunning: true },
+  ];
+  const supervisor = new Supervisor(specs.map((s) => s.name));
+  try {
+    for (const spec of specs) await supervisor.start(spec);
+    return await body(supervisor, supervisor.died);
+  } catch (e) {
+    supervisor.log(`cannot run: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    await supervisor.stopAll();
+    rmSync(ferretDir, { recursive: true, force: true });
+  }
+}
