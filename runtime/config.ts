@@ -17,6 +17,7 @@ const url = (protocols: readonly string[]) =>
 const httpUrl = url(['http:', 'https:']);
 const port = z.coerce.number().int().min(1).max(65_535);
 const optionalSecret = z.string().min(1).optional();
+const base58Key = z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'must be a base58 public key');
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -49,6 +50,15 @@ export const envSchema = z.object({
 
   QD_SOLANA_RPC_URL: httpUrl.default('http://127.0.0.1:8899'),
   QD_SOLANA_WS_URL: url(['ws:', 'wss:']).optional(),
+  QD_SOLANA_COMMITMENT: z.enum(['processed', 'confirmed', 'finalized']).default('confirmed'),
+  /** Our program's id on the configured cluster (the localnet deploys it at the IDL's address). */
+  QD_PROGRAM_ID: base58Key.optional(),
+  /** Keypair file (solana-keygen JSON) of the oracle authority that signs update_oracle_price. */
+  QD_ORACLE_AUTHORITY_KEYPAIR: z.string().min(1).optional(),
+  /** Compute-unit price of push transactions, micro-lamports (priority fee). */
+  QD_PRIORITY_FEE_MICROLAMPORTS: z.coerce.number().int().min(0).max(10_000_000).default(0),
+  QD_SYNC_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(200),
+  QD_SYNC_MAX_MARKETS_PER_TX: z.coerce.number().int().min(1).max(16).default(8),
 
   QD_GATEWAY_PORT: port.default(3002),
   QD_GATEWAY_URL: httpUrl.default('http://127.0.0.1:3002'),
@@ -83,7 +93,16 @@ export interface Config {
   readonly mongodbUri: string;
   readonly hermes: { readonly url: string; readonly apiKey?: string };
   readonly coingecko: { readonly url: string; readonly apiKey?: string; readonly keyHeader: string };
-  readonly solana: { readonly rpcUrl: string; readonly wsUrl?: string };
+  readonly solana: {
+    readonly rpcUrl: string;
+    readonly wsUrl?: string;
+    readonly commitment: 'processed' | 'confirmed' | 'finalized';
+    /** Undefined: the IDL's address. */
+    readonly programId?: string;
+    readonly oracleAuthorityKeypair: string;
+    readonly priorityFeeMicroLamports: number;
+  };
+  readonly sync: { readonly pollMs: number; readonly maxMarketsPerTx: number };
   readonly gateway: { readonly port: number; readonly url: string; readonly internalToken?: string };
   readonly web: { readonly port: number };
   readonly metricsPort?: number;
@@ -165,7 +184,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(e.QD_COINGECKO_API_KEY && { apiKey: e.QD_COINGECKO_API_KEY }),
       keyHeader: e.QD_COINGECKO_KEY_HEADER,
     },
-    solana: { rpcUrl: e.QD_SOLANA_RPC_URL, ...(e.QD_SOLANA_WS_URL && { wsUrl: e.QD_SOLANA_WS_URL }) },
+    solana: {
+      rpcUrl: e.QD_SOLANA_RPC_URL,
+      ...(e.QD_SOLANA_WS_URL && { wsUrl: e.QD_SOLANA_WS_URL }),
+      commitment: e.QD_SOLANA_COMMITMENT,
+      ...(e.QD_PROGRAM_ID && { programId: e.QD_PROGRAM_ID }),
+      // The localnet writes its keypairs under the data folder.
+      oracleAuthorityKeypair: e.QD_ORACLE_AUTHORITY_KEYPAIR ?? `${e.QD_DATA_DIR}/localnet/keys/oracle-authority.json`,
+      priorityFeeMicroLamports: e.QD_PRIORITY_FEE_MICROLAMPORTS,
+    },
+    sync: { pollMs: e.QD_SYNC_POLL_MS, maxMarketsPerTx: e.QD_SYNC_MAX_MARKETS_PER_TX },
     gateway: {
       port: e.QD_GATEWAY_PORT,
       url: e.QD_GATEWAY_URL,

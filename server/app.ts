@@ -60,13 +60,17 @@ const wirePriceSchema = z.object({
   emaPrice: z.string().regex(/^-?\d{1,40}$/).optional(),
   emaConf: z.string().regex(/^\d{1,40}$/).optional(),
 });
-const workerStatusSchema = z.object({
-  symbols: z.array(symbolSchema).max(1_000),
-  mode: z.enum(['pyth', 'coingecko', 'stale', 'paused']),
-  stale: z.boolean(),
-  reason: z.string().max(500).optional(),
-  divergence: z.object({ pyth: z.string().max(60), coingecko: z.string().max(60), bps: z.string().max(20), boundBps: z.number() }).optional(),
-});
+const symbolList = z.array(symbolSchema).max(1_000);
+const workerStatusSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('ingest'), symbols: symbolList, mode: z.enum(['pyth', 'coingecko', 'stale', 'paused']), stale: z.boolean(), reason: z.string().max(500) }),
+  z.object({
+    kind: z.literal('divergence'),
+    symbols: symbolList,
+    reason: z.string().max(500),
+    divergence: z.object({ pyth: z.string().max(60), coingecko: z.string().max(60), bps: z.string().max(20), boundBps: z.number() }).optional(),
+  }),
+  z.object({ kind: z.literal('chain'), symbols: symbolList, health: z.enum(['ok', 'degraded', 'down']), reason: z.string().max(500) }),
+]);
 
 /** Prices with human-readable decimals alongside the exact mantissas. */
 function view(p: PriceMessage) {

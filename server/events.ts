@@ -34,6 +34,16 @@ export interface PriceMessage extends WirePrice {
   usableFor: Action[];
 }
 
+export interface Divergence {
+  pyth: string;
+  coingecko: string;
+  bps: string;
+  boundBps: number;
+}
+
+/** Health of the on-chain sync: `down` while pushes cannot land (RPC unreachable, persistent failures). */
+export type ChainHealth = 'ok' | 'degraded' | 'down';
+
 export interface StatusMessage {
   symbol: string;
   mode: IngestMode;
@@ -42,19 +52,21 @@ export interface StatusMessage {
   ageSec?: number;
   reason?: string;
   /** Present while Pyth and CoinGecko disagree beyond the market's bound. */
-  divergence?: { pyth: string; coingecko: string; bps: string; boundBps: number };
+  divergence?: Divergence;
+  /** The on-chain price's state, as the sync worker last reported it. */
+  chain?: { health: ChainHealth; reason?: string };
   /** Epoch milliseconds. */
   at: number;
 }
 
-/** Worker → gateway status: per feed group, or per symbol for divergence. */
-export interface WorkerStatus {
-  symbols: string[];
-  mode: IngestMode;
-  stale: boolean;
-  reason?: string;
-  divergence?: StatusMessage['divergence'];
-}
+/** Worker → gateway status reports. */
+export type WorkerStatus =
+  /** Where a feed group's prices come from now (ingest). */
+  | { kind: 'ingest'; symbols: string[]; mode: IngestMode; stale: boolean; reason: string }
+  /** The Pyth ↔ CoinGecko alarm raised (with figures) or cleared (without). */
+  | { kind: 'divergence'; symbols: string[]; divergence?: Divergence; reason: string }
+  /** The on-chain sync's health (sync). */
+  | { kind: 'chain'; symbols: string[]; health: ChainHealth; reason: string };
 
 export interface SubscribeAck {
   ok: boolean;

@@ -16,6 +16,7 @@ interface SymbolState {
   workerStale: boolean;
   reason?: string;
   divergence?: StatusMessage['divergence'];
+  chain?: StatusMessage['chain'];
   /** The stale flag last announced, to emit `status` only on change. */
   announcedStale?: boolean;
 }
@@ -71,13 +72,19 @@ export class PriceHub {
     for (const symbol of status.symbols) {
       const s = this.symbols.get(symbol);
       if (!s) continue;
-      if (status.divergence !== undefined || status.reason?.startsWith('Pyth and CoinGecko agree')) {
-        s.divergence = status.divergence;
-      } else {
-        s.mode = status.mode;
-        s.workerStale = status.stale;
+      switch (status.kind) {
+        case 'ingest':
+          s.mode = status.mode;
+          s.workerStale = status.stale;
+          s.reason = status.reason;
+          break;
+        case 'divergence':
+          s.divergence = status.divergence;
+          break;
+        case 'chain':
+          s.chain = { health: status.health, reason: status.reason };
+          break;
       }
-      s.reason = status.reason;
       out.push(this.status(s, true));
     }
     return out;
@@ -130,6 +137,7 @@ export class PriceHub {
       ...(ageSec !== undefined && { ageSec }),
       ...(s.reason && { reason: s.reason }),
       ...(s.divergence && { divergence: s.divergence }),
+      ...(s.chain && { chain: s.chain }),
       at: this.now(),
     };
   }

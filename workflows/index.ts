@@ -2,3 +2,4 @@
 export { systemCheck } from './system-check.ts';
 export { priceIngestion } from './price-ingestion.ts';
 export { retention } from './retention.ts';
+export { oracleSync } from './oracle-sync.ts';

@@ -239,7 +239,7 @@ export function createIngestActivities(deps: IngestDeps) {
       const group = groupMarkets(deps.markets, input.feedGroup);
       const stale = input.mode === 'stale';
       await deps.store.markStale(group.map((m) => m.pythFeedId), stale, new Date(now()));
-      deps.publisher.status({ symbols: group.map((m) => m.symbol), mode: input.mode, stale, reason: input.reason });
+      deps.publisher.status({ kind: 'ingest', symbols: group.map((m) => m.symbol), mode: input.mode, stale, reason: input.reason });
       deps.log.info({ feedGroup: input.feedGroup, mode: input.mode, reason: input.reason }, 'ingest_mode');
     },
 

@@ -117,16 +117,15 @@ export class IngestPipeline {
       this.deps.metrics.divergences.inc({ symbol: p.symbol });
       this.deps.log.warn({ symbol: p.symbol, pyth: fmt(pyth), coingecko: fmt(coingecko), bps, boundBps: bounds.divergenceBps }, 'sources_diverge');
       this.deps.publisher.status({
+        kind: 'divergence',
         symbols: [p.symbol],
-        mode: 'pyth',
-        stale: false,
         reason: `Pyth and CoinGecko differ by ${bps} bps (bound ${bounds.divergenceBps})`,
         divergence: { pyth: fmt(pyth), coingecko: fmt(coingecko), bps, boundBps: bounds.divergenceBps },
       });
     } else {
       this.diverging.delete(p.symbol);
       this.deps.log.info({ symbol: p.symbol, bps }, 'sources_agree');
-      this.deps.publisher.status({ symbols: [p.symbol], mode: 'pyth', stale: false, reason: 'Pyth and CoinGecko agree again' });
+      this.deps.publisher.status({ kind: 'divergence', symbols: [p.symbol], reason: 'Pyth and CoinGecko agree again' });
     }
   }
 }

@@ -74,3 +74,5 @@ await closeAll(log, [
   ['database', () => db.close()],
 ]);
 log.info('worker_stopped');
+// Client libraries may keep timers alive (reconnects, keep-alives): the work is done, so leave.
+process.exit(0);
