@@ -37,6 +37,37 @@ export interface LocalnetManifest {
   traders: { name: string; publicKey: string; keypair: string; tokenAccounts: Record<string, string> }[];
   /** Named addresses that later steps create (markets, config, oracle accounts, …): name → address. */
   accounts: Record<string, string>;
+  /** The QuantDesk deployment, when quantdesk-bootstrap.ts booted it. */
+  quantdesk?: QuantdeskManifest;
+}
+
+/** A keypair file in `<dataDir>/keys/` and its public key. */
+export interface ManifestKeypair {
+  publicKey: string;
+  keypair: string;
+}
+
+/** What quantdeskBootstrapSteps() set up; bigints are decimal strings. */
+export interface QuantdeskManifest {
+  programId: string;
+  config: string;
+  vault: string;
+  /** The collateral mint (the manifest's `usdc` mint). */
+  mint: string;
+  /** Owner of the PriceUpdateV2 accounts and what `initialize` recorded as the Pyth receiver. */
+  pythReceiver: string;
+  maxKeeperFeeBps: number;
+  admin: ManifestKeypair;
+  oracleAuthority: ManifestKeypair;
+  keepers: (ManifestKeypair & { name: string; tokenAccount: string })[];
+  /** `priceUpdate` is the PriceUpdateV2 account, present only when a Hermes URL was given. */
+  markets: { symbol: string; feedId: string; market: string; priceUpdate?: string }[];
+  /** Where PriceUpdateV2 accounts are fed from; null when none was given. */
+  hermesUrl: string | null;
+  /** Markets whose price was pushed at boot (from Hermes `latest`). */
+  initialPrices: string[];
+  /** Demo positions opened at boot, with the liquidation price the margin rules give (10^-9 USD). */
+  positions: { trader: string; symbol: string; position: string; side: 'long' | 'short'; size: string; collateral: string; entryPrice: string; liquidationPrice: string | null }[];
 }
 
 export class BootstrapError extends Error {
@@ -63,6 +94,8 @@ export interface BootstrapContext {
   airdrop(to: PublicKey, lamports: bigint): string;
   /** Loads an SBF program (.so) at `programId` and records it in the manifest under `name`. */
   deployProgram(name: string, programId: PublicKey, soPath: string): void;
+  /** Registers work to undo when the localnet stops (or its boot fails): background feeds, timers. */
+  onStop(cleanup: () => void | Promise<void>): void;
 }
 
 /**
@@ -80,6 +113,7 @@ export function createBootstrapContext(base: {
   keys: KeyStore;
   manifest: LocalnetManifest;
   log: Logger;
+  onStop: (cleanup: () => void | Promise<void>) => void;
 }): BootstrapContext {
   const { ledger, log } = base;
   const check = (result: ReturnType<Ledger['land']>, what: string): string => {

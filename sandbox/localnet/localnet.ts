@@ -98,7 +98,15 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
     for (const step of cleanup.reverse()) await step();
   };
   try {
-    const ctx = createBootstrapContext({ ledger, keys, manifest, log: logger.child({ module: 'localnet.bootstrap' }) });
+    const ctx = createBootstrapContext({
+      ledger,
+      keys,
+      manifest,
+      log: logger.child({ module: 'localnet.bootstrap' }),
+      onStop: (step) => {
+        cleanup.push(async () => step());
+      },
+    });
     for (const step of options.bootstrap ?? defaultBootstrapSteps()) {
       const started = performance.now();
       await step.run(ctx);

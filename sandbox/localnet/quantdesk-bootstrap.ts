@@ -1,0 +1,345 @@
+// The QuantDesk chain at boot: the quantdesk_perp program, the USDC-like mint, the demo traders, the
+// admin / oracle authority / keeper keypairs, `initialize`, one market per registry entry, Pyth
+// PriceUpdateV2 accounts fed from Hermes (the market simulator), initial pushed prices and demo
+// positions. Everything lands as real transactions through the bootstrap context.
+import { fileURLToPath } from 'node:url';
+import { LAMPORTS_PER_SOL, PublicKey, type Keypair } from '@solana/web3.js';
+import { createAssociatedTokenAccountIdempotentInstruction, getAssociatedTokenAddressSync } from '@solana/spl-token';
+import { HermesClient } from '@pythnetwork/hermes-client';
+import { ensureProgramBuilt } from '../../programs/sbpf/build.mjs';
+import {
+  QUANTDESK_PERP_PROGRAM_ID,
+  configAddress,
+  createMarketInstruction,
+  decodeMarket,
+  depositInstruction,
+  initializeInstruction,
+  marketAddress,
+  marketParamsFromRegistry,
+  openPositionInstruction,
+  positionAddress,
+  updateOraclePriceInstruction,
+  vaultAddress,
+  type PriceInput,
+} from '../../programs/client/quantdesk-perp.ts';
+import { BPS } from '../../domain/decimal.ts';
+import { NOTIONAL_DIVISOR, liquidationPrice, meetsInitialMargin, toMarginPrice } from '../../domain/margin.ts';
+import type { Market, MarketIndex } from '../../domain/markets.ts';
+import { loadMarkets } from '../../runtime/markets.ts';
+import {
+  BootstrapError,
+  bootstrapPayer,
+  demoTradersStep,
+  usdcMintStep,
+  type BootstrapContext,
+  type BootstrapStep,
+  type QuantdeskManifest,
+} from './bootstrap.ts';
+import { HermesAccountFeed, PriceUpdateWriter, priceMessageFromHermes, priceUpdateAddress, type PythFeedTarget } from './pyth-accounts.ts';
+
+/**
+ * The Pyth Solana receiver's program id on mainnet and devnet today. Pyth announced new ids for its
+ * 2026 upgrade, so this is only the default of `pythReceiver` (`--pyth-receiver`); nothing else in
+ * the localnet names it.
+ */
+export const DEFAULT_PYTH_RECEIVER_PROGRAM_ID = new PublicKey('rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ');
+export const DEFAULT_MARKETS_FILE = fileURLToPath(new URL('../../config/markets.json', import.meta.url));
+export const PROGRAM_NAME = 'quantdesk_perp';
+/** Keystore names (files `<dataDir>/keys/<name>.json`); workers read these files. */
+export const ADMIN_KEYPAIR = 'admin';
+export const ORACLE_AUTHORITY_KEYPAIR = 'oracle-authority';
+export const keeperKeypairName = (i: number) => `keeper-${i}`;
+/** Signs nothing: the `write_authority` recorded in the localnet's PriceUpdateV2 accounts. */
+const PYTH_POSTER_KEYPAIR = 'pyth-poster';
+
+const ROLE_LAMPORTS = 100n * BigInt(LAMPORTS_PER_SOL);
+const USDC = 1_000_000n;
+
+export interface QuantdeskBootstrapOptions {
+  /** The program's .so; default: `ensureProgramBuilt()` (builds it when its sources changed). */
+  soPath?: string;
+  /** Default: the IDL's address (QUANTDESK_PERP_PROGRAM_ID). */
+  programId?: PublicKey;
+  /** The feed registry, or the path of its JSON file. Default config/markets.json. */
+  markets?: MarketIndex | string;
+  /** Owner of the PriceUpdateV2 accounts and `initialize`'s Pyth receiver. */
+  pythReceiver?: PublicKey;
+  /**
+   * Hermes (v2) base URL, e.g. the market simulator. null/absent: no PriceUpdateV2 accounts, no
+   * initial prices, no demo positions.
+   */
+  hermesUrl?: string | null;
+  /** Demo traders trader-1..N. Default 3. */
+  traders?: number;
+  /** Keepers keeper-1..N (SOL and a collateral token account for fees). Default 1. */
+  keepers?: number;
+  /** `initialize`'s ceiling on every market's liquidation fee. Default 200 bps. */
+  maxKeeperFeeBps?: number;
+  /** How long boot waits for Hermes' latest prices. Default 3 s. */
+  hermesTimeoutMs?: number;
+  /** Reconnect and silence timing of the SSE feed (see HermesAccountFeed). */
+  feed?: { initialBackoffMs?: number; maxBackoffMs?: number; silenceMs?: number };
+}
+
+/** Everything the QuantDesk steps need, resolved once. */
+interface Plan {
+  programId: PublicKey;
+  markets: MarketIndex;
+  pythReceiver: PublicKey;
+  hermesUrl: string | null;
+  maxKeeperFeeBps: number;
+  keepers: number;
+}
+
+/**
+ * The localnet's default boot: program, mint, traders, then the QuantDesk steps. Start it with
+ * `startLocalnet({ bootstrap: quantdeskBootstrapSteps({ hermesUrl }) })`.
+ */
+export function quantdeskBootstrapSteps(options: QuantdeskBootstrapOptions = {}): BootstrapStep[] {
+  const markets = options.markets ?? DEFAULT_MARKETS_FILE;
+  const plan: Plan = {
+    programId: options.programId ?? QUANTDESK_PERP_PROGRAM_ID,
+    markets: typeof markets === 'string' ? loadMarkets(markets) : markets,
+    pythReceiver: options.pythReceiver ?? DEFAULT_PYTH_RECEIVER_PROGRAM_ID,
+    hermesUrl: options.hermesUrl ?? null,
+    maxKeeperFeeBps: options.maxKeeperFeeBps ?? 200,
+    keepers: options.keepers ?? 1,
+  };
+  return [
+    {
+      name: `program:${PROGRAM_NAME}`,
+      async run(ctx) {
+        ctx.deployProgram(PROGRAM_NAME, plan.programId, options.soPath ?? (await ensureProgramBuilt()));
+      },
+    },
+    usdcMintStep(),
+    demoTradersStep(options.traders === undefined ? {} : { count: options.traders }),
+    { name: 'quantdesk:markets', run: (ctx) => initializeMarkets(ctx, plan) },
+    { name: 'quantdesk:pyth', run: (ctx) => startPythAccounts(ctx, plan, options) },
+    { name: 'quantdesk:demo-positions', run: (ctx) => openDemoPositions(ctx, plan) },
+  ];
+}
+
+function quantdesk(ctx: BootstrapContext): QuantdeskManifest {
+  const q = ctx.manifest.quantdesk;
+  if (q === undefined) throw new BootstrapError('the quantdesk:markets step must run first');
+  return q;
+}
+
+function fundedRole(ctx: BootstrapContext, name: string): Keypair {
+  const keypair = ctx.keys.loadOrCreate(name);
+  ctx.airdrop(keypair.publicKey, ROLE_LAMPORTS);
+  return keypair;
+}
+
+/** Admin, oracle authority and keepers; `initialize`; `create_market` for every registry market. */
+function initializeMarkets(ctx: BootstrapContext, plan: Plan): void {
+  const mintInfo = ctx.manifest.mints.usdc;
+  if (mintInfo === undefined) throw new BootstrapError('QuantDesk needs the "usdc" mint (usdcMintStep)');
+  const mint = new PublicKey(mintInfo.address);
+  const { programId } = plan;
+  const admin = fundedRole(ctx, ADMIN_KEYPAIR);
+  const oracle = fundedRole(ctx, ORACLE_AUTHORITY_KEYPAIR);
+  const payer = bootstrapPayer(ctx);
+  const keepers: QuantdeskManifest['keepers'] = [];
+  for (let i = 1; i <= plan.keepers; i++) {
+    const name = keeperKeypairName(i);
+    const keeper = fundedRole(ctx, name);
+    const tokenAccount = getAssociatedTokenAddressSync(mint, keeper.publicKey);
+    ctx.send([createAssociatedTokenAccountIdempotentInstruction(payer.publicKey, tokenAccount, keeper.publicKey, mint)], [payer]);
+    keepers.push({ name, publicKey: keeper.publicKey.toBase58(), keypair: ctx.keys.path(name), tokenAccount: tokenAccount.toBase58() });
+    ctx.manifest.accounts[name] = keeper.publicKey.toBase58();
+  }
+
+  ctx.send(
+    [
+      initializeInstruction({
+        admin: admin.publicKey,
+        mint,
+        oracleAuthority: oracle.publicKey,
+        pythReceiver: plan.pythReceiver,
+        maxKeeperFeeBps: plan.maxKeeperFeeBps,
+        programId,
+      }),
+    ],
+    [admin],
+  );
+  const markets: QuantdeskManifest['markets'] = [];
+  for (const m of plan.markets.all) {
+    ctx.send(
+      [createMarketInstruction({ admin: admin.publicKey, symbol: m.symbol, feedId: m.pythFeedId, params: marketParamsFromRegistry(m), programId })],
+      [admin],
+    );
+    const market = marketAddress(m.symbol, programId).toBase58();
+    markets.push({ symbol: m.symbol, feedId: m.pythFeedId, market });
+    ctx.manifest.accounts[`market:${m.symbol}`] = market;
+  }
+
+  const config = configAddress(programId).toBase58();
+  const vault = vaultAddress(programId).toBase58();
+  Object.assign(ctx.manifest.accounts, {
+    config,
+    vault,
+    [ADMIN_KEYPAIR]: admin.publicKey.toBase58(),
+    [ORACLE_AUTHORITY_KEYPAIR]: oracle.publicKey.toBase58(),
+  });
+  ctx.manifest.quantdesk = {
+    programId: programId.toBase58(),
+    config,
+    vault,
+    mint: mint.toBase58(),
+    pythReceiver: plan.pythReceiver.toBase58(),
+    maxKeeperFeeBps: plan.maxKeeperFeeBps,
+    admin: { publicKey: admin.publicKey.toBase58(), keypair: ctx.keys.path(ADMIN_KEYPAIR) },
+    oracleAuthority: { publicKey: oracle.publicKey.toBase58(), keypair: ctx.keys.path(ORACLE_AUTHORITY_KEYPAIR) },
+    keepers,
+    markets,
+    hermesUrl: plan.hermesUrl,
+    initialPrices: [],
+    positions: [],
+  };
+  ctx.log.info({ programId: programId.toBase58(), markets: markets.length, pythReceiver: plan.pythReceiver.toBase58() }, 'bootstrap.quantdesk_initialized');
+}
+
+/**
+ * With a Hermes URL: PriceUpdateV2 accounts for every market, written first from Hermes' latest
+ * prices (which are also pushed with `update_oracle_price`, so markets have a price before any
+ * sync worker runs), then kept current from the SSE stream until the localnet stops. Hermes being
+ * down only costs the initial prices; the stream keeps retrying.
+ */
+async function startPythAccounts(ctx: BootstrapContext, plan: Plan, options: QuantdeskBootstrapOptions): Promise<void> {
+  const q = quantdesk(ctx);
+  if (plan.hermesUrl === null) {
+    ctx.log.info({}, 'bootstrap.pyth_skipped');
+    return;
+  }
+  const targets: PythFeedTarget[] = plan.markets.all.map((m) => ({
+    symbol: m.symbol,
+    feedId: m.pythFeedId,
+    address: priceUpdateAddress(m.pythFeedId, plan.pythReceiver),
+  }));
+  for (const t of targets) {
+    ctx.manifest.accounts[`pyth:${t.symbol}`] = t.address.toBase58();
+    const entry = q.markets.find((m) => m.symbol === t.symbol);
+    if (entry !== undefined) entry.priceUpdate = t.address.toBase58();
+  }
+  const writer = new PriceUpdateWriter({
+    ledger: ctx.ledger,
+    receiver: plan.pythReceiver,
+    writeAuthority: ctx.keys.loadOrCreate(PYTH_POSTER_KEYPAIR).publicKey,
+    targets,
+  });
+
+  const latest = await fetchLatest(ctx, plan.hermesUrl, writer.feedIds, options.hermesTimeoutMs ?? 3_000);
+  const oracle = ctx.keys.loadOrCreate(ORACLE_AUTHORITY_KEYPAIR);
+  for (const entry of latest) {
+    const outcome = writer.write(entry);
+    if (!('written' in outcome)) {
+      ctx.log.warn({ reason: outcome.skipped, detail: outcome.detail }, 'bootstrap.initial_price_skipped');
+      continue;
+    }
+    const message = priceMessageFromHermes(entry);
+    if ('invalid' in message) continue;
+    const price: PriceInput = { price: message.price, conf: message.conf, expo: message.exponent, publishTime: message.publishTime };
+    const symbol = outcome.written.symbol;
+    try {
+      ctx.send(
+        [updateOraclePriceInstruction({ oracleAuthority: oracle.publicKey, updates: [{ market: marketAddress(symbol, plan.programId), price }], programId: plan.programId })],
+        [oracle],
+      );
+      q.initialPrices.push(symbol);
+    } catch (err) {
+      // A price the program refuses (a simulator fault, say) leaves that market without one.
+      if (!(err instanceof BootstrapError)) throw err;
+      ctx.log.warn({ market: symbol, err: err.message, logs: err.logs }, 'bootstrap.initial_push_refused');
+    }
+  }
+  ctx.log.info({ pushed: q.initialPrices }, 'bootstrap.initial_prices');
+
+  const feed = new HermesAccountFeed({ hermesUrl: plan.hermesUrl, writer, log: ctx.log.child({ component: 'pyth-feed' }), ...options.feed });
+  feed.start();
+  ctx.onStop(() => feed.stop());
+}
+
+async function fetchLatest(ctx: BootstrapContext, hermesUrl: string, ids: string[], timeoutMs: number): Promise<unknown[]> {
+  const client = new HermesClient(hermesUrl, { httpRetries: 0, timeout: timeoutMs });
+  try {
+    const update = await client.getLatestPriceUpdates(ids, { parsed: true, encoding: 'hex', ignoreInvalidPriceIds: true });
+    return update.parsed ?? [];
+  } catch (err) {
+    ctx.log.warn({ hermesUrl, err: (err as Error).message }, 'bootstrap.hermes_unavailable');
+    return [];
+  }
+}
+
+/** What each demo trader opens: side, collateral, and leverage (null = as close to initial margin as allowed). */
+const DEMO_POSITIONS: { side: 'long' | 'short'; collateralUsdc: bigint; leverageBps: bigint | null }[] = [
+  { side: 'long', collateralUsdc: 2_000n, leverageBps: 30_000n },
+  { side: 'short', collateralUsdc: 2_500n, leverageBps: 20_000n },
+  // Near its liquidation price: with 10 % initial / 5 % maintenance margin, ~5 % away.
+  { side: 'long', collateralUsdc: 1_000n, leverageBps: null },
+];
+
+/** Base units for `collateral` at `leverageBps`, or at 99 % of the most initial margin allows. */
+function demoSize(m: Market, mark: bigint, collateral: bigint, leverageBps: bigint | null): bigint {
+  const notional = leverageBps === null ? (collateral * BPS * 99n) / (BigInt(m.margin.initialBps) * 100n) : (collateral * leverageBps) / BPS;
+  return (notional * NOTIONAL_DIVISOR) / mark;
+}
+
+/** trader-i opens DEMO_POSITIONS[i] in the i-th registry market (wrapping), where a price was pushed. */
+function openDemoPositions(ctx: BootstrapContext, plan: Plan): void {
+  const q = quantdesk(ctx);
+  if (q.initialPrices.length === 0) {
+    ctx.log.info({}, 'bootstrap.demo_positions_skipped');
+    return;
+  }
+  const all = plan.markets.all;
+  ctx.manifest.traders.slice(0, DEMO_POSITIONS.length).forEach((trader, i) => {
+    const demo = DEMO_POSITIONS[i]!;
+    const m = all[i % all.length]!;
+    if (!q.initialPrices.includes(m.symbol)) return;
+    const market = marketAddress(m.symbol, plan.programId);
+    const onChain = decodeMarket(ctx.ledger.readAccount(market.toBase58())!.data);
+    const mark = toMarginPrice(onChain.price, onChain.expo, 'trunc');
+    const collateral = demo.collateralUsdc * USDC;
+    const magnitude = demoSize(m, mark, collateral, demo.leverageBps);
+    const size = demo.side === 'long' ? magnitude : -magnitude;
+    const position = { size, entryPrice: mark, collateral };
+    if (magnitude === 0n || !meetsInitialMargin(position, mark, m.margin)) {
+      ctx.log.warn({ market: m.symbol, trader: trader.name, size: String(size) }, 'bootstrap.demo_position_unfit');
+      return;
+    }
+    const owner = ctx.keys.loadOrCreate(trader.name);
+    const tokenAccount = new PublicKey(trader.tokenAccounts.usdc!);
+    try {
+      ctx.send(
+        [
+          depositInstruction({ owner: owner.publicKey, market, ownerTokenAccount: tokenAccount, amount: collateral, programId: plan.programId }),
+          openPositionInstruction({ owner: owner.publicKey, market, size, programId: plan.programId }),
+        ],
+        [owner],
+      );
+    } catch (err) {
+      if (!(err instanceof BootstrapError)) throw err;
+      ctx.log.warn({ market: m.symbol, trader: trader.name, err: err.message, logs: err.logs }, 'bootstrap.demo_position_refused');
+      return;
+    }
+    const address = positionAddress(market, owner.publicKey, plan.programId).toBase58();
+    const liq = liquidationPrice(position, m.margin);
+    q.positions.push({
+      trader: trader.name,
+      symbol: m.symbol,
+      position: address,
+      side: demo.side,
+      size: size.toString(),
+      collateral: collateral.toString(),
+      entryPrice: mark.toString(),
+      liquidationPrice: liq === undefined ? null : liq.toString(),
+    });
+    ctx.manifest.accounts[`position:${trader.name}:${m.symbol}`] = address;
+    ctx.log.info(
+      { trader: trader.name, market: m.symbol, side: demo.side, size: String(size), entryPrice: String(mark), liquidationPrice: liq === undefined ? null : String(liq) },
+      'bootstrap.demo_position_opened',
+    );
+  });
+}

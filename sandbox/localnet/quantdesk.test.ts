@@ -1,0 +1,386 @@
+// The QuantDesk chain as the localnet boots it, driven through the real @solana/web3.js Connection
+// (HTTP + WebSocket), with the market simulator in-process feeding Hermes.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import {
+  Connection,
+  Keypair,
+  PublicKey,
+  SendTransactionError,
+  Transaction,
+  sendAndConfirmTransaction,
+  type AccountInfo,
+  type Signer,
+  type TransactionInstruction,
+} from '@solana/web3.js';
+import {
+  ACCOUNT_SIZE,
+  accountDiscriminator,
+  closePositionInstruction,
+  customErrorCode,
+  decodeConfig,
+  decodeMarket,
+  decodePosition,
+  depositInstruction,
+  liquidateInstruction,
+  marketAddress,
+  marketParamsFromRegistry,
+  openPositionInstruction,
+  perpErrorCode,
+  positionAddress,
+  updateOraclePriceInstruction,
+  vaultAddress,
+  withdrawInstruction,
+  QUANTDESK_PERP_PROGRAM_ID,
+  type MarketAccount,
+} from '../../programs/client/quantdesk-perp.ts';
+import { decodePriceUpdateV2, type PriceUpdateV2 } from '../../programs/client/pyth-price-update.ts';
+import { ensureProgramBuilt } from '../../programs/sbpf/build.mjs';
+import { settleLiquidation, toMarginPrice, unrealizedPnl } from '../../domain/margin.ts';
+import { loadMarkets } from '../../runtime/markets.ts';
+import { createMarketSim, type MarketSim } from '../market-sim/market-sim.ts';
+import { startLocalnet, type Localnet } from './localnet.ts';
+import type { QuantdeskManifest } from './bootstrap.ts';
+import { DEFAULT_MARKETS_FILE, DEFAULT_PYTH_RECEIVER_PROGRAM_ID, quantdeskBootstrapSteps } from './quantdesk-bootstrap.ts';
+
+const registry = loadMarkets(DEFAULT_MARKETS_FILE);
+const USDC = 1_000_000n;
+
+let sim: MarketSim | undefined;
+let localnet: Localnet | undefined;
+let dataDir: string | undefined;
+let connection: Connection;
+let q: QuantdeskManifest;
+
+beforeAll(async () => {
+  // A cold machine builds the program first.
+  await ensureProgramBuilt();
+  sim = createMarketSim({ port: 0, seed: 11, logLevel: 'silent' });
+  const hermesUrl = await sim.start();
+  dataDir = mkdtempSync(join(tmpdir(), 'localnet-quantdesk-'));
+  localnet = await startLocalnet({
+    httpPort: 0,
+    slotMs: 100,
+    dataDir,
+    logger: pino({ level: 'silent' }),
+    bootstrap: quantdeskBootstrapSteps({ hermesUrl }),
+  });
+  connection = new Connection(localnet.rpcUrl, { wsEndpoint: localnet.wsUrl, commitment: 'confirmed' });
+  q = localnet.manifest.quantdesk!;
+}, 600_000);
+
+afterAll(async () => {
+  await localnet?.stop();
+  await sim?.stop();
+  if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+});
+
+function keypairFile(path: string): Keypair {
+  return Keypair.fromSecretKey(Uint8Array.from(JSON.parse(readFileSync(path, 'utf8')) as number[]));
+}
+
+const trader = (name: string) => {
+  const t = localnet!.manifest.traders.find((x) => x.name === name)!;
+  return { keypair: keypairFile(t.keypair), tokenAccount: new PublicKey(t.tokenAccounts.usdc!) };
+};
+
+async function send(instructions: TransactionInstruction[], signers: Signer[]): Promise<string> {
+  return sendAndConfirmTransaction(connection, new Transaction().add(...instructions), signers, { commitment: 'confirmed' });
+}
+
+/** Sends expecting failure; returns the program's custom error code as the RPC reports it. */
+async function failureCode(instructions: TransactionInstruction[], signers: Signer[]): Promise<number | undefined> {
+  try {
+    await send(instructions, signers);
+  } catch (err) {
+    expect(err).toBeInstanceOf(SendTransactionError);
+    return customErrorCode(err, (err as SendTransactionError).logs ?? []);
+  }
+  throw new Error('the transaction was expected to fail');
+}
+
+async function account(address: PublicKey | string): Promise<AccountInfo<Buffer>> {
+  const info = await connection.getAccountInfo(new PublicKey(address));
+  if (info === null) throw new Error(`account ${String(address)} does not exist`);
+  return info;
+}
+
+const market = async (symbol: string): Promise<MarketAccount> => decodeMarket((await account(marketAddress(symbol))).data);
+
+async function tokenBalance(address: PublicKey): Promise<bigint> {
+  return BigInt((await connection.getTokenAccountBalance(address)).value.amount);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A publish time after the market's last one, and not more than 2 s ahead of the chain's clock. */
+async function nextPublishTime(symbol: string): Promise<bigint> {
+  const last = (await market(symbol)).publishTime;
+  for (;;) {
+    const now = BigInt(localnet!.ledger.unixTimestamp());
+    const t = last + 1n > now ? last + 1n : now;
+    if (t <= now + 2n) return t;
+    await sleep(500);
+  }
+}
+
+/** The oracle authority (its keypair file from the manifest) pushes one price with expo -8. */
+async function push(symbol: string, price: bigint, conf = 0n): Promise<{ publishTime: bigint; signature: string }> {
+  const oracle = keypairFile(q.oracleAuthority.keypair);
+  const publishTime = await nextPublishTime(symbol);
+  const signature = await send(
+    [updateOraclePriceInstruction({ oracleAuthority: oracle.publicKey, updates: [{ market: marketAddress(symbol), price: { price, conf, expo: -8, publishTime } }] })],
+    [oracle],
+  );
+  return { publishTime, signature };
+}
+
+/** The next `count` account notifications of `address` over the WebSocket. */
+function notifications(address: PublicKey, count: number, timeoutMs = 10_000): Promise<AccountInfo<Buffer>[]> {
+  return new Promise((resolve, reject) => {
+    const seen: AccountInfo<Buffer>[] = [];
+    const id = connection.onAccountChange(
+      address,
+      (info) => {
+        seen.push(info);
+        if (seen.length === count) {
+          clearTimeout(timer);
+          void connection.removeAccountChangeListener(id);
+          resolve(seen);
+        }
+      },
+      { commitment: 'confirmed' },
+    );
+    const timer = setTimeout(() => {
+      void connection.removeAccountChangeListener(id);
+      reject(new Error(`${seen.length} of ${count} notifications for ${address.toBase58()} in ${timeoutMs} ms`));
+    }, timeoutMs);
+  });
+}
+
+const published = (u: Pick<PriceUpdateV2, 'feedId' | 'publishTime' | 'price'>) => sim!.publishedAt(u.feedId, Number(u.publishTime), u.price.toString());
+
+describe('deployment', () => {
+  it('deploys the program, executable, at the IDL program id', async () => {
+    expect(q.programId).toBe(QUANTDESK_PERP_PROGRAM_ID.toBase58());
+    expect(localnet!.manifest.programs.quantdesk_perp).toBe(q.programId);
+    const info = await account(q.programId);
+    expect(info.executable).toBe(true);
+  });
+
+  it('initializes the config with the mint, oracle authority, keeper fee ceiling and the Pyth receiver', async () => {
+    const config = decodeConfig((await account(q.config)).data);
+    expect(config.admin.toBase58()).toBe(keypairFile(q.admin.keypair).publicKey.toBase58());
+    expect(config.oracleAuthority.toBase58()).toBe(keypairFile(join(localnet!.dataDir, 'keys', 'oracle-authority.json')).publicKey.toBase58());
+    expect(config.oracleAuthority.toBase58()).toBe(q.oracleAuthority.publicKey);
+    expect(config.pythReceiver.toBase58()).toBe(DEFAULT_PYTH_RECEIVER_PROGRAM_ID.toBase58());
+    expect(config.mint.toBase58()).toBe(localnet!.manifest.mints.usdc!.address);
+    expect(config.vault.toBase58()).toBe(vaultAddress().toBase58());
+    expect(config.vault.toBase58()).toBe(q.vault);
+    expect(config.maxKeeperFeeBps).toBe(q.maxKeeperFeeBps);
+  });
+
+  it('creates one market per registry entry with the registry bounds, found by getProgramAccounts too', async () => {
+    for (const m of registry.all) {
+      expect(localnet!.manifest.accounts[`market:${m.symbol}`]).toBe(marketAddress(m.symbol).toBase58());
+      const onChain = await market(m.symbol);
+      expect(onChain.symbol).toBe(m.symbol);
+      expect(onChain.feedId).toBe(m.pythFeedId);
+      expect(onChain.params).toEqual(marketParamsFromRegistry(m));
+    }
+    const all = await connection.getProgramAccounts(QUANTDESK_PERP_PROGRAM_ID, {
+      filters: [{ dataSize: ACCOUNT_SIZE.Market }, { memcmp: { offset: 0, bytes: accountDiscriminator('Market').toString('base64'), encoding: 'base64' } }],
+    });
+    expect(all.map((a) => decodeMarket(a.account.data).symbol).sort()).toEqual(registry.all.map((m) => m.symbol).sort());
+  });
+
+  it('pushed the simulator\'s latest price to every market at boot', async () => {
+    expect([...q.initialPrices].sort()).toEqual(registry.all.map((m) => m.symbol).sort());
+    for (const m of registry.all) {
+      const onChain = await market(m.symbol);
+      expect(onChain.price).toBeGreaterThan(0n);
+      expect(published({ feedId: m.pythFeedId, publishTime: onChain.publishTime, price: onChain.price })).toEqual(expect.any(Number));
+    }
+  });
+});
+
+describe('update_oracle_price through Connection', () => {
+  it('the oracle authority\'s push changes the market to exactly the pushed values', async () => {
+    const before = await market('SOL-PERP');
+    const { publishTime, signature } = await push('SOL-PERP', 15_123_456_789n, 1_234_567n);
+    const after = await market('SOL-PERP');
+    expect([after.price, after.conf, after.expo, after.publishTime]).toEqual([15_123_456_789n, 1_234_567n, -8, publishTime]);
+    expect(after.publishTime).toBeGreaterThan(before.publishTime);
+    const tx = await connection.getTransaction(signature, { commitment: 'confirmed', maxSupportedTransactionVersion: 0 });
+    expect(after.priceSlot).toBe(BigInt(tx!.slot));
+  });
+
+  it('refuses a push signed by someone else with Unauthorized, visible in the RPC error', async () => {
+    const before = await market('SOL-PERP');
+    const impostor = trader('trader-2').keypair;
+    const code = await failureCode(
+      [
+        updateOraclePriceInstruction({
+          oracleAuthority: impostor.publicKey,
+          updates: [{ market: marketAddress('SOL-PERP'), price: { price: 1n, conf: 0n, expo: -8, publishTime: await nextPublishTime('SOL-PERP') } }],
+        }),
+      ],
+      [impostor],
+    );
+    expect(code).toBe(perpErrorCode('Unauthorized'));
+    expect(await market('SOL-PERP')).toEqual(before);
+  });
+});
+
+describe('Pyth PriceUpdateV2 accounts', () => {
+  it('follow the simulator: account notifications carry what the simulator published', async () => {
+    const m = registry.bySymbol('ETH-PERP')!;
+    const address = new PublicKey(localnet!.manifest.accounts['pyth:ETH-PERP']!);
+    const seen = await notifications(address, 3);
+    let previous = -1n;
+    for (const info of seen) {
+      expect(info.owner.toBase58()).toBe(q.pythReceiver);
+      const u = decodePriceUpdateV2(info.data);
+      expect(u.verification).toEqual({ kind: 'full' });
+      expect(u.feedId).toBe(m.pythFeedId);
+      expect(published(u)).toEqual(expect.any(Number));
+      expect(u.postedSlot).toBeGreaterThan(previous);
+      previous = u.postedSlot;
+    }
+    expect(Number(previous)).toBeLessThanOrEqual(await connection.getSlot());
+  });
+
+  it('are accepted by the program: an open with the account uses the Pyth price, not the pushed one', async () => {
+    const t = trader('trader-1');
+    const address = new PublicKey(localnet!.manifest.accounts['pyth:BTC-PERP']!);
+    sim!.control.stall('pyth', ['BTC-PERP']);
+    try {
+      await sleep(600);
+      const frozen = decodePriceUpdateV2((await account(address)).data);
+      expect(published(frozen)).toEqual(expect.any(Number));
+      // The pushed price is 10 % away, so the entry price tells which one was used.
+      await push('BTC-PERP', (frozen.price * 9n) / 10n);
+      const btc = marketAddress('BTC-PERP');
+      const size = 10_000_000n; // 0.01 BTC
+      const signature = await send(
+        [
+          depositInstruction({ owner: t.keypair.publicKey, market: btc, ownerTokenAccount: t.tokenAccount, amount: 500n * USDC }),
+          openPositionInstruction({ owner: t.keypair.publicKey, market: btc, size, priceUpdate: address }),
+        ],
+        [t.keypair],
+      );
+      expect(decodePriceUpdateV2((await account(address)).data)).toEqual(frozen);
+      const p = decodePosition((await account(positionAddress(btc, t.keypair.publicKey))).data);
+      expect([p.size, p.entryPrice]).toEqual([size, toMarginPrice(frozen.price, frozen.exponent)]);
+      const tx = await connection.getTransaction(signature, { commitment: 'confirmed', maxSupportedTransactionVersion: 0 });
+      expect(tx!.meta!.logMessages).toContain('Program log: price source: pyth');
+    } finally {
+      sim!.control.unstall('pyth', ['BTC-PERP']);
+    }
+  });
+});
+
+describe('demo traders', () => {
+  it('hold the positions the manifest lists: long, short, and one near its liquidation price', async () => {
+    expect(q.positions.map((p) => [p.trader, p.symbol, p.side])).toEqual([
+      ['trader-1', 'SOL-PERP', 'long'],
+      ['trader-2', 'BTC-PERP', 'short'],
+      ['trader-3', 'ETH-PERP', 'long'],
+    ]);
+    for (const listed of q.positions) {
+      const owner = new PublicKey(localnet!.manifest.traders.find((t) => t.name === listed.trader)!.publicKey);
+      const address = positionAddress(marketAddress(listed.symbol), owner);
+      expect(listed.position).toBe(address.toBase58());
+      expect(localnet!.manifest.accounts[`position:${listed.trader}:${listed.symbol}`]).toBe(listed.position);
+      const p = decodePosition((await account(address)).data);
+      expect(p.owner.toBase58()).toBe(owner.toBase58());
+      expect(p.market.toBase58()).toBe(marketAddress(listed.symbol).toBase58());
+      expect([p.size.toString(), p.collateral.toString(), p.entryPrice.toString()]).toEqual([listed.size, listed.collateral, listed.entryPrice]);
+      expect(listed.side === 'long' ? p.size > 0n : p.size < 0n).toBe(true);
+    }
+    const near = q.positions[2]!;
+    const distance = Number(BigInt(near.entryPrice) - BigInt(near.liquidationPrice!)) / Number(near.entryPrice);
+    expect(distance).toBeGreaterThan(0);
+    expect(distance).toBeLessThan(0.06);
+  });
+
+  it('deposit, open, close and withdraw round trip with exact balances', async () => {
+    const t = trader('trader-1');
+    const jup = marketAddress('JUP-PERP');
+    const vault = vaultAddress();
+    const [tokensBefore, vaultBefore] = [await tokenBalance(t.tokenAccount), await tokenBalance(vault)];
+    await push('JUP-PERP', 100_000_000n, 100_000n); // $1.00 ± 0.001
+    const size = 1_000n * 1_000_000_000n; // 1,000 JUP long
+    await send(
+      [
+        depositInstruction({ owner: t.keypair.publicKey, market: jup, ownerTokenAccount: t.tokenAccount, amount: 500n * USDC }),
+        openPositionInstruction({ owner: t.keypair.publicKey, market: jup, size }),
+      ],
+      [t.keypair],
+    );
+    expect(await tokenBalance(t.tokenAccount)).toBe(tokensBefore - 500n * USDC);
+    expect(await tokenBalance(vault)).toBe(vaultBefore + 500n * USDC);
+    const opened = decodePosition((await account(positionAddress(jup, t.keypair.publicKey))).data);
+    expect([opened.size, opened.entryPrice, opened.collateral]).toEqual([size, 1_000_000_000n, 500n * USDC]);
+
+    await push('JUP-PERP', 110_000_000n, 100_000n); // $1.10
+    await send([closePositionInstruction({ owner: t.keypair.publicKey, market: jup })], [t.keypair]);
+    const pnl = unrealizedPnl(opened, 1_100_000_000n);
+    expect(pnl).toBe(100n * USDC);
+    const closed = decodePosition((await account(positionAddress(jup, t.keypair.publicKey))).data);
+    expect([closed.size, closed.collateral]).toEqual([0n, 500n * USDC + pnl]);
+
+    await send(
+      [
+        withdrawInstruction({
+          owner: t.keypair.publicKey,
+          market: jup,
+          ownerTokenAccount: t.tokenAccount,
+          amount: 500n * USDC + pnl,
+        }),
+      ],
+      [t.keypair],
+    );
+    expect(await tokenBalance(t.tokenAccount)).toBe(tokensBefore + pnl);
+    expect(await tokenBalance(vault)).toBe(vaultBefore - pnl);
+    expect(decodePosition((await account(positionAddress(jup, t.keypair.publicKey))).data).collateral).toBe(0n);
+  });
+});
+
+describe('liquidation by keeper-1', () => {
+  it('refuses a healthy position, then liquidates the under-margined one and pays the keeper', async () => {
+    const keeperInfo = q.keepers.find((k) => k.name === 'keeper-1')!;
+    const keeper = keypairFile(keeperInfo.keypair);
+    expect(keeper.publicKey.toBase58()).toBe(localnet!.manifest.accounts['keeper-1']);
+    const keeperTokens = new PublicKey(keeperInfo.tokenAccount);
+    const liquidate = (symbol: string, owner: PublicKey) =>
+      liquidateInstruction({ keeper: keeper.publicKey, market: marketAddress(symbol), owner, keeperTokenAccount: keeperTokens });
+
+    // trader-1's SOL long at its own entry price is healthy.
+    const sol = q.positions.find((p) => p.symbol === 'SOL-PERP')!;
+    await push('SOL-PERP', BigInt(sol.entryPrice) / 10n);
+    expect(await failureCode([liquidate('SOL-PERP', trader('trader-1').keypair.publicKey)], [keeper])).toBe(perpErrorCode('PositionHealthy'));
+
+    // trader-3's ETH long: move the pushed price 2 % below its liquidation price.
+    const near = q.positions.find((p) => p.trader === 'trader-3')!;
+    const owner = trader('trader-3').keypair.publicKey;
+    const eth = marketAddress('ETH-PERP');
+    const before = decodePosition((await account(positionAddress(eth, owner))).data);
+    const pushed = (BigInt(near.liquidationPrice!) * 98n) / 100n / 10n;
+    await push('ETH-PERP', pushed);
+    const expected = settleLiquidation(before, toMarginPrice(pushed, -8), registry.bySymbol('ETH-PERP')!.margin);
+    expect(expected.keeperFee).toBeGreaterThan(0n);
+    const keeperBefore = await tokenBalance(keeperTokens);
+    const vaultBefore = await tokenBalance(vaultAddress());
+    await send([liquidate('ETH-PERP', owner)], [keeper]);
+    expect(await tokenBalance(keeperTokens)).toBe(keeperBefore + expected.keeperFee);
+    expect(await tokenBalance(vaultAddress())).toBe(vaultBefore - expected.keeperFee);
+    const after = decodePosition((await account(positionAddress(eth, owner))).data);
+    expect([after.size, after.entryPrice, after.collateral]).toEqual([0n, 0n, expected.toOwner]);
+
+    expect(await failureCode([liquidate('ETH-PERP', owner)], [keeper])).toBe(perpErrorCode('PositionNotOpen'));
+  });
+});
