@@ -93,7 +93,7 @@ export function marketSim(port: number): ProcessSpec {
 
 export function gateway(port: number, env: Record<string, string>): ProcessSpec {
   return {
-    ...nodeProcess('gateway', 'server/main.ts', env, { kind: 'http', url: `http://127.0.0.1:${port}/api/health` }),
+    ...nodeProcess('gateway', 'server/main.ts', env, { kind: 'http', url: `http://127.0.0.1:${port}/api/live` }),
     urls: { REST: `http://127.0.0.1:${port}/api/prices`, metrics: `http://127.0.0.1:${port}/metrics` },
   };
 }
@@ -103,5 +103,19 @@ export function worker(name: string, entry: string, metricsPort: number, env: Re
   return {
     ...nodeProcess(name, entry, { ...env, QD_METRICS_PORT: String(metricsPort) }, { kind: 'tcp', host: '127.0.0.1', port: metricsPort }),
     urls: { metrics: `http://127.0.0.1:${metricsPort}/metrics` },
+  };
+}
+
+/** The LiteSVM localnet with our program, markets, Pyth accounts fed by the simulator, demo traders. */
+export function localnet(port: number, dataDir: string, hermesUrl: string, marketsFile: string): ProcessSpec {
+  return {
+    ...nodeProcess(
+      'localnet',
+      'sandbox/localnet/main.ts',
+      {},
+      { kind: 'http', url: `http://127.0.0.1:${port}/health` },
+      ['--port', String(port), '--data-dir', dataDir, '--hermes-url', hermesUrl, '--markets', marketsFile, '--log-level', 'warn'],
+    ),
+    urls: { 'Solana JSON-RPC': `http://127.0.0.1:${port}`, PubSub: `ws://127.0.0.1:${port + 1}` },
   };
 }

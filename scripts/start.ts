@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { loadConfigOrExit } from '../runtime/config.ts';
-import { ferretDb, gateway, marketSim, temporalDevServer, worker } from './services.ts';
+import { ferretDb, gateway, localnet, marketSim, temporalDevServer, worker } from './services.ts';
 import { Supervisor, type ProcessSpec } from './supervisor.ts';
 
 const config = loadConfigOrExit();
@@ -28,8 +28,10 @@ const specs: ProcessSpec[] = [
   }),
   ferretDb({ port: Number(mongo.port || 27017), dataDir: join(config.dataDir, 'ferretdb') }),
   marketSim(simPort),
+  localnet(Number(new URL(config.solana.rpcUrl).port || 8899), join(config.dataDir, 'localnet'), config.hermes.url, config.marketsFile),
   gateway(config.gateway.port, shared),
   worker('ingest', 'workers/ingest/main.ts', 9464, shared),
+  worker('sync', 'workers/sync/main.ts', 9465, shared),
 ];
 
 const supervisor = new Supervisor(specs.map((s) => s.name));
@@ -58,4 +60,5 @@ supervisor.log(`  MongoDB          ${config.mongodbUri}`);
 supervisor.log(`  Prices (REST)    ${config.gateway.url}/api/prices`);
 supervisor.log(`  Socket.IO        ${config.gateway.url} (events: price, status)`);
 supervisor.log(`  Simulator        ${config.hermes.url}/control/state`);
+supervisor.log(`  Solana RPC       ${config.solana.rpcUrl} (localnet, program ${config.solana.programId ?? 'at its IDL address'})`);
 supervisor.log('Ctrl-C stops everything.');

@@ -156,6 +156,9 @@ export async function createGateway(deps: GatewayDeps) {
     };
   });
 
+  /** Liveness: the process serves requests (no dependency is asked). */
+  app.get('/api/live', async () => ({ ok: true }));
+
   app.get('/api/health', async (_req, reply) => {
     const checks: Record<string, unknown> = {};
     let ok = true;

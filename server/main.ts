@@ -33,9 +33,9 @@ const gateway = await createGateway({
   async health() {
     const ingestion: Record<string, unknown> = {};
     for (const group of markets.groups().keys()) {
-      ingestion[group] = await temporal.workflow
-        .getHandle(ingestWorkflowId(group))
-        .query(statusQuery)
+      // A workflow that cannot answer (no worker polling) must not hang the health check.
+      ingestion[group] = await temporal.connection
+        .withDeadline(Date.now() + 2_000, () => temporal.workflow.getHandle(ingestWorkflowId(group)).query(statusQuery))
         .catch((e: Error) => `unavailable: ${e.message}`);
     }
     return { temporal: 'up', ingestion };

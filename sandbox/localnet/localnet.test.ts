@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { pino } from 'pino';
 import bs58 from 'bs58';
 import { address, lamports } from '@solana/kit';
@@ -176,6 +176,9 @@ describe('failures look like a validator’s', () => {
 
   it('rejects a blockhash older than 150 blocks with "Blockhash not found", and accepts one 150 blocks old', async () => {
     const from = await funded(1);
+    // Hold the slot clock: a real slot passing between two steps would make "150 old" 151.
+    localnet.ledger.stop();
+    onTestFinished(() => localnet.ledger.start());
     const old = await connection.getLatestBlockhash();
     localnet.warp(150);
     expect((await connection.isBlockhashValid(old.blockhash)).value).toBe(true);
