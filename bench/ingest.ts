@@ -5,9 +5,7 @@
 //     no validation, no storage) as the baseline. RSS of the gateway and the worker.
 //  2. The highest sustained rate of validated, stored updates: the ingest pipeline fed as fast as it
 //     takes, with batched writes to FerretDB, until everything is written.
-import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,7 +17,7 @@ import { PriceBook } from '../activities/ingest/price-book.ts';
 import { PriceWriter } from '../activities/ingest/price-writer.ts';
 import { openStore } from '../activities/store/connection.ts';
 import { createPriceStore, priceModels } from '../activities/store/prices.ts';
-import { indexMarkets, marketRegistrySchema, type MarketRegistry } from '../domain/markets.ts';
+import { indexMarkets } from '../domain/markets.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { createMarketSim, type MarketSim } from '../sandbox/market-sim/market-sim.ts';
 import type { PriceMessage } from '../server/events.ts';
@@ -27,40 +25,11 @@ import { connectClient } from '../temporal/connection.ts';
 import { ensureNamespace, registerSearchAttributes } from '../temporal/admin.ts';
 import { startProcess, type ChildHandle } from '../tests/support.ts';
 import { TEST_ENV } from '../scripts/test-services.ts';
+import { freePort, percentile, registryOf, rssMb } from './support.ts';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 const TOKEN = 'bench-internal-token-0123456789';
 let MEASURE_MS = 20_000;
 const WARMUP_MS = 5_000;
-
-function registryOf(n: number): MarketRegistry {
-  const base = marketRegistrySchema.parse(JSON.parse(readFileSync(join(ROOT, 'config/markets.json'), 'utf8')));
-  const template = base.markets[0]!;
-  const markets = base.markets.slice(0, n).map((m) => ({ ...m, feedGroup: 'bench' }));
-  for (let i = markets.length; i < n; i++) {
-    const id = createHash('sha256').update(`bench-feed-${i}`).digest('hex');
-    markets.push({ ...template, symbol: `B${i}-PERP`, base: `B${i}`, pythFeedId: id, coingeckoId: `bench-${i}`, feedGroup: 'bench' });
-  }
-  return { markets };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-function rssMb(pid: number | undefined): number {
-  if (!pid) return Number.NaN;
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : Number.NaN;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 
 interface LatencyStats {
   n: number;

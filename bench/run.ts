@@ -1,5 +1,6 @@
 // `npm run bench -- <name>`: benchmarks, run against the test services (started here, or reused).
 //   ingest    price ingestion latency (vs a bare relay) and stored-update throughput [--seconds 20]
+//   sync      simulator publish → on-chain latency, transactions and CU per market update [--seconds 30]
 //   program   compute units per instruction of quantdesk_perp (LiteSVM)
 //   localnet  confirmed transactions/s through the localnet's JSON-RPC
 import { spawn } from 'node:child_process';
@@ -11,15 +12,16 @@ const scripts: Record<string, string> = { program: 'bench/program-cu.ts', localn
 if (name in scripts) {
   const child = spawn(process.execPath, ['--import', 'tsx', scripts[name]!, ...process.argv.slice(3)], { stdio: 'inherit' });
   child.once('exit', (code) => process.exit(code ?? 1));
-} else if (name === 'ingest') {
+} else if (name === 'ingest' || name === 'sync') {
+  const i = process.argv.indexOf('--seconds');
+  const seconds = i > 0 ? Number(process.argv[i + 1]) : undefined;
   const code = await withTestServices(async () => {
-    const { runIngestBench } = await import('./ingest.ts');
-    const i = process.argv.indexOf('--seconds');
-    await runIngestBench(i > 0 ? Number(process.argv[i + 1]) : 20);
+    if (name === 'ingest') await (await import('./ingest.ts')).runIngestBench(seconds);
+    else await (await import('./sync.ts')).runSyncBench(seconds);
     return 0;
   });
   process.exit(code);
 } else {
-  process.stderr.write(`unknown benchmark ${name}; one of: ingest, ${Object.keys(scripts).join(', ')}\n`);
+  process.stderr.write(`unknown benchmark ${name}; one of: ingest, sync, ${Object.keys(scripts).join(', ')}\n`);
   process.exit(2);
 }

@@ -12,8 +12,11 @@ const stamp = join(root, 'node_modules', '.quantdesk-lock-hash');
 const lockHash = createHash('sha256').update(readFileSync(join(root, 'package-lock.json'))).digest('hex');
 
 if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== lockHash) {
-  process.stderr.write('[bootstrap] installing npm dependencies (npm ci)\n');
-  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  // `npm install` with the lock, not `npm ci`: the registry this runs against may lack optional
+  // packages for other platforms (litesvm's darwin/arm64 builds), which the lock then cannot list
+  // and `npm ci` refuses as "out of sync". The lock still pins every version that is installed.
+  process.stderr.write('[bootstrap] installing npm dependencies\n');
+  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-save'], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
   writeFileSync(stamp, lockHash);
 }

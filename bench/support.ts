@@ -1,0 +1,38 @@
+// Helpers the benchmarks share.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { marketRegistrySchema, type MarketRegistry } from '../domain/markets.ts';
+
+export const ROOT = new URL('..', import.meta.url).pathname;
+
+/** The shipped registry's markets, then synthetic ones, `n` in all, in one feed group `bench`. */
+export function registryOf(n: number, push?: MarketRegistry['markets'][number]['push']): MarketRegistry {
+  const base = marketRegistrySchema.parse(JSON.parse(readFileSync(join(ROOT, 'config/markets.json'), 'utf8')));
+  const template = base.markets[0]!;
+  const markets = base.markets.slice(0, n).map((m) => ({ ...m, feedGroup: 'bench', ...(push && { push }) }));
+  for (let i = markets.length; i < n; i++) {
+    const id = createHash('sha256').update(`bench-feed-${i}`).digest('hex');
+    markets.push({ ...template, symbol: `B${i}-PERP`, base: `B${i}`, pythFeedId: id, coingeckoId: `bench-${i}`, feedGroup: 'bench', ...(push && { push }) });
+  }
+  return { markets };
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+export function rssMb(pid: number | undefined): number {
+  if (!pid) return Number.NaN;
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : Number.NaN;
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
