@@ -135,25 +135,38 @@ function installFerretDB() {
   log(`FerretDB built in ${Math.round((Date.now() - started) / 1000)} s`);
 }
 
-/** Debian packages: installed with apt-get when missing (as root, or through sudo when it is there). */
-export function ensureDebianPackages(packages, probe) {
-  if (probe()) return;
+/** Version of an installed Debian package, or undefined. */
+function debVersion(pkg) {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Status}|${Version}', pkg], { encoding: 'utf8' });
+  if (r.status !== 0) return undefined;
+  const [status, version] = r.stdout.split('|');
+  return status.endsWith(' installed') ? version : undefined;
+}
+
+/**
+ * Debian packages, each `[name, version?]`: those missing (or at another version than pinned) are
+ * installed with apt-get, as root or through passwordless sudo.
+ */
+export function ensureDebianPackages(wanted) {
+  const missing = wanted.filter(([p, v]) => {
+    const have = debVersion(p);
+    return have === undefined || (v !== undefined && have !== v);
+  });
+  if (missing.length === 0) return;
+  const specs = missing.map(([p, v]) => (v ? `${p}=${v}` : p));
   const asRoot = process.getuid?.() === 0;
-  const prefix = asRoot ? [] : has('sudo') ? ['sudo', '-n'] : null;
-  if (!prefix) throw new Error(`missing Debian packages ${packages.join(' ')} and no root to install them`);
-  log(`installing Debian packages: ${packages.join(' ')}`);
+  if (!asRoot && !has('sudo')) throw new Error(`missing Debian packages ${specs.join(' ')} and no root to install them`);
+  log(`installing Debian packages: ${specs.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const apt = (args) => run(prefix[0] ?? 'apt-get', [...prefix.slice(1), ...(prefix.length ? ['apt-get'] : []), ...args], { env });
-  let r = apt(['install', '-y', '-qq', '--no-install-recommends', ...packages]);
-  if (!r.ok) {
-    apt(['update', '-qq']);
-    r = apt(['install', '-y', '-qq', '--no-install-recommends', ...packages]);
+  const apt = (args) => (asRoot ? run('apt-get', args, { env }) : run('sudo', ['-n', 'apt-get', ...args], { env })).ok;
+  const install = ['install', '-y', '-qq', '--no-install-recommends', '--allow-downgrades', ...specs];
+  if (!apt(install) && !(apt(['update', '-qq']) && apt(install))) {
+    throw new Error(`could not install ${specs.join(' ')}; as root run: apt-get update && apt-get install -y ${specs.join(' ')}`);
   }
-  if (!r.ok || !probe()) throw new Error(`apt-get could not install ${packages.join(' ')}`);
 }
 
 function installChromium() {
-  ensureDebianPackages(['chromium'], () => existsSync(CHROMIUM_PATH));
+  ensureDebianPackages([['chromium']]);
 }
 
 /** Everything the system and its tests need. `only` limits the set (e.g. ['temporal', 'ferretdb']). */

@@ -26,9 +26,10 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cacheDir, ensureDebianPackages } from '../../scripts/tools.mjs';
 import { pack } from './pack.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -57,12 +58,6 @@ const TOOLS = {
 
 const log = (msg) => process.stderr.write(`[build:program] ${msg}\n`);
 
-/** The tool cache, resolved like scripts/tools.mjs: QD_CACHE_DIR, else $XDG_CACHE_HOME/quantdesk, else ~/.cache/quantdesk. */
-function cacheDir() {
-  const env = process.env;
-  return env.QD_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'quantdesk');
-}
-
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts });
   if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
@@ -78,35 +73,9 @@ function runOrThrow(cmd, args, opts = {}, explain = (out) => out) {
   return r.stdout ?? '';
 }
 
-/** Version of an installed Debian package, or undefined. */
-function debVersion(pkg) {
-  const r = run('dpkg-query', ['-W', '-f=${Status}|${Version}', pkg]);
-  if (r.status !== 0) return undefined;
-  const [status, version] = r.stdout.split('|');
-  return status.endsWith(' installed') ? version : undefined;
-}
-
-function aptGet(args) {
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const [cmd, full] = isRoot ? ['apt-get', args] : ['sudo', ['-n', 'apt-get', ...args]];
-  const r = run(cmd, full, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  return r.status === 0;
-}
-
-/** Installs the pinned Debian packages that are missing (as root, or through passwordless sudo). */
-function ensureDebianPackages() {
-  const wanted = [...RUST_PACKAGES.map((p) => [p, RUST_DEB_VERSION]), [LLVM_PACKAGE, undefined]];
-  const missing = wanted.filter(([p, v]) => {
-    const have = debVersion(p);
-    return have === undefined || (v !== undefined && have !== v);
-  });
-  if (missing.length === 0) return;
-  const specs = missing.map(([p, v]) => (v ? `${p}=${v}` : p));
-  log(`installing ${specs.join(' ')}`);
-  const install = ['install', '-y', '--no-install-recommends', '--allow-downgrades', ...specs];
-  if (!aptGet(install) && !(aptGet(['update']) && aptGet(install))) {
-    throw new Error(`could not install ${specs.join(' ')}; as root run: apt-get update && apt-get install -y ${specs.join(' ')}`);
-  }
+/** The pinned Debian packages the build needs (installed when missing or at another version). */
+function ensureBuildPackages() {
+  ensureDebianPackages([...RUST_PACKAGES.map((p) => [p, RUST_DEB_VERSION]), [LLVM_PACKAGE]]);
 }
 
 function versionOf(tool, args = ['--version']) {
@@ -135,7 +104,7 @@ function buildSysroot(dir) {
  * @returns {typeof TOOLS & { sysroot: string, versions: string }}
  */
 export function ensureProgramToolchain() {
-  ensureDebianPackages();
+  ensureBuildPackages();
   for (const [name, path] of Object.entries(TOOLS)) {
     if (!existsSync(path)) throw new Error(`${name} is missing at ${path} although its package is installed`);
   }
