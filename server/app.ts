@@ -98,7 +98,8 @@ export async function createGateway(deps: GatewayDeps) {
     priceAge: new Gauge({ name: 'qd_price_age_seconds', help: 'Age of the served price per symbol', labelNames: ['symbol'] as const, registers: [deps.registry] }),
   };
 
-  const app = Fastify({ loggerInstance: log.child({ module: 'http' }), bodyLimit: 16 * 1024, disableRequestLogging: true });
+  // Request lines are info-level: at warn, the HTTP log holds only what went wrong.
+  const app = Fastify({ loggerInstance: log.child({ module: 'http' }, { level: 'warn' }), bodyLimit: 16 * 1024 });
 
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
