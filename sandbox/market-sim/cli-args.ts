@@ -22,6 +22,7 @@ export const USAGE = `Usage: tsx sandbox/market-sim/main.ts [options]
 Faults at startup (same as the /control API; <feeds> is a comma-separated list):
   --pause <source>[@<feeds>]            --stall <source>[@<feeds>]
   --delay <source>=<ms>[@<feeds>]       --kill <source>
+  --bias <source>=<bps>[@<feeds>]       shift prices by a signed number of basis points (-5000..5000)
   --inject <source>=<kind>[*<count>][@<feeds>]
   <source> is pyth or coingecko; <kind> is one of nan-price, negative-price, zero-price, expo-high,
   expo-low, stale-time, future-time, unknown-id, malformed-json, oversized.
@@ -46,7 +47,9 @@ function splitFault(flag: string, text: string) {
   return { source, arg: m[2], ...(feeds !== undefined && { feeds }) };
 }
 
-function faultControls(values: Partial<Record<'pause' | 'stall' | 'kill' | 'delay' | 'inject', string[]>>) {
+function faultControls(
+  values: Partial<Record<'pause' | 'stall' | 'kill' | 'delay' | 'bias' | 'inject', string[]>>,
+) {
   const controls: { action: ControlAction; body: unknown }[] = [];
   for (const action of ['pause', 'stall', 'kill'] as const) {
     for (const text of values[action] ?? []) {
@@ -60,6 +63,11 @@ function faultControls(values: Partial<Record<'pause' | 'stall' | 'kill' | 'dela
     const ms = int('--delay ms').min(0).safeParse(arg);
     if (!ms.success) throw new CliError(`--delay ${text}: expected <source>=<ms>`);
     controls.push({ action: 'delay', body: { source, ms: ms.data, ...(feeds !== undefined && { feeds }) } });
+  }
+  for (const text of values.bias ?? []) {
+    const { source, arg, feeds } = splitFault('bias', text);
+    if (arg === undefined || !/^[+-]?\d+$/.test(arg)) throw new CliError(`--bias ${text}: expected <source>=<bps>`);
+    controls.push({ action: 'bias', body: { source, bps: Number(arg), ...(feeds !== undefined && { feeds }) } });
   }
   for (const text of values.inject ?? []) {
     const { source, arg, feeds } = splitFault('inject', text);
@@ -109,6 +117,7 @@ export function parseCliArgs(argv: readonly string[]): MarketSimOptions & { help
         pause: { type: 'string', multiple: true },
         stall: { type: 'string', multiple: true },
         delay: { type: 'string', multiple: true },
+        bias: { type: 'string', multiple: true },
         inject: { type: 'string', multiple: true },
         kill: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },

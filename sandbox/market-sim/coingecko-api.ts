@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { simplePriceBody, simplePriceQuerySchema, type CoinEntry, type CoingeckoQuote } from './coingecko-wire.ts';
-import type { FaultBoard } from './faults.ts';
+import { biasUsd, type FaultBoard } from './faults.ts';
 import type { FeedCatalogue, SimFeed } from './feeds.ts';
 import type { RequestGate } from './request-gate.ts';
 
@@ -75,8 +75,10 @@ export function createCoingeckoApi(deps: CoingeckoApiDeps): CoingeckoApi {
       gate.admit('coingecko', new Set(feeds.map((f) => f.id)), req, res, () => {
         const entries = new Map<string, CoinEntry>();
         for (const f of feeds) {
-          const quote = deps.latest(f.id);
-          if (quote === undefined) continue;
+          const sample = deps.latest(f.id);
+          if (sample === undefined) continue;
+          // A bias shifts the price as served; the sample (and its last_updated_at) stays as taken.
+          const quote = { ...sample, usd: biasUsd(sample.usd, board.biasBps('coingecko', f.id)) };
           // A polled source: each response counts as one update for "the next N updates".
           entries.set(f.coingeckoId, { quote, corruption: board.takeCorruption('coingecko', f.id) });
         }

@@ -51,7 +51,7 @@ const isAction = (name: string): name is ControlAction => Object.hasOwn(controlR
  * `/control/...`: JSON over HTTP for the same controls as `sim.control`.
  * `GET /control/state`, `GET /control/prices?feeds=`, `GET /control/published?feed=&publish_time=&price=`,
  * `POST /control/<action>` with a JSON body (`pause`, `resume`, `stall`, `unstall`, `drop`, `delay`,
- * `inject`, `clear-injections`, `kill`, `restore`, `reset`).
+ * `bias`, `inject`, `clear-injections`, `kill`, `restore`, `reset`).
  */
 export function createControlApi(deps: ControlApiDeps) {
   async function post(action: ControlAction, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -45,6 +45,12 @@ export interface SimControl {
   unstall(source: Source, feeds?: string[]): ControlResult;
   drop(source: Source, feeds?: string[]): ControlResult;
   delay(source: Source, ms: number, feeds?: string[]): ControlResult;
+  /**
+   * Shifts the source's published prices by `bps` basis points (signed integer in [-5000, 5000];
+   * 0 clears) for the named feeds, or for every feed. Pyth: from its next published update;
+   * CoinGecko: from the next response.
+   */
+  bias(source: Source, bps: number, feeds?: string[]): ControlResult;
   inject(source: Source, kind: Corruption, options?: InjectOptions): ControlResult;
   clearInjections(source: Source): ControlResult;
   kill(source: Source): ControlResult;
@@ -112,6 +118,9 @@ export function createSimControl(deps: {
       case 'delay':
         board.delay(source, req.ms as number, feedIds);
         break;
+      case 'bias':
+        board.bias(source, req.bps as number, feedIds);
+        break;
       case 'inject':
         injectionId = board.inject(source, req.kind as Corruption, (req.count as number | undefined) ?? null, feedIds);
         break;
@@ -150,6 +159,7 @@ export function createSimControl(deps: {
     unstall: scoped('unstall'),
     drop: scoped('drop'),
     delay: (source, ms, feeds) => apply('delay', { source, ms, ...(feeds !== undefined && { feeds }) }),
+    bias: (source, bps, feeds) => apply('bias', { source, bps, ...(feeds !== undefined && { feeds }) }),
     inject: (source, kind, options = {}) => apply('inject', { source, kind, ...options }),
     clearInjections: (source) => apply('clear-injections', { source }),
     kill: (source) => apply('kill', { source }),

@@ -28,6 +28,25 @@ export const CORRUPTIONS = [
 ] as const;
 export type Corruption = (typeof CORRUPTIONS)[number];
 
+/** Largest |bias| in basis points (±50%). */
+export const MAX_BIAS_BPS = 5_000;
+
+/**
+ * A Pyth mantissa shifted by `bps` basis points: `mantissa × (1 + bps/10000)`, computed exactly and
+ * rounded to the nearest integer (halves away from zero).
+ */
+export function biasMantissa(mantissa: bigint, bps: number): bigint {
+  if (bps === 0) return mantissa;
+  const scaled = mantissa * BigInt(10_000 + bps);
+  const sign = scaled < 0n ? -1n : 1n;
+  return sign * ((sign * scaled + 5_000n) / 10_000n);
+}
+
+/** A CoinGecko USD price shifted by `bps` basis points: `usd × (1 + bps/10000)`. */
+export function biasUsd(usd: number, bps: number): number {
+  return bps === 0 ? usd : usd * (1 + bps / 10_000);
+}
+
 export const ABSURD_EXPO_HIGH = 7;
 export const ABSURD_EXPO_LOW = -40;
 export const TIME_SHIFT_SEC = 600;
@@ -83,6 +102,10 @@ class SourceFaults {
   delayAllMs = 0;
   readonly delayByFeed = new Map<string, number>();
   injections: Injection[] = [];
+  /** Bias of every feed without its own entry (bps). */
+  biasAllBps = 0;
+  /** Per-feed bias (bps), overriding `biasAllBps`. */
+  readonly biasByFeed = new Map<string, number>();
 }
 
 /**
@@ -122,6 +145,12 @@ export class FaultBoard {
     let ms = s.delayAllMs;
     if (feedIds !== null) for (const id of feedIds) ms = Math.max(ms, s.delayByFeed.get(id) ?? 0);
     return ms;
+  }
+
+  /** The shift (bps) applied to this feed's prices as the source publishes them; 0: none. */
+  biasBps(source: Source, feedId: string): number {
+    const s = this.#sources[source];
+    return s.biasByFeed.get(feedId) ?? s.biasAllBps;
   }
 
   /** The bad payload due for this feed's next update, if any; counts it against its injection. */
@@ -170,6 +199,23 @@ export class FaultBoard {
     }
   }
 
+  /**
+   * Sets the bias (0 clears it) of the whole source, replacing every per-feed bias, or of the listed
+   * feeds only (the latest setting of a feed wins over the whole-source one).
+   */
+  bias(source: Source, bps: number, feedIds: readonly string[] | null): void {
+    const s = this.#sources[source];
+    if (feedIds === null) {
+      s.biasAllBps = bps;
+      s.biasByFeed.clear();
+      return;
+    }
+    for (const id of feedIds) {
+      if (bps === s.biasAllBps) s.biasByFeed.delete(id);
+      else s.biasByFeed.set(id, bps);
+    }
+  }
+
   inject(source: Source, kind: Corruption, count: number | null, feedIds: readonly string[] | null): number {
     const id = this.#nextInjectionId++;
     this.#sources[source].injections.push({
@@ -185,7 +231,7 @@ export class FaultBoard {
     this.#sources[source].injections = [];
   }
 
-  /** Back to a healthy source: not killed, paused, stalled, delayed or corrupting. */
+  /** Back to a healthy source: not killed, paused, stalled, delayed, biased or corrupting. */
   restore(source: Source): void {
     this.#sources[source] = new SourceFaults();
   }
@@ -196,6 +242,7 @@ export class FaultBoard {
       paused: s.paused.snapshot(),
       stalled: s.stalled.snapshot(),
       delay: { allMs: s.delayAllMs, byFeed: Object.fromEntries(s.delayByFeed) },
+      bias: { allBps: s.biasAllBps, byFeed: Object.fromEntries(s.biasByFeed) },
       injections: s.injections.map((i) => ({
         id: i.id,
         kind: i.kind,
@@ -227,6 +274,10 @@ export const controlRequestSchemas = {
   kill: whole,
   restore: whole,
   delay: z.object({ source, feeds, ms: z.number().int().min(0).max(600_000) }).strict(),
+  /** Shift the source's prices by `bps` basis points (signed; 0 clears). */
+  bias: z
+    .object({ source, feeds, bps: z.number().int().min(-MAX_BIAS_BPS).max(MAX_BIAS_BPS) })
+    .strict(),
   inject: z
     .object({
       source,

@@ -8,7 +8,7 @@ import { createCoingeckoApi } from './coingecko-api.ts';
 import type { CoingeckoQuote } from './coingecko-wire.ts';
 import { createControlApi } from './control-api.ts';
 import { ControlError, createSimControl, type SimControl } from './control.ts';
-import { controlRequestSchemas, FaultBoard, type ControlAction } from './faults.ts';
+import { biasMantissa, controlRequestSchemas, FaultBoard, type ControlAction } from './faults.ts';
 import { buildCatalogue, loadRegistry, type SimFeed } from './feeds.ts';
 import { createHermesApi } from './hermes-api.ts';
 import { buildUpdate, type PublishedUpdate } from './hermes-wire.ts';
@@ -82,9 +82,12 @@ export interface FeedPrices {
   readonly expo: number;
   /** The underlying walk, in USD (what both sources observe). */
   readonly value: number;
-  /** The last Hermes `parsed` entry for the feed, exactly as served. */
+  /** The last Hermes `parsed` entry for the feed, exactly as served (with any bias in effect when published). */
   readonly pyth: unknown;
+  /** The latest CoinGecko sample, before any bias (the bias applies when it is served). */
   readonly coingecko: CoingeckoQuote | null;
+  /** The bias (bps) each source applies to this feed now (Pyth: to its next update). */
+  readonly bias: { readonly pyth: number; readonly coingecko: number };
 }
 
 export interface MarketSim {
@@ -182,9 +185,15 @@ export function createMarketSim(input: MarketSimOptions = {}): MarketSim {
       walk.step(stepSec);
       // The market moves on whether or not the source reports it.
       if (board.isSilenced('pyth', f.id)) continue;
+      const quote = walk.quote();
+      const bps = board.biasBps('pyth', f.id);
       const update = buildUpdate({
         feedId: f.id,
-        quote: walk.quote(),
+        // A bias shifts both mantissas; the confidence stays as it was.
+        quote:
+          bps === 0
+            ? quote
+            : { ...quote, price: biasMantissa(quote.price, bps), emaPrice: biasMantissa(quote.emaPrice, bps) },
         slot,
         publishTime: nowSec,
         prevPublishTime: previous ?? nowSec,
@@ -248,6 +257,7 @@ export function createMarketSim(input: MarketSimOptions = {}): MarketSim {
         value: walks.get(f.id)!.value,
         pyth: pyth === undefined || pyth.corruption === 'malformed-json' ? null : JSON.parse(pyth.parsedJson),
         coingecko: cgLatest.get(f.id) ?? null,
+        bias: { pyth: board.biasBps('pyth', f.id), coingecko: board.biasBps('coingecko', f.id) },
       };
     });
   }
