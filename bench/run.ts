@@ -1,5 +1,5 @@
 // `npm run bench -- <name>`: benchmarks, run against the test services (started here, or reused).
-//   ingest    price ingestion latency (vs a bare relay) and stored-update throughput [--seconds 20]
+//   ingest    price ingestion latency (vs a bare relay) and stored-update throughput [--seconds 20] [--part latency|throughput]
 //   sync      simulator publish → on-chain latency, transactions and CU per market update [--seconds 30]
 //   program   compute units per instruction of quantdesk_perp (LiteSVM)
 //   localnet  confirmed transactions/s through the localnet's JSON-RPC
@@ -16,7 +16,9 @@ if (name in scripts) {
   const i = process.argv.indexOf('--seconds');
   const seconds = i > 0 ? Number(process.argv[i + 1]) : undefined;
   const code = await withTestServices(async () => {
-    if (name === 'ingest') await (await import('./ingest.ts')).runIngestBench(seconds);
+    const p = process.argv.indexOf('--part');
+    const part = p > 0 ? (process.argv[p + 1] as 'latency' | 'throughput') : 'all';
+    if (name === 'ingest') await (await import('./ingest.ts')).runIngestBench(seconds, part);
     else await (await import('./sync.ts')).runSyncBench(seconds);
     return 0;
   });

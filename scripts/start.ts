@@ -35,23 +35,29 @@ const specs: ProcessSpec[] = [
 ];
 
 const supervisor = new Supervisor(specs.map((s) => s.name));
-let stopping = false;
-async function shutdown(reason: string, code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    supervisor.log(`stopping everything: ${reason}`);
-    await supervisor.stopAll();
+let stopping: Promise<void> | undefined;
+/**
+ * Stops everything once, in order. A second signal while stopping (an impatient Ctrl-C, or npm
+ * passing the signal on as well) kills what is left at once — never exits leaving processes behind.
+ */
+function shutdown(reason: string, code: number): void {
+  if (stopping) {
+    supervisor.log(`${reason} again: killing what is left`);
+    supervisor.killAll();
+    return;
   }
-  process.exit(code);
+  supervisor.log(`stopping everything: ${reason}`);
+  stopping = supervisor.stopAll().then(() => process.exit(code));
 }
-process.on('SIGINT', () => void shutdown('interrupted', 0));
-process.on('SIGTERM', () => void shutdown('terminated', 0));
+process.on('SIGINT', () => shutdown('interrupted', 0));
+process.on('SIGTERM', () => shutdown('terminated', 0));
 void supervisor.died.then((reason) => shutdown(reason, 1));
 
 try {
   for (const spec of specs) await supervisor.start(spec);
 } catch (e) {
-  await shutdown((e as Error).message, 1);
+  shutdown((e as Error).message, 1);
+  await stopping;
 }
 supervisor.log('QuantDesk is up:');
 supervisor.log(`  Temporal Web UI  ${config.temporal.uiUrl}`);

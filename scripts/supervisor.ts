@@ -138,6 +138,11 @@ export class Supervisor {
     return 'started';
   }
 
+  /** Kills every process this supervisor started, at once (SIGKILL to each process group). */
+  killAll(): void {
+    for (const { child } of this.running) signalGroup(child, 'SIGKILL');
+  }
+
   /** Stops everything this supervisor started, newest first: SIGTERM, then SIGKILL after a grace period. */
   async stopAll(graceMs = 10_000): Promise<void> {
     this.stopping = true;

@@ -32,7 +32,7 @@ const nowSec = () => Math.floor(Date.now() / 1000);
 
 beforeAll(async () => {
   db = await openStore(testDatabaseUri(uniqueName('qd-gateway')));
-  const store = createPriceStore(priceModels(db));
+  const store = createPriceStore(priceModels(db), markets);
   gateway = await createGateway({ markets, store, internalToken: TOKEN, registry: createMetricsRegistry('gw-test'), log: createLogger('gw-test', 'silent') });
   url = `http://127.0.0.1:${new URL(await gateway.listen(0)).port}`;
   worker = io(`${url}${INTERNAL_NAMESPACE}`, { auth: { token: TOKEN }, transports: ['websocket'] });

@@ -4,7 +4,7 @@
  * Money travels as decimal strings (integer mantissas with their exponent), never as floats.
  */
 import type { Action } from '../domain/markets.ts';
-import type { Source } from '../domain/price.ts';
+import type { Source, ValidPrice } from '../domain/price.ts';
 
 export type IngestMode = 'pyth' | 'coingecko' | 'stale' | 'paused';
 
@@ -94,3 +94,16 @@ export type InternalServerToClientEvents = Record<string, never>;
 
 export const INTERNAL_NAMESPACE = '/internal';
 export const roomOf = (symbol: string) => `market:${symbol}`;
+
+/** An accepted price (received at `receivedAt`, epoch ms) as it travels: mantissas as strings. */
+export const toWirePrice = (p: ValidPrice & { receivedAt: number }): WirePrice => ({
+  symbol: p.symbol,
+  feedId: p.feedId,
+  source: p.source,
+  price: p.price.toString(),
+  conf: p.conf.toString(),
+  expo: p.expo,
+  publishTime: p.publishTime,
+  receivedAt: p.receivedAt,
+  ...(p.emaPrice !== undefined && { emaPrice: p.emaPrice.toString(), emaConf: (p.emaConf ?? 0n).toString() }),
+});

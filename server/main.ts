@@ -19,7 +19,7 @@ if (!config.gateway.internalToken) {
 }
 const markets = loadMarkets(config.marketsFile);
 const db = await openStore(config.mongodbUri);
-const store = createPriceStore(priceModels(db));
+const store = createPriceStore(priceModels(db), markets);
 await store.ensureIndexes();
 const temporal = await connectClient(config.temporal);
 

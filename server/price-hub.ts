@@ -1,7 +1,7 @@
 import { ACTIONS, type Market, type MarketIndex } from '../domain/markets.ts';
 import { gradePrice } from '../domain/validation.ts';
 import type { AcceptedPrice } from '../activities/store/prices.ts';
-import type { IngestMode, PriceMessage, StatusMessage, WirePrice, WorkerStatus } from './events.ts';
+import { toWirePrice, type IngestMode, type PriceMessage, type StatusMessage, type WirePrice, type WorkerStatus } from './events.ts';
 
 /**
  * The gateway's view of every market: the latest price (with a per-symbol sequence number), the
@@ -40,16 +40,7 @@ export class PriceHub {
     for (const p of prices) {
       const s = this.symbols.get(p.symbol);
       if (!s || (s.price && s.price.publishTime >= p.publishTime)) continue;
-      s.price = {
-        symbol: p.symbol,
-        feedId: p.feedId,
-        source: p.source,
-        price: p.price.toString(),
-        conf: p.conf.toString(),
-        expo: p.expo,
-        publishTime: p.publishTime,
-        receivedAt: p.receivedAt,
-      };
+      s.price = toWirePrice(p);
       if (p.stale) s.workerStale = true;
       if (p.source === 'coingecko') s.mode = 'coingecko';
     }

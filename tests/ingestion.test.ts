@@ -12,7 +12,7 @@ import { createMarketSim, type MarketSim } from '../sandbox/market-sim/market-si
 import { createGateway, type Gateway } from '../server/app.ts';
 import type { ClientToServerEvents, PriceMessage, ServerToClientEvents, StatusMessage, SubscribeAck } from '../server/events.ts';
 import { connectClient } from '../temporal/connection.ts';
-import { ingestWorkflowId } from '../temporal/contracts.ts';
+import { RETENTION_SCHEDULE_ID, ingestWorkflowId } from '../temporal/contracts.ts';
 import { statusQuery } from '../workflows/price-ingestion.ts';
 import { ROOT, createTestNamespace, startProcess, testDatabaseUri, uniqueName, waitFor, type ChildHandle } from './support.ts';
 
@@ -45,7 +45,7 @@ beforeAll(async () => {
   await sim.start();
   const dbName = uniqueName('qd-ingest');
   db = await openStore(testDatabaseUri(dbName));
-  store = createPriceStore(priceModels(db));
+  store = createPriceStore(priceModels(db), markets);
   await store.ensureIndexes();
   gateway = await createGateway({ markets, store, internalToken: TOKEN, registry: createMetricsRegistry('gateway-test'), log: createLogger('gateway-test', 'warn') });
   gatewayUrl = `http://127.0.0.1:${new URL(await gateway.listen(0)).port}`;
@@ -61,6 +61,7 @@ beforeAll(async () => {
     QD_INTERNAL_TOKEN: TOKEN,
     QD_METRICS_PORT: String(WORKER_METRICS_PORT),
     QD_COINGECKO_POLL_MS: '500',
+    QD_COINGECKO_CROSSCHECK_MS: '1000',
     QD_LOG_LEVEL: 'info',
   };
   worker = startWorker();
@@ -175,7 +176,7 @@ describe('price ingestion', () => {
     await waitFor('CoinGecko rows in history', () =>
       store.history(SOL.pythFeedId, fallback.publishTime, fallback.publishTime).then((rows) => rows.find((r) => r.source === 'coingecko' && r.price !== '')),
     );
-    await waitFor('latest stored price from CoinGecko', () => store.models.latest.findOne({ feedId: SOL.pythFeedId, source: 'coingecko' }).lean().then((d) => d ?? undefined));
+    await waitFor('latest stored price from CoinGecko', () => store.latest([SOL.pythFeedId]).then(([d]) => (d?.source === 'coingecko' ? d : undefined)));
     expect((await workflowStatus()).mode).toBe('coingecko');
 
     sim.control.restore('pyth');
@@ -203,7 +204,7 @@ describe('price ingestion', () => {
     const countAtStale = received.length;
     await sleep(2_000);
     expect(received.slice(countAtStale).filter((p) => p.receivedAt >= killedAt + 1_000)).toEqual([]);
-    const stored = await store.models.latest.findOne({ feedId: SOL.pythFeedId }).lean();
+    const [stored] = await store.latest([SOL.pythFeedId]);
     expect(stored?.stale).toBe(true);
     expect((await workflowStatus()).mode).toBe('stale');
 
@@ -211,6 +212,37 @@ describe('price ingestion', () => {
     await waitFor('Pyth prices after both recovered', () => received.slice(countAtStale).find((p) => p.symbol === 'SOL-PERP' && p.source === 'pyth'), 20_000);
     const fresh = (await (await fetch(`${gatewayUrl}/api/prices/SOL-PERP`)).json()) as { price: PriceMessage };
     expect(fresh.price.stale).toBe(false);
+  }, 60_000);
+
+  it('raises the divergence alarm while CoinGecko and Pyth disagree beyond the bound, and clears it', async () => {
+    await waitFor('Pyth flowing', () => latestReceived('SOL-PERP')?.source === 'pyth' || undefined, 15_000);
+    const since = Date.now();
+    sim.control.bias('coingecko', 300, ['SOL-PERP']); // SOL-PERP's bound is 100 bps
+    const alarm = await waitFor('a divergence status', () => statuses.find((s) => s.symbol === 'SOL-PERP' && s.divergence && s.at >= since), 20_000);
+    expect(Number(alarm.divergence!.bps)).toBeGreaterThan(SOL.validation.divergenceBps);
+    expect(alarm.divergence!.boundBps).toBe(SOL.validation.divergenceBps);
+    const metrics = await (await fetch(`http://127.0.0.1:${WORKER_METRICS_PORT}/metrics`)).text();
+    expect(metrics).toMatch(/qd_source_divergence_total\{[^}]*symbol="SOL-PERP"[^}]*\} [1-9]/);
+    // Only the alarm: Pyth is still what is served.
+    expect(latestReceived('SOL-PERP')?.source).toBe('pyth');
+
+    sim.control.bias('coingecko', 0, ['SOL-PERP']);
+    await waitFor('the alarm cleared', () => statuses.find((s) => s.symbol === 'SOL-PERP' && !s.divergence && s.at > alarm.at), 20_000);
+  }, 60_000);
+
+  it('keeps history retention on a Temporal schedule that runs the retention workflow', async () => {
+    const client = await connectClient({ ...(await import('./support.ts')).testConfig.temporal, namespace: temporalNamespace });
+    try {
+      const schedule = client.schedule.getHandle(RETENTION_SCHEDULE_ID);
+      const description = await schedule.describe();
+      expect(description.spec.intervals?.[0]?.every).toBe(3_600_000);
+      await schedule.trigger();
+      const run = await waitFor('a retention run', async () => (await schedule.describe()).info.recentActions.at(-1)?.action.workflow.workflowId);
+      // Everything here is minutes old: nothing is past its retention, nothing is deleted.
+      expect(await client.workflow.getHandle(run).result()).toEqual({ updates: 0, minutes: 0, rejections: 0 });
+    } finally {
+      await client.connection.close();
+    }
   }, 60_000);
 
   it('resumes after the worker is killed mid-stream, without duplicate history rows', async () => {

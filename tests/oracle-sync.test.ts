@@ -89,7 +89,7 @@ beforeAll(async () => {
   proxy = await startRpcProxy(localnet.rpcUrl);
   const dbName = uniqueName('qd-sync');
   db = await openStore(testDatabaseUri(dbName));
-  prices = createPriceStore(priceModels(db));
+  prices = createPriceStore(priceModels(db), markets);
   await prices.ensureIndexes();
   pushes = createPushStore(db);
   gateway = await createGateway({ markets, store: prices, internalToken: TOKEN, registry: createMetricsRegistry('gw'), log: createLogger('gw', 'warn') });

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogEntry, type Worker } from '@temporalio/worker';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { metricsHandler } from '../runtime/metrics.ts';
@@ -43,4 +43,22 @@ export function installTemporalLogging(log: Logger): void {
       sdk[PINO_LEVEL[entry.level]]({ component: sdkComponent, ...meta }, entry.message.split('\n')[0]!);
     }),
   });
+}
+
+/**
+ * Runs a worker until SIGINT/SIGTERM (the SDK's shutdown signals), then closes what the entrypoint
+ * opened, in order, and exits: client libraries may keep timers alive (reconnects, keep-alives).
+ */
+export async function runUntilStopped(worker: Worker, log: Logger, cleanup: [string, () => Promise<unknown> | unknown][]): Promise<never> {
+  await worker.run();
+  await closeAll(log, cleanup);
+  log.info('worker_stopped');
+  process.exit(0);
+}
+
+/** Workers publish to the gateway's internal namespace: without its token they cannot run. */
+export function requireInternalToken(token: string | undefined, log: Logger): string {
+  if (token) return token;
+  log.fatal('QD_INTERNAL_TOKEN is required: workers publish to the gateway with it');
+  process.exit(78);
 }

@@ -5,6 +5,6 @@ import { PROFILES } from './timeouts.ts';
 const { pruneHistory } = proxyActivities<IngestActivities>(PROFILES.quickIo);
 
 /** Run by the `retention-prune` schedule: FerretDB has no TTL indexes, so history is pruned here. */
-export async function retention(input: { historyDays: number; rejectionDays: number }): Promise<{ buckets: number; rejections: number }> {
+export async function retention(input: { historyDays: number; rejectionDays: number }): Promise<{ updates: number; minutes: number; rejections: number }> {
   return pruneHistory(input);
 }

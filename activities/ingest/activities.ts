@@ -160,7 +160,7 @@ export function createIngestActivities(deps: IngestDeps) {
       } finally {
         clearInterval(timer);
         stream.close();
-        await writer.flush();
+        await writer.flush(true);
       }
     },
 
@@ -204,7 +204,7 @@ export function createIngestActivities(deps: IngestDeps) {
         }
         throw watch.signal.reason ?? new Error('cancelled');
       } finally {
-        await writer.flush();
+        await writer.flush(true);
       }
     },
 
@@ -244,7 +244,7 @@ export function createIngestActivities(deps: IngestDeps) {
     },
 
     /** Retention (FerretDB has no TTL indexes): drops history and rejections past their age. */
-    async pruneHistory(input: { historyDays: number; rejectionDays: number }): Promise<{ buckets: number; rejections: number }> {
+    async pruneHistory(input: { historyDays: number; rejectionDays: number }): Promise<{ updates: number; minutes: number; rejections: number }> {
       const nowMs = now();
       return deps.store.prune(Math.floor(nowMs / 1000) - input.historyDays * 86_400, new Date(nowMs - input.rejectionDays * 86_400_000));
     },

@@ -2,9 +2,9 @@ import { io, type Socket } from 'socket.io-client';
 import type { Logger } from 'pino';
 import {
   INTERNAL_NAMESPACE,
+  toWirePrice,
   type InternalClientToServerEvents,
   type InternalServerToClientEvents,
-  type WirePrice,
   type WorkerStatus,
 } from '../../server/events.ts';
 import type { AcceptedPrice } from '../store/prices.ts';
@@ -15,18 +15,6 @@ export interface PricePublisher {
   status(status: WorkerStatus): void;
   close(): Promise<void>;
 }
-
-export const toWirePrice = (p: AcceptedPrice): WirePrice => ({
-  symbol: p.symbol,
-  feedId: p.feedId,
-  source: p.source,
-  price: p.price.toString(),
-  conf: p.conf.toString(),
-  expo: p.expo,
-  publishTime: p.publishTime,
-  receivedAt: p.receivedAt,
-  ...(p.emaPrice !== undefined && { emaPrice: p.emaPrice.toString(), emaConf: (p.emaConf ?? 0n).toString() }),
-});
 
 /**
  * Publishes to the gateway's authenticated internal namespace. Prices are latest-value data: while

@@ -1,4 +1,5 @@
-import { Schema, type Connection, type Model } from 'mongoose';
+import { Schema, type Connection, type Model, type mongo } from 'mongoose';
+import type { MarketIndex } from '../../domain/markets.ts';
 import type { PayloadRejection } from '../../domain/payload.ts';
 import type { Source, ValidPrice } from '../../domain/price.ts';
 import type { RejectionReason } from '../../domain/validation.ts';
@@ -8,13 +9,19 @@ import type { RejectionReason } from '../../domain/validation.ts';
  * unix seconds. FerretDB has no TTL indexes: retention is the `retention` workflow on a schedule.
  *
  * Shaped for FerretDB 1.x on SQLite, which pushes down only an exact `{ _id }` filter (any other
- * filter, and any sort, scans the whole collection). So every read is by `_id`:
- *  - `oracle_prices`: the served price per feed, `_id = feedId`;
- *  - `oracle_source_marks`: the newest accepted publish time per source, `_id = feedId:source`;
- *  - `oracle_price_history`: every accepted update, bucketed per feed, source and minute
- *    (`_id = feedId:source:minute`), each update a key of its bucket's `ticks` named by its publish
- *    time. A retry writes the same key again, so an update can never be stored twice; a time range
- *    is read by enumerating its buckets. (The MongoDB time-series bucket pattern.)
+ * filter, and any sort, scans the whole collection), and whose updates cost milliseconds each
+ * (serialised by SQLite, and slower the larger the document) while inserts are cheap. So every read
+ * is by `_id`, the hot path inserts, and updates are few and small:
+ *  - `oracle_price_history`: one insert-only document per accepted update, `_id` =
+ *    `feedId:source:publishTime` — a retried write is refused as a duplicate, so an update is never
+ *    stored twice;
+ *  - `oracle_price_minutes`: per feed, source and minute, the minute's updates in one document
+ *    (`_id` = `feedId:source:minute`), written once the minute is over; `complete` says whether the
+ *    writer saw the whole minute (a worker that started mid-minute did not) — reads fill the rest
+ *    from the per-update documents;
+ *  - `oracle_prices`: the served price of each feed (`prices.<feedId>`) and each source's newest
+ *    accepted publish time (`marks.<feedId>:<source>`), in one document per 32 feeds of a group
+ *    (`_id` = `group:chunk`), updated with `$set` on those paths only.
  */
 
 export interface AcceptedPrice extends ValidPrice {
@@ -22,9 +29,8 @@ export interface AcceptedPrice extends ValidPrice {
   readonly receivedAt: number;
 }
 
+/** A feed's served price, as `latest()` returns it. */
 export interface LatestPriceDoc {
-  /** The feed id. */
-  _id: string;
   feedId: string;
   symbol: string;
   source: Source;
@@ -40,7 +46,30 @@ export interface LatestPriceDoc {
   staleSince?: Date;
 }
 
-/** One accepted update inside a history bucket (short keys: a bucket holds up to a minute of them). */
+export interface PricesChunkDoc {
+  /** `${feedGroup}:${chunk}` */
+  _id: string;
+  /** Served price per feed id (a feed marked stale before it ever had a price holds only `stale`). */
+  prices: Record<string, Partial<LatestPriceDoc>>;
+  /** Newest accepted publish time per `feedId:source`. */
+  marks: Record<string, number>;
+}
+
+/** One accepted update. */
+export interface TickDoc {
+  /** `${feedId}:${source}:${publishTime}` */
+  _id: string;
+  feedId: string;
+  symbol: string;
+  source: Source;
+  price: string;
+  conf: string;
+  expo: number;
+  publishTime: number;
+  receivedAt: Date;
+}
+
+/** One update inside a minute document (short keys: a minute holds up to 60 of them per source). */
 export interface Tick {
   /** price mantissa */
   p: string;
@@ -52,16 +81,28 @@ export interface Tick {
   r: number;
 }
 
-export interface HistoryBucketDoc {
+export interface MinuteDoc {
   /** `${feedId}:${source}:${minute}` */
   _id: string;
   feedId: string;
   symbol: string;
   source: Source;
-  /** Start of the bucket's minute, unix seconds. */
+  /** Start of the minute, unix seconds. */
   minute: number;
   /** Keyed `t<publishTime>`. */
   ticks: Record<string, Tick>;
+  /** False when some writer of this minute did not see all of it: reads then check the updates. */
+  complete: boolean;
+}
+
+/** A minute's updates as the writer gathered them. */
+export interface MinuteRollup {
+  feedId: string;
+  symbol: string;
+  source: Source;
+  minute: number;
+  ticks: Record<string, Tick>;
+  complete: boolean;
 }
 
 export interface HistoryRow {
@@ -84,36 +125,37 @@ export interface RejectionDoc {
   receivedAt: Date;
 }
 
-export interface SourceMarkDoc {
-  /** `${feedId}:${source}` */
-  _id: string;
-  publishTime: number;
-}
-
 export const RAW_PAYLOAD_LIMIT = 2_048;
-/** Longest history window one request may read (its buckets are fetched one by one). */
+/** Longest history window one request may read (its minutes are fetched one by one). */
 export const MAX_HISTORY_WINDOW_SEC = 24 * 3_600;
+/** Feeds per `oracle_prices` document: small documents keep FerretDB's updates fast. */
+export const FEEDS_PER_PRICES_DOC = 32;
 
-const latestSchema = new Schema<LatestPriceDoc>(
+const chunkSchema = new Schema<PricesChunkDoc>(
+  {
+    _id: { type: String, required: true },
+    prices: { type: Schema.Types.Mixed, default: {} },
+    marks: { type: Schema.Types.Mixed, default: {} },
+  },
+  { collection: 'oracle_prices', versionKey: false, minimize: false },
+);
+
+const tickSchema = new Schema<TickDoc>(
   {
     _id: { type: String, required: true },
     feedId: { type: String, required: true },
     symbol: { type: String, required: true },
-    source: { type: String, required: true, enum: ['pyth', 'coingecko'] },
+    source: { type: String, required: true },
     price: { type: String, required: true },
     conf: { type: String, required: true },
     expo: { type: Number, required: true },
     publishTime: { type: Number, required: true },
-    emaPrice: String,
-    emaConf: String,
     receivedAt: { type: Date, required: true },
-    stale: { type: Boolean, required: true, default: false },
-    staleSince: Date,
   },
-  { collection: 'oracle_prices', versionKey: false },
+  { collection: 'oracle_price_history', versionKey: false },
 );
 
-const historySchema = new Schema<HistoryBucketDoc>(
+const minuteSchema = new Schema<MinuteDoc>(
   {
     _id: { type: String, required: true },
     feedId: { type: String, required: true },
@@ -121,8 +163,9 @@ const historySchema = new Schema<HistoryBucketDoc>(
     source: { type: String, required: true },
     minute: { type: Number, required: true },
     ticks: { type: Schema.Types.Mixed, required: true },
+    complete: { type: Boolean, required: true },
   },
-  { collection: 'oracle_price_history', versionKey: false, minimize: false },
+  { collection: 'oracle_price_minutes', versionKey: false, minimize: false },
 );
 
 const rejectionSchema = new Schema<RejectionDoc>(
@@ -139,28 +182,24 @@ const rejectionSchema = new Schema<RejectionDoc>(
   { collection: 'oracle_rejections', versionKey: false },
 );
 
-const markSchema = new Schema<SourceMarkDoc>(
-  { _id: { type: String, required: true }, publishTime: { type: Number, required: true } },
-  { collection: 'oracle_source_marks', versionKey: false },
-);
-
 const model = <T>(c: Connection, name: string, schema: Schema<T>): Model<T> => (c.models[name] as Model<T>) ?? c.model<T>(name, schema);
 
 export function priceModels(c: Connection) {
   return {
-    latest: model(c, 'OraclePrice', latestSchema),
-    history: model(c, 'OraclePriceHistory', historySchema),
+    latest: model(c, 'OraclePrices', chunkSchema),
+    history: model(c, 'OraclePriceHistory', tickSchema),
+    minutes: model(c, 'OraclePriceMinute', minuteSchema),
     rejections: model(c, 'OracleRejection', rejectionSchema),
-    marks: model(c, 'OracleSourceMark', markSchema),
   };
 }
 export type PriceModels = ReturnType<typeof priceModels>;
 
 export const minuteOf = (publishTime: number) => Math.floor(publishTime / 60) * 60;
-export const bucketId = (feedId: string, source: Source, minute: number) => `${feedId}:${source}:${minute}`;
+export const tickId = (feedId: string, source: Source, publishTime: number) => `${feedId}:${source}:${publishTime}`;
+export const minuteId = (feedId: string, source: Source, minute: number) => `${feedId}:${source}:${minute}`;
+export const toTick = (p: AcceptedPrice): Tick => ({ p: p.price.toString(), c: p.conf.toString(), e: p.expo, r: p.receivedAt });
 
 export const toLatestDoc = (p: AcceptedPrice): Omit<LatestPriceDoc, 'stale'> => ({
-  _id: p.feedId,
   feedId: p.feedId,
   symbol: p.symbol,
   source: p.source,
@@ -172,7 +211,7 @@ export const toLatestDoc = (p: AcceptedPrice): Omit<LatestPriceDoc, 'stale'> => 
   receivedAt: new Date(p.receivedAt),
 });
 
-export const fromLatestDoc = (d: Omit<LatestPriceDoc, '_id' | 'stale' | 'staleSince'>): AcceptedPrice => ({
+export const fromLatestDoc = (d: Omit<LatestPriceDoc, 'stale' | 'staleSince'>): AcceptedPrice => ({
   feedId: d.feedId,
   symbol: d.symbol,
   source: d.source,
@@ -185,6 +224,12 @@ export const fromLatestDoc = (d: Omit<LatestPriceDoc, '_id' | 'stale' | 'staleSi
   receivedAt: d.receivedAt.getTime(),
 });
 
+/** Reads in flight at once when one call reads many documents by `_id`. */
+const READ_FAN_OUT = 32;
+/** Updates in flight at once: SQLite serialises writes, more in parallel only contend. */
+const WRITE_FAN_OUT = 2;
+const DUPLICATE_KEY = 11000;
+
 /** Runs `fetch` over `items`, at most `width` at a time. */
 async function inBatches<T, R>(items: readonly T[], width: number, fetch: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = [];
@@ -192,8 +237,29 @@ async function inBatches<T, R>(items: readonly T[], width: number, fetch: (item:
   return out;
 }
 
-/** The store the ingestion activities and the gateway share. */
-export function createPriceStore(models: PriceModels) {
+function isOnlyDuplicates(e: unknown): boolean {
+  const err = e as { code?: number; writeErrors?: { code?: number; err?: { code?: number } }[] };
+  if (err.code === DUPLICATE_KEY && !err.writeErrors) return true;
+  return Array.isArray(err.writeErrors) && err.writeErrors.length > 0 && err.writeErrors.every((w) => (w.code ?? w.err?.code) === DUPLICATE_KEY);
+}
+
+/** The store the ingestion activities, the sync and the gateway share. */
+export function createPriceStore(models: PriceModels, markets: MarketIndex) {
+  const chunkOf = new Map<string, string>();
+  for (const [group, list] of markets.groups()) list.forEach((m, i) => chunkOf.set(m.pythFeedId, `${group}:${Math.floor(i / FEEDS_PER_PRICES_DOC)}`));
+  const docOf = (feedId: string) => {
+    const id = chunkOf.get(feedId);
+    if (!id) throw new RangeError(`feed ${feedId} is not in the registry`);
+    return id;
+  };
+  const byDoc = (feedIds: Iterable<string>) => {
+    const out = new Map<string, string[]>();
+    for (const f of feedIds) out.set(docOf(f), [...(out.get(docOf(f)) ?? []), f]);
+    return out;
+  };
+  const readDocs = (feedIds: readonly string[], projection?: Record<string, 1>) =>
+    inBatches([...byDoc(feedIds).keys()], READ_FAN_OUT, (_id) => models.latest.findOne({ _id }, projection).lean());
+
   return {
     models,
 
@@ -202,46 +268,65 @@ export function createPriceStore(models: PriceModels) {
     },
 
     /**
-     * Adds accepted prices to history (idempotent: an update already stored is written again
-     * identically), records each source's newest publish time, and replaces the served price of
-     * each feed with the newest of `served`. One ingest process writes a feed group, and passes only
-     * served prices newer than the stored ones, so a replace by `_id` never moves a feed backward.
+     * Records accepted prices as their sources' newest publish times, and `served` as their feeds'
+     * served prices: one `$set` per prices document. One ingest process writes a feed group and
+     * passes only prices newer than the stored ones, so a feed never moves backward.
      */
-    async writeAccepted(prices: readonly AcceptedPrice[], served: readonly AcceptedPrice[]): Promise<void> {
+    async writeLatest(accepted: readonly AcceptedPrice[], served: readonly AcceptedPrice[]): Promise<void> {
+      const sets = new Map<string, Record<string, unknown>>();
+      const set = (feedId: string, path: string, value: unknown) => sets.set(docOf(feedId), { ...sets.get(docOf(feedId)), [path]: value });
+      for (const p of accepted) set(p.feedId, `marks.${p.feedId}:${p.source}`, p.publishTime);
+      for (const p of served) set(p.feedId, `prices.${p.feedId}`, { ...toLatestDoc(p), stale: false });
+      await inBatches([...sets], WRITE_FAN_OUT, ([_id, $set]) => models.latest.updateOne({ _id }, { $set }, { upsert: true }));
+    },
+
+    /** Inserts accepted updates; those already stored (a retry) are skipped, never duplicated. */
+    async writeTicks(prices: readonly AcceptedPrice[]): Promise<void> {
       if (prices.length === 0) return;
-      const buckets = new Map<string, { p: AcceptedPrice; ticks: Record<string, Tick> }>();
-      const marks = new Map<string, number>();
-      for (const p of prices) {
-        const id = bucketId(p.feedId, p.source, minuteOf(p.publishTime));
-        const b = buckets.get(id) ?? { p, ticks: {} };
-        b.ticks[`ticks.t${p.publishTime}`] = { p: p.price.toString(), c: p.conf.toString(), e: p.expo, r: p.receivedAt };
-        buckets.set(id, b);
-        const mark = `${p.feedId}:${p.source}`;
-        marks.set(mark, Math.max(marks.get(mark) ?? 0, p.publishTime));
-      }
-      const newest = new Map<string, AcceptedPrice>();
-      for (const p of served) if ((newest.get(p.feedId)?.publishTime ?? -1) <= p.publishTime) newest.set(p.feedId, p);
-      await Promise.all([
-        models.history.bulkWrite(
-          [...buckets].map(([_id, { p, ticks }]) => ({
-            updateOne: {
-              filter: { _id },
-              update: { $setOnInsert: { feedId: p.feedId, symbol: p.symbol, source: p.source, minute: minuteOf(p.publishTime) }, $set: ticks },
-              upsert: true,
-            },
+      try {
+        // The driver's insert, without mongoose's per-document casting: this is the hot path.
+        await (models.history.collection as unknown as mongo.Collection<TickDoc>).insertMany(
+          prices.map((p) => ({
+            _id: tickId(p.feedId, p.source, p.publishTime),
+            feedId: p.feedId,
+            symbol: p.symbol,
+            source: p.source,
+            price: p.price.toString(),
+            conf: p.conf.toString(),
+            expo: p.expo,
+            publishTime: p.publishTime,
+            receivedAt: new Date(p.receivedAt),
           })),
           { ordered: false },
-        ),
-        models.marks.bulkWrite(
-          [...marks].map(([_id, publishTime]) => ({ updateOne: { filter: { _id }, update: { $set: { publishTime } }, upsert: true } })),
+        );
+      } catch (e) {
+        if (!isOnlyDuplicates(e)) throw e;
+      }
+    },
+
+    /**
+     * Writes minute documents: inserted (cheap) when new, which is the rule; merged into the stored
+     * one (an update, costly) when a writer already stored part of that minute.
+     */
+    async writeMinutes(rollups: readonly MinuteRollup[]): Promise<void> {
+      if (rollups.length === 0) return;
+      let existing: MinuteRollup[] = [];
+      try {
+        await (models.minutes.collection as unknown as mongo.Collection<MinuteDoc>).insertMany(
+          rollups.map((r) => ({ _id: minuteId(r.feedId, r.source, r.minute), ...r })),
           { ordered: false },
+        );
+      } catch (e) {
+        if (!isOnlyDuplicates(e)) throw e;
+        const failed = new Set(((e as { writeErrors?: { index: number }[] }).writeErrors ?? []).map((w) => w.index));
+        existing = rollups.filter((_, i) => failed.has(i));
+      }
+      await inBatches(existing, WRITE_FAN_OUT, (r) =>
+        models.minutes.updateOne(
+          { _id: minuteId(r.feedId, r.source, r.minute) },
+          { $set: { ...Object.fromEntries(Object.entries(r.ticks).map(([k, t]) => [`ticks.${k}`, t])), ...(!r.complete && { complete: false }) } },
         ),
-        newest.size > 0 &&
-          models.latest.bulkWrite(
-            [...newest.values()].map((p) => ({ replaceOne: { filter: { _id: p.feedId }, replacement: { ...toLatestDoc(p), stale: false }, upsert: true } })),
-            { ordered: false },
-          ),
-      ]);
+      );
     },
 
     async writeRejections(rejections: readonly RejectionDoc[]): Promise<void> {
@@ -252,55 +337,68 @@ export function createPriceStore(models: PriceModels) {
       );
     },
 
-    /** Marks the feeds' latest prices stale (both sources failing) or fresh again. */
+    /** Marks the feeds' served prices stale (both sources failing) or fresh again. */
     async markStale(feedIds: readonly string[], stale: boolean, at: Date): Promise<void> {
-      if (feedIds.length === 0) return;
-      await models.latest.bulkWrite(
-        feedIds.map((_id) => ({
-          updateOne: { filter: { _id }, update: stale ? { $set: { stale: true, staleSince: at } } : { $set: { stale: false }, $unset: { staleSince: 1 } } },
-        })),
-        { ordered: false },
+      await inBatches([...byDoc(feedIds)], WRITE_FAN_OUT, ([_id, feeds]) =>
+        models.latest.updateOne(
+          { _id },
+          stale
+            ? { $set: Object.fromEntries(feeds.flatMap((f) => [[`prices.${f}.stale`, true], [`prices.${f}.staleSince`, at]])) }
+            : { $set: Object.fromEntries(feeds.map((f) => [`prices.${f}.stale`, false])), $unset: Object.fromEntries(feeds.map((f) => [`prices.${f}.staleSince`, 1])) },
+          { upsert: true },
+        ),
       );
     },
 
-    /** The served price of each feed (all feeds when none are named). */
+    /** The served price of each feed that has one (all feeds when none are named). */
     async latest(feedIds?: readonly string[]): Promise<LatestPriceDoc[]> {
-      if (!feedIds) return models.latest.find({}).lean();
-      const docs = await inBatches(feedIds, 64, (_id) => models.latest.findOne({ _id }).lean());
-      return docs.filter((d): d is NonNullable<typeof d> => d !== null);
+      const docs = feedIds ? await readDocs(feedIds) : await models.latest.find({}).lean();
+      const wanted = feedIds && new Set(feedIds);
+      return docs.flatMap((d) =>
+        Object.values(d?.prices ?? {}).filter((p): p is LatestPriceDoc => p.price !== undefined && (!wanted || wanted.has(p.feedId!))),
+      );
     },
 
     /** The newest stored publish time per `feedId:source`: where validation resumes after a restart. */
     async lastPublishTimes(feedIds: readonly string[]): Promise<Map<string, number>> {
-      const keys = feedIds.flatMap((f) => [`${f}:pyth`, `${f}:coingecko`]);
-      const docs = await inBatches(keys, 64, (_id) => models.marks.findOne({ _id }).lean());
-      return new Map(docs.filter((d): d is NonNullable<typeof d> => d !== null).map((d) => [d._id, d.publishTime]));
+      const wanted = new Set(feedIds);
+      const docs = await readDocs(feedIds, { marks: 1 });
+      return new Map(docs.flatMap((d) => Object.entries(d?.marks ?? {}).filter(([k]) => wanted.has(k.split(':')[0]!))));
     },
 
-    /** Every stored update of a feed within [from, to] (both sources), oldest first. */
+    /**
+     * Every stored update of a feed within [from, to] (both sources), oldest first: from the minute
+     * documents, and for a minute without a complete one (the current minute, or one a worker
+     * restarted in), from the per-update documents of its seconds.
+     */
     async history(feedId: string, from: number, to: number): Promise<HistoryRow[]> {
       if (to - from > MAX_HISTORY_WINDOW_SEC) throw new RangeError(`history windows are at most ${MAX_HISTORY_WINDOW_SEC} s`);
-      const ids: string[] = [];
-      for (let m = minuteOf(from); m <= to; m += 60) for (const source of ['pyth', 'coingecko'] as const) ids.push(bucketId(feedId, source, m));
-      const buckets = await inBatches(ids, 64, (_id) => models.history.findOne({ _id }).lean());
-      const rows: HistoryRow[] = [];
-      for (const b of buckets) {
-        if (!b) continue;
-        for (const [key, t] of Object.entries(b.ticks)) {
-          const publishTime = Number(key.slice(1));
-          if (publishTime >= from && publishTime <= to) rows.push({ source: b.source, price: t.p, conf: t.c, expo: t.e, publishTime });
-        }
-      }
-      return rows.sort((a, b) => a.publishTime - b.publishTime || a.source.localeCompare(b.source));
+      const rows = new Map<string, HistoryRow>();
+      const add = (source: Source, publishTime: number, t: Tick) => {
+        if (publishTime >= from && publishTime <= to) rows.set(`${source}:${publishTime}`, { source, price: t.p, conf: t.c, expo: t.e, publishTime });
+      };
+      const minutes: [Source, number][] = [];
+      for (let m = minuteOf(from); m <= to; m += 60) for (const source of ['pyth', 'coingecko'] as const) minutes.push([source, m]);
+      const docs = await inBatches(minutes, READ_FAN_OUT, ([source, m]) => models.minutes.findOne({ _id: minuteId(feedId, source, m) }).lean());
+      const seconds: [Source, number][] = [];
+      minutes.forEach(([source, m], i) => {
+        const d = docs[i];
+        for (const [key, t] of Object.entries(d?.ticks ?? {})) add(source, Number(key.slice(1)), t);
+        if (!d?.complete) for (let t = Math.max(m, from); t <= Math.min(m + 59, to); t++) seconds.push([source, t]);
+      });
+      const ticks = await inBatches(seconds, READ_FAN_OUT, ([source, t]) => models.history.findOne({ _id: tickId(feedId, source, t) }).lean());
+      for (const t of ticks) if (t) add(t.source, t.publishTime, { p: t.price, c: t.conf, e: t.expo, r: t.receivedAt.getTime() });
+      return [...rows.values()].sort((a, b) => a.publishTime - b.publishTime || a.source.localeCompare(b.source));
     },
 
-    /** Retention: deletes history buckets and rejections older than the cut-offs. */
-    async prune(historyBefore: number, rejectionsBefore: Date): Promise<{ buckets: number; rejections: number }> {
-      const [h, r] = await Promise.all([
-        models.history.deleteMany({ minute: { $lt: minuteOf(historyBefore) } }),
+    /** Retention: deletes updates, minutes and rejections older than the cut-offs. */
+    async prune(historyBefore: number, rejectionsBefore: Date): Promise<{ updates: number; minutes: number; rejections: number }> {
+      const [u, m, r] = await Promise.all([
+        models.history.deleteMany({ publishTime: { $lt: historyBefore } }),
+        models.minutes.deleteMany({ minute: { $lt: minuteOf(historyBefore) } }),
         models.rejections.deleteMany({ receivedAt: { $lt: rejectionsBefore } }),
       ]);
-      return { buckets: h.deletedCount, rejections: r.deletedCount };
+      return { updates: u.deletedCount, minutes: m.deletedCount, rejections: r.deletedCount };
     },
   };
 }

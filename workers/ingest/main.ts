@@ -16,24 +16,21 @@ import { connectClient, connectWorker } from '../../temporal/connection.ts';
 import { TASK_QUEUES } from '../../temporal/contracts.ts';
 import { ensureRetentionSchedule } from '../../temporal/schedules.ts';
 import { progressSignal } from '../../workflows/price-ingestion.ts';
-import { closeAll, installTemporalLogging, serveMetrics } from '../process.ts';
+import { installTemporalLogging, requireInternalToken, runUntilStopped, serveMetrics } from '../process.ts';
 import { ensureIngestionWorkflows } from './ensure-workflows.ts';
 
 const config = loadConfigOrExit();
 const log = createLogger('worker-ingest', config.logLevel);
 installTemporalLogging(log);
-if (!config.gateway.internalToken) {
-  log.fatal('QD_INTERNAL_TOKEN is required: the worker publishes prices to the gateway with it');
-  process.exit(78);
-}
+const internalToken = requireInternalToken(config.gateway.internalToken, log);
 const markets = loadMarkets(config.marketsFile);
 const registry = createMetricsRegistry('worker-ingest');
 
 const db = await openStore(config.mongodbUri);
-const store = createPriceStore(priceModels(db));
+const store = createPriceStore(priceModels(db), markets);
 await store.ensureIndexes();
 const client = await connectClient(config.temporal);
-const publisher = createGatewayPublisher(config.gateway.url, config.gateway.internalToken, log.child({ module: 'publisher' }));
+const publisher = createGatewayPublisher(config.gateway.url, internalToken, log.child({ module: 'publisher' }));
 
 const activities = createIngestActivities({
   markets,
@@ -65,14 +62,9 @@ const started = await ensureIngestionWorkflows(client, markets);
 await ensureRetentionSchedule(client, { historyDays: config.ingest.historyRetentionDays, rejectionDays: config.ingest.rejectionRetentionDays });
 log.info({ taskQueue: TASK_QUEUES.ingest, workflows: started }, 'worker_started');
 
-// The worker stops polling on SIGINT/SIGTERM by itself (the SDK's default shutdown signals).
-await worker.run();
-await closeAll(log, [
+await runUntilStopped(worker, log, [
   ['metrics', () => metricsServer && new Promise((r) => metricsServer.close(r))],
   ['publisher', () => publisher.close()],
   ['temporal client', () => client.connection.close()],
   ['database', () => db.close()],
 ]);
-log.info('worker_stopped');
-// Client libraries may keep timers alive (reconnects, keep-alives): the work is done, so leave.
-process.exit(0);

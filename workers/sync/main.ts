@@ -19,15 +19,12 @@ import { createMetricsRegistry } from '../../runtime/metrics.ts';
 import { connectClient, connectWorker } from '../../temporal/connection.ts';
 import { SYNC_WORKFLOW_ID, TASK_QUEUES } from '../../temporal/contracts.ts';
 import { oracleSync, syncProgressSignal } from '../../workflows/oracle-sync.ts';
-import { closeAll, installTemporalLogging, serveMetrics } from '../process.ts';
+import { installTemporalLogging, requireInternalToken, runUntilStopped, serveMetrics } from '../process.ts';
 
 const config = loadConfigOrExit();
 const log = createLogger('worker-sync', config.logLevel);
 installTemporalLogging(log);
-if (!config.gateway.internalToken) {
-  log.fatal('QD_INTERNAL_TOKEN is required: the worker reports chain status to the gateway with it');
-  process.exit(78);
-}
+const internalToken = requireInternalToken(config.gateway.internalToken, log);
 
 function loadKeypair(path: string): Keypair {
   try {
@@ -51,11 +48,11 @@ const connection = new Connection(config.solana.rpcUrl, {
 });
 
 const db = await openStore(config.mongodbUri);
-const prices = createPriceStore(priceModels(db));
+const prices = createPriceStore(priceModels(db), markets);
 const pushes = createPushStore(db);
 await pushes.ensureIndexes();
 const client = await connectClient(config.temporal);
-const publisher = createGatewayPublisher(config.gateway.url, config.gateway.internalToken, log.child({ module: 'publisher' }));
+const publisher = createGatewayPublisher(config.gateway.url, internalToken, log.child({ module: 'publisher' }));
 
 const worker = await Worker.create({
   connection: await connectWorker(config.temporal),
@@ -85,12 +82,9 @@ await client.workflow.start(oracleSync, {
 });
 log.info({ taskQueue: TASK_QUEUES.sync, programId: programId.toBase58(), authority: authority.publicKey.toBase58(), rpc: config.solana.rpcUrl }, 'worker_started');
 
-await worker.run();
-await closeAll(log, [
+await runUntilStopped(worker, log, [
   ['metrics', () => metricsServer && new Promise((r) => metricsServer.close(r))],
   ['publisher', () => publisher.close()],
   ['temporal client', () => client.connection.close()],
   ['database', () => db.close()],
 ]);
-log.info('worker_stopped');
-process.exit(0);
