@@ -14,6 +14,7 @@ await new Promise<void>((r) => http.listen(Number(port), '127.0.0.1', r));
 const stream = await new HermesClient(hermesUrl).getPriceUpdatesStream(feedIds, { parsed: true, encoding: 'hex' });
 stream.onmessage = (event: MessageEvent) => {
   const update = JSON.parse(String(event.data)) as { parsed: { id: string; price: { price: string; publish_time: number } }[] };
-  for (const p of update.parsed) io.to('all').emit('price', { feedId: p.id, price: p.price.price, publishTime: p.price.publish_time });
+  // As the gateway does: one event per message from the source.
+  io.to('all').emit('prices', update.parsed.map((p) => ({ feedId: p.id, price: p.price.price, publishTime: p.price.publish_time })));
 };
 process.stdout.write('ready\n');

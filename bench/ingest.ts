@@ -37,19 +37,31 @@ interface LatencyStats {
   p99: number;
   max: number;
   perSecond: number;
+  /** Full path only: simulator → worker receipt, and worker receipt → client, p50/p99. */
+  split?: { toWorker: [number, number]; toClient: [number, number] };
 }
 
 /** Subscribes to every symbol and records publish → receipt latency for MEASURE_MS after a warm-up. */
 async function measure(url: string, symbols: string[], sim: MarketSim): Promise<LatencyStats> {
   const client = io(url, { transports: ['websocket'] });
   const latencies: number[] = [];
+  const toWorker: number[] = [];
+  const toClient: number[] = [];
   let measuring = false;
   let unknown = 0;
-  client.on('price', (p: Pick<PriceMessage, 'feedId' | 'publishTime' | 'price'>) => {
+  const onPrice = (p: Pick<PriceMessage, 'feedId' | 'publishTime' | 'price'> & { receivedAt?: number }, now: number) => {
     if (!measuring) return;
     const at = sim.publishedAt(p.feedId, p.publishTime, p.price);
     if (at === undefined) unknown += 1;
-    else latencies.push(Date.now() - at);
+    else latencies.push(now - at);
+    if (at !== undefined && p.receivedAt !== undefined) {
+      toWorker.push(p.receivedAt - at);
+      toClient.push(now - p.receivedAt);
+    }
+  };
+  client.on('prices', (batch: Parameters<typeof onPrice>[0][]) => {
+    const now = Date.now();
+    for (const p of batch) onPrice(p, now);
   });
   await new Promise<void>((r) => client.once('connect', () => r()));
   for (let i = 0; i < symbols.length; i += 50) {
@@ -62,8 +74,16 @@ async function measure(url: string, symbols: string[], sim: MarketSim): Promise<
   measuring = false;
   client.close();
   if (unknown > 0) throw new Error(`${unknown} received prices were never published by the simulator`);
-  latencies.sort((a, b) => a - b);
-  return { n: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? Number.NaN, perSecond: Math.round(latencies.length / (MEASURE_MS / 1000)) };
+  for (const a of [latencies, toWorker, toClient]) a.sort((x, y) => x - y);
+  const pair = (a: number[]): [number, number] => [percentile(a, 50), percentile(a, 99)];
+  return {
+    n: latencies.length,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies.at(-1) ?? Number.NaN,
+    perSecond: Math.round(latencies.length / (MEASURE_MS / 1000)),
+    ...(toWorker.length > 0 && { split: { toWorker: pair(toWorker), toClient: pair(toClient) } }),
+  };
 }
 
 async function latencyRun(feeds: number) {
@@ -211,6 +231,10 @@ async function latencyBench(): Promise<void> {
       `${String(r.feeds).padStart(5)}  ${name.padEnd(11)}  ${String(s.perSecond).padStart(10)}  ${String(s.p50).padStart(4)}  ${String(s.p99).padStart(4)}  ${String(s.max).padStart(4)}   ${rss}\n`;
     process.stdout.write(row('full', r.full, `gateway ${r.rss.gateway}, worker ${r.rss.worker}`));
     process.stdout.write(row('bare relay', r.baseline, `relay ${r.rss.relay}`));
+  }
+  for (const r of results) {
+    const sp = r.full.split;
+    if (sp) process.stdout.write(`${String(r.feeds).padStart(5)}  full path split: simulator → worker p50/p99 ${sp.toWorker.join('/')} ms, worker → client ${sp.toClient.join('/')} ms\n`);
   }
   const at200 = results.find((r) => r.feeds === 200)!;
   process.stdout.write(`\ngoal p99 ≤ 50 ms at 200 feeds: ${at200.full.p99 <= 50 ? 'met' : 'NOT met'} (${at200.full.p99} ms)\n`);

@@ -73,7 +73,7 @@ describe('gateway Socket.IO', () => {
 
     const client = io(url, { transports: ['websocket'] });
     const got: PriceMessage[] = [];
-    client.on('price', (p) => got.push(p));
+    client.on('prices', (batch) => got.push(...batch));
     expect(await client.timeout(2_000).emitWithAck('subscribe', 'SOL-PERP')).toMatchObject({ ok: false });
     expect(await client.timeout(2_000).emitWithAck('subscribe', ['NOPE-PERP'])).toEqual({ ok: false, error: 'unknown markets: NOPE-PERP' });
     expect(await client.timeout(2_000).emitWithAck('subscribe', ['SOL-PERP'])).toMatchObject({ ok: true });
@@ -88,7 +88,7 @@ describe('gateway Socket.IO', () => {
   it('gives a slow client the latest price per market, not a backlog; sequence numbers show what it skipped', async () => {
     const client = io(url, { transports: ['websocket'] });
     const got: PriceMessage[] = [];
-    client.on('price', (p) => got.push(p));
+    client.on('prices', (batch) => got.push(...batch));
     await client.timeout(2_000).emitWithAck('subscribe', ['SOL-PERP']);
     // Stop reading from the socket: the server's writes back up behind it.
     const tcp = (client.io.engine.transport as unknown as { ws: { _socket: import('node:net').Socket } }).ws._socket;

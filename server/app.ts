@@ -192,7 +192,7 @@ export async function createGateway(deps: GatewayDeps) {
 
   io.on('connection', (socket: Socket<ClientToServerEvents, ServerToClientEvents>) => {
     metrics.clients.inc();
-    channels.set(socket.id, new LatestValueChannel<PriceMessage>(socket, 'price'));
+    channels.set(socket.id, new LatestValueChannel<PriceMessage>(socket, 'prices'));
     socket.on('disconnect', () => {
       metrics.clients.dec();
       channels.delete(socket.id);
@@ -221,10 +221,20 @@ export async function createGateway(deps: GatewayDeps) {
     });
   });
 
-  function broadcastPrice(m: PriceMessage): void {
-    const room = io.sockets.adapter.rooms.get(roomOf(m.symbol));
-    if (!room) return;
-    for (const id of room) channels.get(id)?.push(m);
+  /** Each client gets one `prices` event per batch: the batch's prices for the markets it follows. */
+  function broadcastPrices(messages: readonly PriceMessage[]): void {
+    const touched = new Set<LatestValueChannel<PriceMessage>>();
+    for (const m of messages) {
+      const room = io.sockets.adapter.rooms.get(roomOf(m.symbol));
+      if (!room) continue;
+      for (const id of room) {
+        const channel = channels.get(id);
+        if (!channel) continue;
+        channel.add(m);
+        touched.add(channel);
+      }
+    }
+    for (const channel of touched) channel.flush();
   }
   function broadcastStatus(s: StatusMessage): void {
     io.to(roomOf(s.symbol)).emit('status', s);
@@ -244,6 +254,7 @@ export async function createGateway(deps: GatewayDeps) {
         metrics.rejectedInput.inc({ channel: 'internal' });
         return;
       }
+      const messages: PriceMessage[] = [];
       for (const raw of parsed.data) {
         const p = wirePriceSchema.safeParse(raw);
         if (!p.success) {
@@ -252,8 +263,9 @@ export async function createGateway(deps: GatewayDeps) {
         }
         const message = hub.update(p.data as WirePrice);
         metrics.prices.inc({ outcome: message ? 'broadcast' : 'older' });
-        if (message) broadcastPrice(message);
+        if (message) messages.push(message);
       }
+      broadcastPrices(messages);
     });
     socket.on('status', (raw: unknown) => {
       const s = workerStatusSchema.safeParse(raw);

@@ -1,9 +1,10 @@
 import type { Socket } from 'socket.io';
 
 /**
- * Latest-value delivery to one client. While the client's connection still has unsent packets, new
- * prices replace older pending ones of the same symbol instead of queueing behind them: a slow
- * client gets the newest price, never a backlog. Sequence numbers let it see what it skipped.
+ * Latest-value delivery to one client, in batches. The prices of one update from the source go out
+ * as one event; while the client's connection still has unsent data, new prices replace older
+ * pending ones of the same symbol instead of queueing behind them: a slow client gets the newest
+ * price per market, never a backlog. Sequence numbers let it see what it skipped.
  */
 export class LatestValueChannel<M extends { symbol: string }> {
   private readonly pending = new Map<string, M>();
@@ -24,20 +25,17 @@ export class LatestValueChannel<M extends { symbol: string }> {
     return conn.writeBuffer.length > 0 || !conn.transport.writable;
   }
 
-  push(message: M): void {
-    if (this.pending.size > 0 || this.busy()) {
-      this.pending.set(message.symbol, message);
-      return;
-    }
-    this.socket.emit(this.event, message);
+  /** Queues a message; `flush` sends what is queued (call it once per batch). */
+  add(message: M): void {
+    this.pending.set(message.symbol, message);
   }
 
-  /** Sends what accumulated, once the connection has drained. */
+  /** Sends the queued messages as one event, unless the connection is still busy (then on drain). */
   flush(): void {
     if (this.pending.size === 0 || this.busy()) return;
-    const messages = [...this.pending.values()];
+    const batch = [...this.pending.values()];
     this.pending.clear();
-    for (const m of messages) this.socket.emit(this.event, m);
+    this.socket.emit(this.event, batch);
   }
 
   get backlog(): number {

@@ -76,7 +76,8 @@ export interface SubscribeAck {
 }
 
 export interface ServerToClientEvents {
-  price: (p: PriceMessage) => void;
+  /** New prices, one event per update from the source: the newest price of each market in it. */
+  prices: (batch: PriceMessage[]) => void;
   status: (s: StatusMessage) => void;
 }
 

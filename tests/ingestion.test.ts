@@ -67,7 +67,7 @@ beforeAll(async () => {
   worker = startWorker();
 
   client = io(gatewayUrl, { transports: ['websocket'] });
-  client.on('price', (p) => received.push(p));
+  client.on('prices', (batch) => received.push(...batch));
   client.on('status', (s) => statuses.push(s));
   const ack = await client.timeout(5_000).emitWithAck('subscribe', ['SOL-PERP', 'BTC-PERP', 'BONK-PERP']) as SubscribeAck;
   expect(ack.ok).toBe(true);
