@@ -225,12 +225,3 @@ export function deviationBps(a: Fixed, b: Fixed): bigint {
   if (y === 0n) throw new DecimalError('DIVISION_BY_ZERO', 'deviation from zero');
   return mulDiv(abs(x - y), BPS, abs(y), 'floor');
 }
-
-/** An integer mantissa at `scale` as a Fixed. */
-export const fixed = (mantissa: bigint, scale: number): Fixed => {
-  checkScale(scale);
-  return { mantissa, scale };
-};
-
-/** Serialisation for the wire and for MongoDB: a decimal string keeps every digit. */
-export const toDecimalString = (x: Fixed): string => format(x, x.scale);

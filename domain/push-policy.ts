@@ -52,10 +52,3 @@ function confidenceChanged(candidate: ValidPrice, onChain: OnChainPrice, bps: nu
   if (onChain.conf === 0n) return candidate.conf !== 0n;
   return deviatesAtLeast(confOf(candidate), confOf(onChain), bps);
 }
-
-/** Seconds the on-chain price lags the newest good price (0 when up to date); for metrics. */
-export function onChainLagSec(candidate: Pick<ValidPrice, 'publishTime'>, onChain: OnChainPrice | undefined): number {
-  if (!onChain || onChain.publishTime === 0) return Number.POSITIVE_INFINITY;
-  return Math.max(0, candidate.publishTime - onChain.publishTime);
-}
-

@@ -2,6 +2,7 @@
 // feed at a deterministic address, owned by the receiver program id, Full verification, written
 // straight into the ledger (`Ledger.setAccount`, so account subscribers are notified) from Hermes
 // updates. `HermesAccountFeed` keeps them current from the SSE stream, reconnecting with backoff.
+import { I64_MAX, I64_MIN, U64_MAX } from '../../domain/decimal.ts';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { PublicKey } from '@solana/web3.js';
@@ -21,9 +22,6 @@ export function priceUpdateAddress(feedId: string, receiver: PublicKey): PublicK
   return PublicKey.findProgramAddressSync([PRICE_UPDATE_SEED, Buffer.from(feedIdBytes(feedId))], receiver)[0];
 }
 
-const I64_MIN = -(2n ** 63n);
-const I64_MAX = 2n ** 63n - 1n;
-const U64_MAX = 2n ** 64n - 1n;
 const I32_MIN = -(2 ** 31);
 const I32_MAX = 2 ** 31 - 1;
 
