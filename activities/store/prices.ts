@@ -81,9 +81,8 @@ export interface Tick {
   r: number;
 }
 
-export interface MinuteDoc {
-  /** `${feedId}:${source}:${minute}` */
-  _id: string;
+/** A minute's updates as the writer gathered them. */
+export interface MinuteRollup {
   feedId: string;
   symbol: string;
   source: Source;
@@ -95,14 +94,9 @@ export interface MinuteDoc {
   complete: boolean;
 }
 
-/** A minute's updates as the writer gathered them. */
-export interface MinuteRollup {
-  feedId: string;
-  symbol: string;
-  source: Source;
-  minute: number;
-  ticks: Record<string, Tick>;
-  complete: boolean;
+export interface MinuteDoc extends MinuteRollup {
+  /** `${feedId}:${source}:${minute}` */
+  _id: string;
 }
 
 export interface HistoryRow {
