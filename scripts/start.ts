@@ -64,7 +64,7 @@ supervisor.log(`  Temporal Web UI  ${config.temporal.uiUrl}`);
 supervisor.log(`  Temporal gRPC    ${config.temporal.address} (namespace ${config.temporal.namespace})`);
 supervisor.log(`  MongoDB          ${config.mongodbUri}`);
 supervisor.log(`  Prices (REST)    ${config.gateway.url}/api/prices`);
-supervisor.log(`  Socket.IO        ${config.gateway.url} (events: price, status)`);
+supervisor.log(`  Socket.IO        ${config.gateway.url} (events: prices, status)`);
 supervisor.log(`  Simulator        ${config.hermes.url}/control/state`);
 supervisor.log(`  Solana RPC       ${config.solana.rpcUrl} (localnet, program ${config.solana.programId ?? 'at its IDL address'})`);
 supervisor.log('Ctrl-C stops everything.');
