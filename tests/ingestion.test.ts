@@ -14,7 +14,7 @@ import type { ClientToServerEvents, PriceMessage, ServerToClientEvents, StatusMe
 import { connectClient } from '../temporal/connection.ts';
 import { RETENTION_SCHEDULE_ID, ingestWorkflowId } from '../temporal/contracts.ts';
 import { statusQuery } from '../workflows/price-ingestion.ts';
-import { ROOT, createTestNamespace, startProcess, testDatabaseUri, uniqueName, waitFor, type ChildHandle } from './support.ts';
+import { ROOT, createTestNamespace, startProcess, testConfig, testDatabaseUri, uniqueName, waitFor, type ChildHandle } from './support.ts';
 
 /**
  * The ingestion path end to end, with the real parts: the market simulator (Hermes + CoinGecko),
@@ -75,7 +75,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   client?.close();
-  const temporal = await connectClient({ ...(await import('./support.ts')).testConfig.temporal, namespace: temporalNamespace }).catch(() => undefined);
+  const temporal = await connectClient({ ...testConfig.temporal, namespace: temporalNamespace }).catch(() => undefined);
   for (const group of markets.groups().keys()) await temporal?.workflow.getHandle(ingestWorkflowId(group)).terminate('test over').catch(() => undefined);
   await temporal?.connection.close();
   await worker?.kill();
@@ -85,7 +85,7 @@ afterAll(async () => {
 }, 60_000);
 
 async function workflowStatus(group = SOL.feedGroup) {
-  const temporal = await connectClient({ ...(await import('./support.ts')).testConfig.temporal, namespace: temporalNamespace });
+  const temporal = await connectClient({ ...testConfig.temporal, namespace: temporalNamespace });
   try {
     return await temporal.workflow.getHandle(ingestWorkflowId(group)).query(statusQuery);
   } finally {
@@ -231,7 +231,7 @@ describe('price ingestion', () => {
   }, 60_000);
 
   it('keeps history retention on a Temporal schedule that runs the retention workflow', async () => {
-    const client = await connectClient({ ...(await import('./support.ts')).testConfig.temporal, namespace: temporalNamespace });
+    const client = await connectClient({ ...testConfig.temporal, namespace: temporalNamespace });
     try {
       const schedule = client.schedule.getHandle(RETENTION_SCHEDULE_ID);
       const description = await schedule.describe();

@@ -55,18 +55,13 @@ export interface PricesChunkDoc {
   marks: Record<string, number>;
 }
 
+/** What every stored form of an accepted price holds. */
+type StoredPrice = Omit<LatestPriceDoc, 'emaPrice' | 'emaConf' | 'stale' | 'staleSince'>;
+
 /** One accepted update. */
-export interface TickDoc {
+export interface TickDoc extends StoredPrice {
   /** `${feedId}:${source}:${publishTime}` */
   _id: string;
-  feedId: string;
-  symbol: string;
-  source: Source;
-  price: string;
-  conf: string;
-  expo: number;
-  publishTime: number;
-  receivedAt: Date;
 }
 
 /** One update inside a minute document (short keys: a minute holds up to 60 of them per source). */
@@ -193,7 +188,7 @@ export const tickId = (feedId: string, source: Source, publishTime: number) => `
 export const minuteId = (feedId: string, source: Source, minute: number) => `${feedId}:${source}:${minute}`;
 export const toTick = (p: AcceptedPrice): Tick => ({ p: p.price.toString(), c: p.conf.toString(), e: p.expo, r: p.receivedAt });
 
-export const toLatestDoc = (p: AcceptedPrice): Omit<LatestPriceDoc, 'stale'> => ({
+const toStoredPrice = (p: AcceptedPrice): StoredPrice => ({
   feedId: p.feedId,
   symbol: p.symbol,
   source: p.source,
@@ -201,8 +196,12 @@ export const toLatestDoc = (p: AcceptedPrice): Omit<LatestPriceDoc, 'stale'> => 
   conf: p.conf.toString(),
   expo: p.expo,
   publishTime: p.publishTime,
-  ...(p.emaPrice !== undefined && { emaPrice: p.emaPrice.toString(), emaConf: (p.emaConf ?? 0n).toString() }),
   receivedAt: new Date(p.receivedAt),
+});
+
+export const toLatestDoc = (p: AcceptedPrice): Omit<LatestPriceDoc, 'stale'> => ({
+  ...toStoredPrice(p),
+  ...(p.emaPrice !== undefined && { emaPrice: p.emaPrice.toString(), emaConf: (p.emaConf ?? 0n).toString() }),
 });
 
 export const fromLatestDoc = (d: Omit<LatestPriceDoc, 'stale' | 'staleSince'>): AcceptedPrice => ({
@@ -280,17 +279,7 @@ export function createPriceStore(models: PriceModels, markets: MarketIndex) {
       try {
         // The driver's insert, without mongoose's per-document casting: this is the hot path.
         await (models.history.collection as unknown as mongo.Collection<TickDoc>).insertMany(
-          prices.map((p) => ({
-            _id: tickId(p.feedId, p.source, p.publishTime),
-            feedId: p.feedId,
-            symbol: p.symbol,
-            source: p.source,
-            price: p.price.toString(),
-            conf: p.conf.toString(),
-            expo: p.expo,
-            publishTime: p.publishTime,
-            receivedAt: new Date(p.receivedAt),
-          })),
+          prices.map((p) => ({ _id: tickId(p.feedId, p.source, p.publishTime), ...toStoredPrice(p) })),
           { ordered: false },
         );
       } catch (e) {

@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { PublicKey } from '@solana/web3.js';
 import type { Logger } from 'pino';
 import type { Market, MarketIndex } from '../../domain/markets.ts';
-import { decidePush, type OnChainPrice, type PushTrigger } from '../../domain/push-policy.ts';
+import { decidePush, type OnChainPrice } from '../../domain/push-policy.ts';
 import { marketAddress } from '../../programs/client/quantdesk-perp.ts';
 import type { ChainHealth } from '../../server/events.ts';
 import { CHAIN_UNAVAILABLE } from '../../temporal/contracts.ts';
@@ -212,40 +212,18 @@ export function createSyncActivities(deps: SyncDeps) {
           const decision = doc.stale
             ? ({ push: false, reason: 'stale' } as const)
             : decidePush({ candidate, onChain: chainPrice, now: nowSec, policy: m.push, bounds: m.validation });
+          const update = { symbol: m.symbol, feedId: m.pythFeedId, price: doc.price, conf: doc.conf, expo: doc.expo, publishTime: doc.publishTime, receivedAt: doc.receivedAt };
           if (!decision.push) {
             const holding = SKIP_REASONS_RECORDED.has(decision.reason) ? decision.reason : undefined;
             if (holding && holding !== s.holding) {
-              skipped.push({
-                symbol: m.symbol,
-                feedId: m.pythFeedId,
-                batchId: 'none',
-                attempt: 0,
-                triggers: [],
-                price: candidate.price.toString(),
-                conf: candidate.conf.toString(),
-                expo: candidate.expo,
-                publishTime: candidate.publishTime,
-                receivedAt: new Date(candidate.receivedAt),
-                decidedAt: new Date(nowMs),
-                outcome: 'skipped',
-                error: `not pushable: ${holding}`,
-              });
+              skipped.push({ ...update, batchId: 'none', attempt: 0, triggers: [], decidedAt: new Date(nowMs), outcome: 'skipped', error: `not pushable: ${holding}` });
               deps.metrics.pushes.inc({ symbol: m.symbol, outcome: 'skipped' });
             }
             s.holding = holding;
             continue;
           }
           s.holding = undefined;
-          due.push({
-            symbol: m.symbol,
-            feedId: m.pythFeedId,
-            price: candidate.price.toString(),
-            conf: candidate.conf.toString(),
-            expo: candidate.expo,
-            publishTime: candidate.publishTime,
-            receivedAt: new Date(candidate.receivedAt),
-            triggers: decision.triggers as PushTrigger[],
-          });
+          due.push({ ...update, triggers: decision.triggers });
         }
         await deps.pushes.record(skipped);
 
@@ -258,8 +236,8 @@ export function createSyncActivities(deps: SyncDeps) {
             pushBatch(b, 1).catch((e): BatchOutcome => ({ status: 'unreachable', detail: (e as Error).message })),
           ),
         );
-        const unreachable = outcomes.find((o) => o.status === 'unreachable');
-        if (unreachable && unreachable.status === 'unreachable') rpcFailed('sendTransaction', new Error(unreachable.detail));
+        const unreachable = outcomes.find((o): o is Extract<BatchOutcome, { status: 'unreachable' }> => o.status === 'unreachable');
+        if (unreachable) rpcFailed('sendTransaction', new Error(unreachable.detail));
         report();
         await sleep(opts.pollMs, ctx.cancellationSignal);
       }
