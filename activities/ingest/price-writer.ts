@@ -136,8 +136,13 @@ export class PriceWriter {
 
   private async drain(all: boolean): Promise<void> {
     const latest = this.writeLatest(all);
+    const nowSec = Math.floor(this.now() / 1000);
     const dueBefore = Math.floor((this.now() - this.opts.minuteGraceMs) / 1000) - 60;
-    const minutes = [...this.minutes.entries()].filter(([, r]) => all || r.minute <= dueBefore);
+    // A minute written before it is over (`all`: an activity ending) is incomplete whoever wrote it:
+    // its later updates come in a second write, and reads must not trust the first one alone.
+    const minutes = [...this.minutes.entries()]
+      .filter(([, r]) => all || r.minute <= dueBefore)
+      .map(([id, r]): [string, MinuteRollup] => [id, r.minute + 60 <= nowSec ? r : { ...r, complete: false }]);
     const rejections = this.rejections.splice(0);
     const history = this.history.splice(0);
     try {
