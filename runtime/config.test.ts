@@ -9,6 +9,14 @@ describe('loadConfig', () => {
     expect(c.hermes.url).toBe('http://127.0.0.1:4010');
     expect(c.temporal.tls).toBeUndefined();
     expect(Object.isFrozen(c.temporal)).toBe(true);
+    expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(Object.values(c.embedded).every(Boolean)).toBe(true);
+  });
+
+  it('tells which endpoints are embedded defaults and which are external', () => {
+    const c = loadConfig({ QD_HERMES_URL: 'http://127.0.0.1:5555', QD_REDIS_URL: 'redis://cache.example.org:6380' });
+    expect(c.embedded).toEqual({ temporal: true, mongodb: true, redis: false, hermes: false, coingecko: true, solana: true });
+    expect(() => loadConfig({ QD_REDIS_URL: 'http://x' })).toThrow(/QD_REDIS_URL: must be a redis/);
   });
 
   it('points at real endpoints by configuration only', () => {

@@ -41,6 +41,8 @@ export const envSchema = z.object({
   QD_TEMPORAL_UI_URL: httpUrl.default('http://localhost:8233'),
 
   QD_MONGODB_URI: url(['mongodb:', 'mongodb+srv:']).default('mongodb://127.0.0.1:27017/quantdesk'),
+  /** The live-price bus (a password, if any, goes in the URL: redis://:secret@host:6379). */
+  QD_REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
 
   QD_HERMES_URL: httpUrl.default('http://127.0.0.1:4010'),
   QD_HERMES_API_KEY: optionalSecret,
@@ -77,43 +79,90 @@ export const envSchema = z.object({
 });
 
 export type Env = z.input<typeof envSchema>;
+type Parsed = z.output<typeof envSchema>;
 
-export interface Config {
-  readonly logLevel: z.infer<typeof envSchema>['QD_LOG_LEVEL'];
-  readonly dataDir: string;
-  readonly marketsFile: string;
-  readonly temporal: {
-    readonly address: string;
-    readonly namespace: string;
-    readonly apiKey?: string;
-    /** Client certificate (mTLS) or plain TLS; API keys imply TLS. */
-    readonly tls?: { readonly certFile?: string; readonly keyFile?: string; readonly serverName?: string };
-    readonly uiUrl: string;
-  };
-  readonly mongodbUri: string;
-  readonly hermes: { readonly url: string; readonly apiKey?: string };
-  readonly coingecko: { readonly url: string; readonly apiKey?: string; readonly keyHeader: string };
-  readonly solana: {
-    readonly rpcUrl: string;
-    readonly wsUrl?: string;
-    readonly commitment: 'processed' | 'confirmed' | 'finalized';
-    /** Undefined: the IDL's address. */
-    readonly programId?: string;
-    readonly oracleAuthorityKeypair: string;
-    readonly priorityFeeMicroLamports: number;
-  };
-  readonly sync: { readonly pollMs: number; readonly maxMarketsPerTx: number };
-  readonly gateway: { readonly port: number; readonly url: string; readonly internalToken?: string };
-  readonly web: { readonly port: number };
-  readonly metricsPort?: number;
-  readonly ingest: {
-    readonly silenceMs: number;
-    readonly pollPrimaryMs: number;
-    readonly pollCrosscheckMs: number;
-    readonly historyRetentionDays: number;
-    readonly rejectionRetentionDays: number;
+/** Endpoints whose default is a service `npm start` runs itself; any other value is an external one. */
+const EMBEDDED_ENDPOINTS = {
+  temporal: 'QD_TEMPORAL_ADDRESS',
+  mongodb: 'QD_MONGODB_URI',
+  redis: 'QD_REDIS_URL',
+  hermes: 'QD_HERMES_URL',
+  coingecko: 'QD_COINGECKO_URL',
+  solana: 'QD_SOLANA_RPC_URL',
+} as const satisfies Record<string, keyof Parsed>;
+export type EmbeddedService = keyof typeof EMBEDDED_ENDPOINTS;
+
+/** The typed configuration every process reads, derived from the variables (its type is the schema's). */
+function toConfig(e: Parsed, ctx: z.RefinementCtx) {
+  if ((e.QD_TEMPORAL_TLS_CERT_FILE === undefined) !== (e.QD_TEMPORAL_TLS_KEY_FILE === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['QD_TEMPORAL_TLS_CERT_FILE'], message: 'QD_TEMPORAL_TLS_CERT_FILE and QD_TEMPORAL_TLS_KEY_FILE go together' });
+  }
+  const wantsTls = Boolean(e.QD_TEMPORAL_API_KEY || e.QD_TEMPORAL_TLS_CERT_FILE);
+  if (e.QD_TEMPORAL_TLS === false && wantsTls) {
+    ctx.addIssue({ code: 'custom', path: ['QD_TEMPORAL_TLS'], message: 'QD_TEMPORAL_TLS=false contradicts an API key or client certificate, which need TLS' });
+  }
+  const tls =
+    e.QD_TEMPORAL_TLS || wantsTls
+      ? {
+          ...(e.QD_TEMPORAL_TLS_CERT_FILE && { certFile: e.QD_TEMPORAL_TLS_CERT_FILE }),
+          ...(e.QD_TEMPORAL_TLS_KEY_FILE && { keyFile: e.QD_TEMPORAL_TLS_KEY_FILE }),
+          ...(e.QD_TEMPORAL_TLS_SERVER_NAME && { serverName: e.QD_TEMPORAL_TLS_SERVER_NAME }),
+        }
+      : undefined;
+  const defaults = envSchema.parse({});
+  const embedded = Object.fromEntries(
+    Object.entries(EMBEDDED_ENDPOINTS).map(([service, name]) => [service, e[name] === defaults[name]]),
+  ) as Record<EmbeddedService, boolean>;
+  return {
+    logLevel: e.QD_LOG_LEVEL,
+    dataDir: e.QD_DATA_DIR,
+    marketsFile: e.QD_MARKETS_FILE,
+    /** Which endpoints are the embedded defaults (npm start runs those services itself). */
+    embedded,
+    temporal: {
+      address: e.QD_TEMPORAL_ADDRESS,
+      namespace: e.QD_TEMPORAL_NAMESPACE,
+      ...(e.QD_TEMPORAL_API_KEY && { apiKey: e.QD_TEMPORAL_API_KEY }),
+      /** Client certificate (mTLS) or plain TLS; API keys imply TLS. */
+      ...(tls && { tls }),
+      uiUrl: e.QD_TEMPORAL_UI_URL,
+    },
+    mongodbUri: e.QD_MONGODB_URI,
+    redisUrl: e.QD_REDIS_URL,
+    hermes: { url: e.QD_HERMES_URL, ...(e.QD_HERMES_API_KEY && { apiKey: e.QD_HERMES_API_KEY }) },
+    coingecko: {
+      url: e.QD_COINGECKO_URL,
+      ...(e.QD_COINGECKO_API_KEY && { apiKey: e.QD_COINGECKO_API_KEY }),
+      keyHeader: e.QD_COINGECKO_KEY_HEADER,
+    },
+    solana: {
+      rpcUrl: e.QD_SOLANA_RPC_URL,
+      ...(e.QD_SOLANA_WS_URL && { wsUrl: e.QD_SOLANA_WS_URL }),
+      commitment: e.QD_SOLANA_COMMITMENT,
+      /** Absent: the IDL's address. */
+      ...(e.QD_PROGRAM_ID && { programId: e.QD_PROGRAM_ID }),
+      // The localnet writes its keypairs under the data folder.
+      oracleAuthorityKeypair: e.QD_ORACLE_AUTHORITY_KEYPAIR ?? `${e.QD_DATA_DIR}/localnet/keys/oracle-authority.json`,
+      priorityFeeMicroLamports: e.QD_PRIORITY_FEE_MICROLAMPORTS,
+    },
+    sync: { pollMs: e.QD_SYNC_POLL_MS, maxMarketsPerTx: e.QD_SYNC_MAX_MARKETS_PER_TX },
+    gateway: { port: e.QD_GATEWAY_PORT, url: e.QD_GATEWAY_URL, ...(e.QD_INTERNAL_TOKEN && { internalToken: e.QD_INTERNAL_TOKEN }) },
+    web: { port: e.QD_WEB_PORT },
+    ...(e.QD_METRICS_PORT && { metricsPort: e.QD_METRICS_PORT }),
+    ingest: {
+      silenceMs: e.QD_INGEST_SILENCE_MS,
+      pollPrimaryMs: e.QD_COINGECKO_POLL_MS,
+      pollCrosscheckMs: e.QD_COINGECKO_CROSSCHECK_MS,
+      historyRetentionDays: e.QD_HISTORY_RETENTION_DAYS,
+      rejectionRetentionDays: e.QD_REJECTION_RETENTION_DAYS,
+    },
   };
 }
+
+const configSchema = envSchema.transform(toConfig);
+
+type DeepReadonly<T> = T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+export type Config = DeepReadonly<z.output<typeof configSchema>>;
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
@@ -142,73 +191,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   // An empty variable means "not set", as in most shells' `VAR= cmd`.
   const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => known.has(k) && v !== ''));
-  const parsed = envSchema.safeParse(present);
+  const parsed = configSchema.safeParse(present);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0] ?? '(environment)');
       const shown = env[name] === undefined ? '' : ` (got ${JSON.stringify(redact(name, env[name]!))})`;
-      problems.push(`${name}: ${issue.message}${shown}`);
+      problems.push(issue.message.startsWith('QD_') ? issue.message : `${name}: ${issue.message}${shown}`);
     }
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  const e = parsed.data;
-  if ((e.QD_TEMPORAL_TLS_CERT_FILE === undefined) !== (e.QD_TEMPORAL_TLS_KEY_FILE === undefined)) {
-    throw new ConfigError(['QD_TEMPORAL_TLS_CERT_FILE and QD_TEMPORAL_TLS_KEY_FILE go together']);
-  }
-  const tls =
-    e.QD_TEMPORAL_TLS || e.QD_TEMPORAL_API_KEY || e.QD_TEMPORAL_TLS_CERT_FILE
-      ? {
-          ...(e.QD_TEMPORAL_TLS_CERT_FILE && { certFile: e.QD_TEMPORAL_TLS_CERT_FILE }),
-          ...(e.QD_TEMPORAL_TLS_KEY_FILE && { keyFile: e.QD_TEMPORAL_TLS_KEY_FILE }),
-          ...(e.QD_TEMPORAL_TLS_SERVER_NAME && { serverName: e.QD_TEMPORAL_TLS_SERVER_NAME }),
-        }
-      : undefined;
-  if (e.QD_TEMPORAL_TLS === false && tls) {
-    throw new ConfigError(['QD_TEMPORAL_TLS=false contradicts an API key or client certificate, which need TLS']);
-  }
-  return deepFreeze({
-    logLevel: e.QD_LOG_LEVEL,
-    dataDir: e.QD_DATA_DIR,
-    marketsFile: e.QD_MARKETS_FILE,
-    temporal: {
-      address: e.QD_TEMPORAL_ADDRESS,
-      namespace: e.QD_TEMPORAL_NAMESPACE,
-      ...(e.QD_TEMPORAL_API_KEY && { apiKey: e.QD_TEMPORAL_API_KEY }),
-      ...(tls && { tls }),
-      uiUrl: e.QD_TEMPORAL_UI_URL,
-    },
-    mongodbUri: e.QD_MONGODB_URI,
-    hermes: { url: e.QD_HERMES_URL, ...(e.QD_HERMES_API_KEY && { apiKey: e.QD_HERMES_API_KEY }) },
-    coingecko: {
-      url: e.QD_COINGECKO_URL,
-      ...(e.QD_COINGECKO_API_KEY && { apiKey: e.QD_COINGECKO_API_KEY }),
-      keyHeader: e.QD_COINGECKO_KEY_HEADER,
-    },
-    solana: {
-      rpcUrl: e.QD_SOLANA_RPC_URL,
-      ...(e.QD_SOLANA_WS_URL && { wsUrl: e.QD_SOLANA_WS_URL }),
-      commitment: e.QD_SOLANA_COMMITMENT,
-      ...(e.QD_PROGRAM_ID && { programId: e.QD_PROGRAM_ID }),
-      // The localnet writes its keypairs under the data folder.
-      oracleAuthorityKeypair: e.QD_ORACLE_AUTHORITY_KEYPAIR ?? `${e.QD_DATA_DIR}/localnet/keys/oracle-authority.json`,
-      priorityFeeMicroLamports: e.QD_PRIORITY_FEE_MICROLAMPORTS,
-    },
-    sync: { pollMs: e.QD_SYNC_POLL_MS, maxMarketsPerTx: e.QD_SYNC_MAX_MARKETS_PER_TX },
-    gateway: {
-      port: e.QD_GATEWAY_PORT,
-      url: e.QD_GATEWAY_URL,
-      ...(e.QD_INTERNAL_TOKEN && { internalToken: e.QD_INTERNAL_TOKEN }),
-    },
-    web: { port: e.QD_WEB_PORT },
-    ...(e.QD_METRICS_PORT && { metricsPort: e.QD_METRICS_PORT }),
-    ingest: {
-      silenceMs: e.QD_INGEST_SILENCE_MS,
-      pollPrimaryMs: e.QD_COINGECKO_POLL_MS,
-      pollCrosscheckMs: e.QD_COINGECKO_CROSSCHECK_MS,
-      historyRetentionDays: e.QD_HISTORY_RETENTION_DAYS,
-      rejectionRetentionDays: e.QD_REJECTION_RETENTION_DAYS,
-    },
-  });
+  return deepFreeze(parsed.data);
 }
 
 function redact(name: string, value: string): string {
