@@ -4,8 +4,13 @@ import { join } from 'node:path';
 import { ferretDb, temporalDevServer } from './services.ts';
 import { Supervisor, type ProcessSpec } from './supervisor.ts';
 
-/** Ports of the services tests and benchmarks use: apart from `npm start`'s, so both can run at once. */
-export const TEST_PORTS = { temporal: 17233, ferretdb: 27117 } as const;
+/**
+ * Ports of the services tests and benchmarks use: apart from `npm start`'s, so both can run at once.
+ * `QD_TEST_PORT_OFFSET` shifts them all, so two clones can run their tests side by side.
+ */
+const offset = Number(process.env.QD_TEST_PORT_OFFSET ?? 0);
+if (!Number.isInteger(offset) || offset < 0 || offset > 20_000) throw new Error('QD_TEST_PORT_OFFSET must be an integer in 0..20000');
+export const TEST_PORTS = { temporal: 17233 + offset, ferretdb: 27117 + offset } as const;
 
 /** Environment that points our code at the test services. */
 export const TEST_ENV = {
