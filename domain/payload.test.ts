@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { indexMarkets, marketRegistrySchema } from './markets.ts';
-import { parseCoinGeckoPrices, parseHermesMessage } from './payload.ts';
+import { parseCoinGeckoPrices, parseHermesMessage, utf8Length } from './payload.ts';
 
 const markets = indexMarkets(marketRegistrySchema.parse(JSON.parse(readFileSync(new URL('../config/markets.json', import.meta.url), 'utf8'))));
 const sol = markets.bySymbol('SOL-PERP')!;
@@ -31,6 +32,27 @@ describe('parseHermesMessage', () => {
     expect(parseHermesMessage('{"binary": {}}')).toMatchObject({ ok: false, reason: 'malformed' });
     expect(parseHermesMessage(JSON.stringify({ parsed: [{ id: 'x' }] }))).toMatchObject({ ok: false, reason: 'malformed' });
     expect(parseHermesMessage(update(sol.pythFeedId), 100)).toMatchObject({ ok: false, reason: 'oversized' });
+  });
+
+  it('bounds the size in UTF-8 bytes, not in characters', () => {
+    const padded = (pad: string) => JSON.stringify({ parsed: [], pad });
+    const ascii = padded('e'.repeat(60));
+    expect(parseHermesMessage(ascii, utf8Length(ascii))).toMatchObject({ ok: true });
+    const accented = padded('é'.repeat(60)); // 2 bytes each: as many characters, 60 bytes more
+    expect(accented.length).toBe(ascii.length);
+    expect(parseHermesMessage(accented, utf8Length(ascii))).toMatchObject({ ok: false, reason: 'oversized', detail: expect.stringContaining(`${utf8Length(ascii) + 60} bytes`) });
+  });
+});
+
+describe('utf8Length', () => {
+  it('is the length TextEncoder gives, lone surrogates included', () => {
+    const encoder = new TextEncoder();
+    expect(utf8Length('a\u00e9\u20ac\u{1f600}\ud800')).toBe(1 + 2 + 3 + 4 + 3);
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: fc.integer({ min: 0xd7f0, max: 0xe010 }).map((c) => String.fromCharCode(c)) }), (a, b) => {
+        expect(utf8Length(a + b)).toBe(encoder.encode(a + b).length);
+      }),
+    );
   });
 });
 

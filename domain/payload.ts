@@ -25,11 +25,32 @@ const hermesUpdate = z.object({
     .max(10_000),
 });
 
-function parseJson(data: string, maxBytes: number): { ok: true; value: unknown } | { ok: false; reason: PayloadRejection; detail: string } {
-  // String length bounds the UTF-8 size from below; checking it first avoids measuring huge strings.
-  if (data.length > maxBytes || Buffer.byteLength(data) > maxBytes) {
-    return { ok: false, reason: 'oversized', detail: `payload of ${Buffer.byteLength(data)} bytes exceeds ${maxBytes}` };
+/**
+ * The UTF-8 size of a string without encoding it (browser-safe, no allocation). A lone surrogate
+ * counts 3 bytes, as the U+FFFD it is encoded to.
+ */
+export function utf8Length(s: string): number {
+  let bytes = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i += 1;
+    } else bytes += 3;
   }
+  return bytes;
+}
+
+function parseJson(data: string, maxBytes: number): { ok: true; value: unknown } | { ok: false; reason: PayloadRejection; detail: string } {
+  // Every UTF-16 unit takes at least one UTF-8 byte: a string longer than the bound is too large
+  // without measuring it.
+  if (data.length > maxBytes) {
+    return { ok: false, reason: 'oversized', detail: `payload of at least ${data.length} bytes exceeds ${maxBytes}` };
+  }
+  const bytes = utf8Length(data);
+  if (bytes > maxBytes) return { ok: false, reason: 'oversized', detail: `payload of ${bytes} bytes exceeds ${maxBytes}` };
   try {
     return { ok: true, value: JSON.parse(data) };
   } catch (e) {
