@@ -3,6 +3,11 @@ import { describe, expect, it } from 'vitest';
 import vectors from '../tests/vectors/decimal.json' with { type: 'json' };
 import {
   DecimalError,
+  I64_BOUNDS,
+  I64_MAX,
+  I64_MIN,
+  U64_MAX,
+  U64_MAX_BOUND,
   compare,
   deviatesAtLeast,
   deviatesBeyond,
@@ -73,14 +78,31 @@ describe('parsing', () => {
   it.each([
     ['NaN', -8, 'NON_FINITE'],
     ['Infinity', -8, 'NON_FINITE'],
+    ['-inf', -8, 'NON_FINITE'],
     ['1.5', -8, 'NOT_AN_INTEGER'],
-    ['', -8, 'NOT_AN_INTEGER'],
+    ['150.25', -8, 'NOT_AN_INTEGER'],
+    ['1e5', -8, 'NOT_AN_INTEGER'],
+    [150.5, -8, 'NOT_AN_INTEGER'],
+    ['', -8, 'NOT_A_NUMBER'],
+    ['one hundred', -8, 'NOT_A_NUMBER'],
+    [' 15', -8, 'NOT_A_NUMBER'],
+    [null, -8, 'NOT_A_NUMBER'],
+    [{}, -8, 'NOT_A_NUMBER'],
+    [String(I64_MAX + 1n), -8, 'OUT_OF_RANGE'],
+    [String(I64_MIN - 1n), -8, 'OUT_OF_RANGE'],
+    [2 ** 63, -8, 'OUT_OF_RANGE'],
+    [`1${'0'.repeat(40)}`, -8, 'OUT_OF_RANGE'],
     ['12', 3, 'EXPONENT_OUT_OF_RANGE'],
     ['12', -19, 'EXPONENT_OUT_OF_RANGE'],
     ['12', -8.5, 'EXPONENT_OUT_OF_RANGE'],
     ['12', Number.NaN, 'EXPONENT_OUT_OF_RANGE'],
-  ])('refuses Pyth price %j with exponent %d (%s)', (price, expo, code) => {
+  ] as const)('refuses Pyth price %j with exponent %d (%s)', (price, expo, code) => {
     expect(() => fromPyth(price, expo)).toThrow(expect.objectContaining({ code }));
+  });
+
+  it('reads Pyth prices up to the edges of i64', () => {
+    expect(fromPyth(String(I64_MAX), -8).mantissa).toBe(I64_MAX);
+    expect(fromPyth(String(I64_MIN), -8).mantissa).toBe(I64_MIN);
   });
 
   it('refuses non-integers where integers are required', () => {
@@ -88,6 +110,25 @@ describe('parsing', () => {
     expect(() => parseInteger(2 ** 60)).toThrow(expect.objectContaining({ code: 'NOT_AN_INTEGER' }));
     expect(() => parseInteger(null)).toThrow(expect.objectContaining({ code: 'NOT_A_NUMBER' }));
     expect(() => parseInteger({})).toThrow(expect.objectContaining({ code: 'NOT_A_NUMBER' }));
+  });
+
+  it('bounds integers as asked, whatever form they come in', () => {
+    expect(parseInteger(String(U64_MAX), 'conf', U64_MAX_BOUND)).toBe(U64_MAX);
+    expect(parseInteger('-1', 'conf', U64_MAX_BOUND)).toBe(-1n);
+    for (const raw of [String(U64_MAX + 1n), U64_MAX + 1n, 2 ** 64]) {
+      expect(() => parseInteger(raw, 'conf', U64_MAX_BOUND)).toThrow(expect.objectContaining({ code: 'OUT_OF_RANGE' }));
+    }
+    expect(() => parseInteger(I64_MIN - 1n, 'price', I64_BOUNDS)).toThrow(expect.objectContaining({ code: 'OUT_OF_RANGE' }));
+  });
+
+  it('accepts an integer string exactly when it lies within i64', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }), (x) => {
+        const fits = x >= I64_MIN && x <= I64_MAX;
+        if (fits) expect(parseInteger(x.toString(), 'price', I64_BOUNDS)).toBe(x);
+        else expect(() => parseInteger(x.toString(), 'price', I64_BOUNDS)).toThrow(expect.objectContaining({ code: 'OUT_OF_RANGE' }));
+      }),
+    );
   });
 
   it('reads CoinGecko numbers exactly through their shortest decimal form', () => {

@@ -33,10 +33,16 @@ export interface Fixed {
  */
 export type Rounding = 'floor' | 'ceil' | 'trunc' | 'halfEven' | 'halfUp';
 
+/**
+ * NOT_A_NUMBER: no number at all (wrong type, empty, garbage); NOT_AN_INTEGER: a finite number
+ * where an exact integer is required (a fraction, exponent notation, a double beyond 2^53);
+ * NON_FINITE: NaN or ±Infinity; OUT_OF_RANGE: an integer outside the bounds asked for.
+ */
 export type DecimalErrorCode =
   | 'NOT_A_NUMBER'
   | 'NOT_AN_INTEGER'
   | 'NON_FINITE'
+  | 'OUT_OF_RANGE'
   | 'SCALE_OUT_OF_RANGE'
   | 'EXPONENT_OUT_OF_RANGE'
   | 'DIVISION_BY_ZERO'
@@ -103,23 +109,63 @@ export function rescale(x: Fixed, scale: number, rounding: Rounding): bigint {
   return divRound(x.mantissa, pow10(x.scale - scale), rounding);
 }
 
-/** Strict integer parsing for mantissas that arrive as strings (Hermes sends "15123000000"). */
-export function parseInteger(raw: unknown, what = 'value'): bigint {
-  if (typeof raw === 'bigint') return raw;
+/** Inclusive bounds of an integer field; either side may be open. */
+export interface IntegerBounds {
+  readonly min?: bigint;
+  readonly max?: bigint;
+}
+
+/** Pyth's price and EMA price mantissas. */
+export const I64_BOUNDS: IntegerBounds = { min: I64_MIN, max: I64_MAX };
+/** Pyth's conf and EMA conf: callers refuse a negative one with their own reason, so only the top is bounded here. */
+export const U64_MAX_BOUND: IntegerBounds = { max: U64_MAX };
+
+/** Longest integer string read at all: 40 digits exceed every bound we use, and BigInt of a huge string is slow. */
+const MAX_INTEGER_DIGITS = 40;
+const NON_FINITE_TEXT = /^[-+]?(nan|inf|infinity)$/i;
+/** A decimal number literal (sign, digits, fraction, exponent): finite, but not necessarily an integer. */
+const DECIMAL_TEXT = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+function checkBounds(x: bigint, what: string, bounds: IntegerBounds): bigint {
+  if ((bounds.min !== undefined && x < bounds.min) || (bounds.max !== undefined && x > bounds.max)) {
+    const range = `[${bounds.min ?? '-∞'}, ${bounds.max ?? '∞'}]`;
+    throw new DecimalError('OUT_OF_RANGE', `${what} ${x.toString().slice(0, 50)} is outside ${range}`);
+  }
+  return x;
+}
+
+/**
+ * Strict integer parsing for mantissas that arrive as strings (Hermes sends "15123000000"), within
+ * `bounds`. Each failure says what the input was: NON_FINITE, NOT_AN_INTEGER ("150.25", "1e5",
+ * 1.5, 2^60 as a double), NOT_A_NUMBER (null, an object, "", "abc"), OUT_OF_RANGE.
+ */
+export function parseInteger(raw: unknown, what = 'value', bounds: IntegerBounds = {}): bigint {
+  if (typeof raw === 'bigint') return checkBounds(raw, what, bounds);
   if (typeof raw === 'number') {
     if (!Number.isFinite(raw)) throw new DecimalError('NON_FINITE', `${what} is ${raw}`);
-    if (!Number.isSafeInteger(raw)) throw new DecimalError('NOT_AN_INTEGER', `${what} ${raw} is not a safe integer`);
+    if (!Number.isInteger(raw)) throw new DecimalError('NOT_AN_INTEGER', `${what} ${raw} is not an integer`);
+    // An integral double's value is exact, so a bound it misses is missed by the true value too.
+    checkBounds(BigInt(raw), what, bounds);
+    if (!Number.isSafeInteger(raw)) throw new DecimalError('NOT_AN_INTEGER', `${what} ${raw} is beyond 2^53, so not an exact integer`);
     return BigInt(raw);
   }
   if (typeof raw !== 'string') throw new DecimalError('NOT_A_NUMBER', `${what} is a ${raw === null ? 'null' : typeof raw}, not an integer`);
-  if (!/^-?\d{1,40}$/.test(raw)) {
-    if (/^[-+]?(nan|inf|infinity)$/i.test(raw.trim())) throw new DecimalError('NON_FINITE', `${what} is ${raw}`);
-    throw new DecimalError('NOT_AN_INTEGER', `${what} ${JSON.stringify(raw.slice(0, 40))} is not an integer`);
+  const integer = /^-?(\d+)$/.exec(raw);
+  if (integer) {
+    if (integer[1]!.length > MAX_INTEGER_DIGITS) {
+      throw new DecimalError('OUT_OF_RANGE', `${what} has ${integer[1]!.length} digits, more than ${MAX_INTEGER_DIGITS}`);
+    }
+    return checkBounds(BigInt(raw), what, bounds);
   }
-  return BigInt(raw);
+  if (NON_FINITE_TEXT.test(raw.trim())) throw new DecimalError('NON_FINITE', `${what} is ${raw}`);
+  if (DECIMAL_TEXT.test(raw)) throw new DecimalError('NOT_AN_INTEGER', `${what} ${JSON.stringify(raw.slice(0, 40))} is not an integer`);
+  throw new DecimalError('NOT_A_NUMBER', `${what} ${JSON.stringify(raw.slice(0, 40))} is not a number`);
 }
 
-/** Pyth's (price, expo) as a fixed-point value. The exponent must lie in `range` (inclusive). */
+/**
+ * Pyth's (price, expo) as a fixed-point value. The exponent must lie in `range` (inclusive) and the
+ * price, an i64 in Pyth's format, within i64.
+ */
 export function fromPyth(price: unknown, expo: unknown, range: readonly [number, number] = PYTH_EXPO_RANGE): Fixed {
   if (typeof expo !== 'number' || !Number.isInteger(expo)) {
     throw new DecimalError('EXPONENT_OUT_OF_RANGE', `exponent ${String(expo)} is not an integer`);
@@ -127,14 +173,14 @@ export function fromPyth(price: unknown, expo: unknown, range: readonly [number,
   if (expo < range[0] || expo > range[1]) {
     throw new DecimalError('EXPONENT_OUT_OF_RANGE', `exponent ${expo} is outside [${range[0]}, ${range[1]}]`);
   }
-  return { mantissa: parseInteger(price, 'price'), scale: expo === 0 ? 0 : -expo };
+  return { mantissa: parseInteger(price, 'price', I64_BOUNDS), scale: expo === 0 ? 0 : -expo };
 }
 
 /** Exact decimal parsing with no bound on the scale (internal: callers bound or round it). */
 function parseExact(raw: string): Fixed {
   const m = /^([-+]?)(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d{1,4}))?$/.exec(raw.trim());
   if (!m || (m[2] === '' && (m[3] ?? '') === '')) {
-    if (/^[-+]?(nan|inf|infinity)$/i.test(raw.trim())) throw new DecimalError('NON_FINITE', `${raw} is not finite`);
+    if (NON_FINITE_TEXT.test(raw.trim())) throw new DecimalError('NON_FINITE', `${raw} is not finite`);
     throw new DecimalError('NOT_A_NUMBER', `${JSON.stringify(raw.slice(0, 40))} is not a decimal number`);
   }
   const [, sign, int = '', frac = '', exp = '0'] = m;

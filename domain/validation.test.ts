@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import vectors from '../tests/vectors/validation.json' with { type: 'json' };
+import { I64_MAX, I64_MIN, U64_MAX } from './decimal.ts';
 import { ACTIONS } from './markets.ts';
 import { testMarket, vectorPrice, type VectorPrice } from './test-fixtures.ts';
 import { REJECTION_REASONS, gradePrice, sourcesDiverge, validateObservation, type Observation } from './validation.ts';
@@ -60,12 +61,57 @@ describe('validation invariants', () => {
 
   it('never throws on any input, and only ever names a known reason', () => {
     fc.assert(
-      fc.property(fc.constantFrom('pyth', 'coingecko'), junk, junk, junk, junk, (source, price, conf, expo, publishTime) => {
-        const r = validateObservation({ source: source as 'pyth', feedId: market.pythFeedId, price, conf, expo, publishTime }, { market, now });
-        if (!r.ok) expect(REJECTION_REASONS).toContain(r.reason);
-        else expect(r.grades.display.ok).toBe(true);
+      fc.property(
+        fc.constantFrom('pyth', 'coingecko'),
+        fc.tuple(junk, junk, junk, junk),
+        fc.tuple(junk, junk),
+        (source, [price, conf, expo, publishTime], [emaPrice, emaConf]) => {
+          const o = { source: source as 'pyth', feedId: market.pythFeedId, price, conf, expo, publishTime, emaPrice, emaConf };
+          const r = validateObservation(o, { market, now });
+          if (!r.ok) expect(REJECTION_REASONS).toContain(r.reason);
+          else expect(r.grades.display.ok).toBe(true);
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('accepts only mantissas that fit Pyth\'s types (price and EMA i64, conf u64), with or without history', () => {
+    const near = (edge: bigint) => fc.bigInt({ min: edge - 3n, max: edge + 3n });
+    const mantissa = fc.oneof(near(I64_MAX), near(I64_MIN), near(U64_MAX), fc.bigInt({ min: -(2n ** 66n), max: 2n ** 66n }));
+    const lastGood = vectorPrice({ source: 'pyth', price: String(I64_MAX), conf: '0', expo: -8, publishTime: now - 2 }, market);
+    fc.assert(
+      fc.property(mantissa, mantissa, fc.option(mantissa), mantissa, fc.boolean(), (price, conf, emaPrice, emaConf, history) => {
+        const o: Observation = {
+          source: 'pyth',
+          feedId: market.pythFeedId,
+          price: String(price),
+          conf: String(conf < 0n ? -conf : conf),
+          expo: -8,
+          publishTime: now - 1,
+          ...(emaPrice !== null && { emaPrice: String(emaPrice), emaConf: String(emaConf < 0n ? -emaConf : emaConf) }),
+        };
+        const r = validateObservation(o, { market, now, ...(history && { lastGood }) });
+        if (!r.ok) return;
+        expect(r.price.price >= I64_MIN && r.price.price <= I64_MAX).toBe(true);
+        expect(r.price.conf <= U64_MAX).toBe(true);
+        if (r.price.emaPrice !== undefined) expect(r.price.emaPrice >= I64_MIN && r.price.emaPrice <= I64_MAX).toBe(true);
+        if (r.price.emaConf !== undefined) expect(r.price.emaConf <= U64_MAX).toBe(true);
       }),
       { numRuns: 2_000 },
+    );
+  });
+
+  it('accepts a CoinGecko price only when its mantissa at its exponent fits i64', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n, max: 2n ** 70n }), fc.integer({ min: 0, max: 18 }), (digits, scale) => {
+        const text = scale === 0 ? String(digits) : `${digits / 10n ** BigInt(scale)}.${String(digits % 10n ** BigInt(scale)).padStart(scale, '0')}`;
+        // The exponent is the price's own: trailing fractional zeros do not count.
+        let [m, s] = [digits, scale];
+        while (s > 0 && m % 10n === 0n) [m, s] = [m / 10n, s - 1];
+        const r = validateObservation({ source: 'coingecko', feedId: market.pythFeedId, price: text, publishTime: now - 1 }, { market, now });
+        expect(r.ok ? r.price : r.reason).toEqual(m <= I64_MAX ? expect.objectContaining({ price: m, expo: s === 0 ? 0 : -s }) : 'mantissa_out_of_range');
+      }),
     );
   });
 

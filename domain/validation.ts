@@ -1,12 +1,18 @@
 import {
   BPS,
   DecimalError,
+  I64_BOUNDS,
+  I64_MAX,
+  I64_MIN,
+  U64_MAX_BOUND,
   deviatesBeyond,
   fromNumber,
   fromPyth,
   parseDecimal,
   parseInteger,
+  rescale,
   type Fixed,
+  type IntegerBounds,
 } from './decimal.ts';
 import { ACTIONS, type Action, type Market, type ValidationBounds } from './markets.ts';
 import { confOf, priceOf, type Source, type ValidPrice } from './price.ts';
@@ -18,18 +24,42 @@ import { confOf, priceOf, type Source, type ValidPrice } from './price.ts';
  */
 
 export const REJECTION_REASONS = [
+  /** The publish time is missing or not a positive integer of seconds. */
   'malformed',
+  /** The feed id is not in the registry. */
   'unknown_feed',
+  /** Pyth's exponent is not an integer in the market's range, or a CoinGecko price needs more decimals than it allows. */
   'exponent_out_of_range',
+  /** The price is NaN or ±Infinity, as a number or as a string ("NaN", "-Infinity", "inf"). */
   'non_finite_price',
+  /** A Pyth price mantissa is a finite number but not an exact integer: "150.25", "1e5", 150.5, a double beyond 2^53. */
+  'non_integer_price',
+  /** The price is not a number at all: missing, null, a boolean or object, an empty or non-numeric string. */
+  'malformed_price',
+  /**
+   * A mantissa outside Pyth's types: price or EMA price beyond i64, conf or EMA conf beyond u64; or a
+   * CoinGecko price whose mantissa at its exponent exceeds i64 (the program stores i64).
+   */
+  'mantissa_out_of_range',
+  /** The price is zero or negative. */
   'non_positive_price',
+  /** The confidence is missing, not an integer, or negative. */
   'invalid_confidence',
+  /** An EMA price or EMA conf is present but not an integer (any form), or the EMA conf is negative. */
+  'invalid_ema',
+  /** Published further in the future than the allowed clock skew. */
   'future_publish_time',
+  /** Older than the display bound: usable for nothing. */
   'stale',
+  /** Published before the last accepted update of the same source and feed. */
   'publish_time_regressed',
+  /** The same publish time as the last accepted update: already seen. */
   'duplicate',
+  /** The confidence interval is wider than the display bound. */
   'confidence_too_wide',
+  /** A jump beyond the sanity band from the last good price, not confirmed by the other source. */
   'sanity_band_exceeded',
+  /** Beyond the EMA band from the EMA price, not confirmed by the other source. */
   'ema_band_exceeded',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
@@ -108,34 +138,74 @@ interface Parsed {
   ema?: { price: bigint; conf: bigint };
 }
 
-function parseValues(o: Observation, bounds: ValidationBounds): Parsed | Assessment {
+/** The rejection a DecimalError of a price field stands for. */
+function priceRejection(e: DecimalError): Assessment {
+  switch (e.code) {
+    case 'EXPONENT_OUT_OF_RANGE':
+    case 'SCALE_OUT_OF_RANGE':
+      return reject('exponent_out_of_range', e.message);
+    case 'NON_FINITE':
+      return reject('non_finite_price', e.message);
+    case 'NOT_AN_INTEGER':
+      return reject('non_integer_price', e.message);
+    case 'OUT_OF_RANGE':
+      return reject('mantissa_out_of_range', e.message);
+    default:
+      return reject('malformed_price', e.message);
+  }
+}
+
+/** Parses one integer field; a DecimalError becomes `mantissa_out_of_range` when out of bounds, else `otherwise`. */
+function integerField(raw: unknown, what: string, bounds: IntegerBounds, otherwise: RejectionReason): bigint | Assessment {
   try {
-    if (o.source === 'pyth') {
-      const value = fromPyth(o.price, o.expo, bounds.expoRange);
-      let conf: bigint;
-      try {
-        conf = parseInteger(o.conf, 'conf');
-      } catch (e) {
-        return reject('invalid_confidence', (e as Error).message);
-      }
-      if (conf < 0n) return reject('invalid_confidence', `conf ${conf} is negative`);
-      if (o.emaPrice === undefined) return { value, conf };
-      try {
-        return { value, conf, ema: { price: parseInteger(o.emaPrice, 'ema price'), conf: parseInteger(o.emaConf ?? '0', 'ema conf') } };
-      } catch (e) {
-        return reject('malformed', (e as Error).message);
-      }
-    }
-    const value = typeof o.price === 'string' ? parseDecimal(o.price) : fromNumber(o.price);
-    if (-value.scale < bounds.expoRange[0]) {
-      return reject('exponent_out_of_range', `${o.price} needs ${value.scale} decimals, beyond exponent ${bounds.expoRange[0]}`);
-    }
-    return { value, conf: 0n };
+    return parseInteger(raw, what, bounds);
   } catch (e) {
     if (!(e instanceof DecimalError)) throw e;
-    if (e.code === 'EXPONENT_OUT_OF_RANGE' || e.code === 'SCALE_OUT_OF_RANGE') return reject('exponent_out_of_range', e.message);
-    return reject('non_finite_price', e.message);
+    return reject(e.code === 'OUT_OF_RANGE' ? 'mantissa_out_of_range' : otherwise, e.message);
   }
+}
+
+function parsePyth(o: Observation, bounds: ValidationBounds): Parsed | Assessment {
+  let value: Fixed;
+  try {
+    value = fromPyth(o.price, o.expo, bounds.expoRange);
+  } catch (e) {
+    if (!(e instanceof DecimalError)) throw e;
+    return priceRejection(e);
+  }
+  const conf = integerField(o.conf, 'conf', U64_MAX_BOUND, 'invalid_confidence');
+  if (typeof conf !== 'bigint') return conf;
+  if (conf < 0n) return reject('invalid_confidence', `conf ${conf} is negative`);
+  if (o.emaPrice === undefined) return { value, conf };
+  const emaPrice = integerField(o.emaPrice, 'ema price', I64_BOUNDS, 'invalid_ema');
+  if (typeof emaPrice !== 'bigint') return emaPrice;
+  const emaConf = integerField(o.emaConf ?? '0', 'ema conf', U64_MAX_BOUND, 'invalid_ema');
+  if (typeof emaConf !== 'bigint') return emaConf;
+  if (emaConf < 0n) return reject('invalid_ema', `ema conf ${emaConf} is negative`);
+  return { value, conf, ema: { price: emaPrice, conf: emaConf } };
+}
+
+/**
+ * A CoinGecko price at the exponent it is stored with: its own decimals, but no exponent above the
+ * market's range (upscaling is exact). That mantissa must fit i64, as Pyth's and the program's do.
+ */
+function parseCoinGecko(o: Observation, bounds: ValidationBounds): Parsed | Assessment {
+  let exact: Fixed;
+  try {
+    exact = typeof o.price === 'string' ? parseDecimal(o.price) : fromNumber(o.price);
+  } catch (e) {
+    if (!(e instanceof DecimalError)) throw e;
+    return priceRejection(e);
+  }
+  if (-exact.scale < bounds.expoRange[0]) {
+    return reject('exponent_out_of_range', `${String(o.price)} needs ${exact.scale} decimals, beyond exponent ${bounds.expoRange[0]}`);
+  }
+  const scale = Math.max(exact.scale, -bounds.expoRange[1]);
+  const mantissa = rescale(exact, scale, 'trunc');
+  if (mantissa > I64_MAX || mantissa < I64_MIN) {
+    return reject('mantissa_out_of_range', `${String(o.price).slice(0, 40)} at exponent ${-scale} has mantissa ${mantissa.toString().slice(0, 50)}, beyond i64`);
+  }
+  return { value: { mantissa, scale }, conf: 0n };
 }
 
 /** Validates one observation against its market's bounds and the feed's recent history. */
@@ -147,7 +217,7 @@ export function validateObservation(o: Observation, ctx: ValidationContext): Ass
   if (typeof o.publishTime !== 'number' || !Number.isSafeInteger(o.publishTime) || o.publishTime <= 0) {
     return reject('malformed', `publish time ${String(o.publishTime).slice(0, 40)} is not a positive integer of seconds`);
   }
-  const parsed = parseValues(o, bounds);
+  const parsed = o.source === 'pyth' ? parsePyth(o, bounds) : parseCoinGecko(o, bounds);
   if ('ok' in parsed) return parsed;
   const { value, conf, ema } = parsed;
   if (value.mantissa <= 0n) return reject('non_positive_price', `price ${value.mantissa}e-${value.scale} is not positive`);

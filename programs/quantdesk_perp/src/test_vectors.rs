@@ -251,7 +251,12 @@ fn validation_vectors() {
         max_conf_bps: b.get("maxConfBps").get(action).int() as u16,
     };
     let mut checked = 0;
+    let mut unrepresentable = 0;
     for c in v.get("cases").arr() {
+        if c.get("expect").get("reason") == &Json::Str("mantissa_out_of_range".into()) {
+            assert!(!fits_pyth_types(c.get("observation")), "{}: its mantissas fit Pyth's types", c.get("name").str());
+            unrepresentable += 1;
+        }
         if c.get("onchain") != &Json::Bool(true) {
             continue;
         }
@@ -281,6 +286,48 @@ fn validation_vectors() {
         }
     }
     assert!(checked >= 40, "only {checked} on-chain verdicts checked");
+    assert!(unrepresentable >= 5, "only {unrepresentable} out-of-range cases");
+}
+
+/// Whether an observation's Pyth mantissas would fit the program's `PriceData` (price i64, conf
+/// u64) and Pyth's EMA fields (i64, u64): a case rejected as `mantissa_out_of_range` must not, which
+/// is why such cases can never reach the program. A CoinGecko price is checked at its exponent.
+fn fits_pyth_types(o: &Json) -> bool {
+    let text = |j: &Json| match j {
+        Json::Num(s) | Json::Str(s) => Some(s.clone()),
+        _ => None,
+    };
+    let fits = |j: &Json, signed: bool| match text(j) {
+        None => true,
+        Some(s) if signed => s.parse::<i64>().is_ok(),
+        Some(s) => s.parse::<u64>().is_ok(),
+    };
+    if o.get("source").str() == "coingecko" {
+        let s = text(o.get("price")).expect("a CoinGecko price");
+        return coingecko_mantissa(&s).is_some_and(|m| m.parse::<i64>().is_ok());
+    }
+    fits(o.get("price"), true) && fits(o.get("conf"), false) && fits(o.get("emaPrice"), true) && fits(o.get("emaConf"), false)
+}
+
+/// A plain or exponent-notation decimal's mantissa at its own exponent (trailing fractional zeros
+/// dropped), as digits; None for other text.
+fn coingecko_mantissa(s: &str) -> Option<String> {
+    let (number, exp) = match s.split_once(['e', 'E']) {
+        Some((n, e)) => (n, e.trim_start_matches('+').parse::<i32>().ok()?),
+        None => (s, 0),
+    };
+    let (int, frac) = number.split_once('.').unwrap_or((number, ""));
+    let mut digits = format!("{int}{frac}");
+    let mut scale = frac.len() as i32 - exp;
+    while scale > 0 && digits.ends_with('0') {
+        digits.pop();
+        scale -= 1;
+    }
+    if scale < 0 {
+        digits.extend(std::iter::repeat_n('0', (-scale) as usize));
+    }
+    let digits = digits.trim_start_matches('0');
+    Some(if digits.is_empty() { "0".into() } else { digits.into() })
 }
 
 /// Size in bytes of an IDL type used by this program's accounts and arguments.
