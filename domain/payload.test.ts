@@ -7,19 +7,32 @@ import { parseCoinGeckoPrices, parseHermesMessage, utf8Length } from './payload.
 const markets = indexMarkets(marketRegistrySchema.parse(JSON.parse(readFileSync(new URL('../config/markets.json', import.meta.url), 'utf8'))));
 const sol = markets.bySymbol('SOL-PERP')!;
 
+const entry = (id: string, price: unknown = '15000000000', metadata: unknown = { slot: 1, proof_available_time: 1_800_000_001, prev_publish_time: 1_799_999_999 }) => ({
+  id,
+  price: { price, conf: '1500000', expo: -8, publish_time: 1_800_000_000 },
+  ema_price: { price: '14990000000', conf: '1400000', expo: -8, publish_time: 1_800_000_000 },
+  metadata,
+});
 const update = (id: string, price: unknown = '15000000000') =>
-  JSON.stringify({
-    binary: { encoding: 'hex', data: ['00'] },
-    parsed: [{ id, price: { price, conf: '1500000', expo: -8, publish_time: 1_800_000_000 }, ema_price: { price: '14990000000', conf: '1400000', expo: -8, publish_time: 1_800_000_000 }, metadata: { slot: 1 } }],
-  });
+  JSON.stringify({ binary: { encoding: 'hex', data: ['00'] }, parsed: [entry(id, price)] });
 
 describe('parseHermesMessage', () => {
   it('turns each parsed update into an observation, ids normalised', () => {
     const r = parseHermesMessage(update(`0x${sol.pythFeedId.toUpperCase()}`));
     expect(r).toEqual({
       ok: true,
-      observations: [{ source: 'pyth', feedId: sol.pythFeedId, price: '15000000000', conf: '1500000', expo: -8, publishTime: 1_800_000_000, emaPrice: '14990000000', emaConf: '1400000' }],
+      observations: [
+        { source: 'pyth', feedId: sol.pythFeedId, price: '15000000000', conf: '1500000', expo: -8, publishTime: 1_800_000_000, emaPrice: '14990000000', emaConf: '1400000', slot: 1 },
+      ],
     });
+  });
+
+  it('carries the slot when Hermes sends one, and keeps the update when it sends none or odd metadata', () => {
+    const { metadata: _, ...noMetadata } = entry(sol.pythFeedId);
+    const feeds = [noMetadata, entry(sol.pythFeedId, undefined, { slot: null }), entry(sol.pythFeedId, undefined, 'odd'), entry(sol.pythFeedId, undefined, { slot: 'x' })];
+    const r = parseHermesMessage(JSON.stringify({ parsed: feeds }));
+    expect(r.ok && r.observations.map((o) => o.slot)).toEqual([undefined, undefined, undefined, 'x']);
+    expect(r.ok && r.observations.map((o) => 'slot' in o)).toEqual([false, false, false, true]);
   });
 
   it('passes odd values through to validation instead of dropping the message', () => {

@@ -21,7 +21,10 @@ export const MAX_PAYLOAD_BYTES = 1 << 20;
 const pythPrice = z.object({ price: z.unknown(), conf: z.unknown(), expo: z.unknown(), publish_time: z.unknown() }).passthrough();
 const hermesUpdate = z.object({
   parsed: z
-    .array(z.object({ id: z.string().max(80), price: pythPrice, ema_price: pythPrice.partial().optional() }).passthrough())
+    .array(
+      // `metadata` stays unknown: a feed's odd metadata must not cost the message its other feeds.
+      z.object({ id: z.string().max(80), price: pythPrice, ema_price: pythPrice.partial().optional(), metadata: z.unknown().optional() }).passthrough(),
+    )
     .max(10_000),
 });
 
@@ -60,6 +63,13 @@ function parseJson(data: string, maxBytes: number): { ok: true; value: unknown }
 
 const issues = (e: z.ZodError) => e.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 
+/** Hermes' `metadata.slot`, passed on as it came (validation checks it); absent when Hermes sent none. */
+function slotOf(metadata: unknown): { slot?: unknown } {
+  if (typeof metadata !== 'object' || metadata === null) return {};
+  const slot = (metadata as { slot?: unknown }).slot;
+  return slot === undefined || slot === null ? {} : { slot };
+}
+
 /** One Hermes SSE message (or /v2/updates/price/latest body) with `parsed` updates. */
 export function parseHermesMessage(data: string, maxBytes = MAX_PAYLOAD_BYTES): PayloadResult {
   const json = parseJson(data, maxBytes);
@@ -76,6 +86,7 @@ export function parseHermesMessage(data: string, maxBytes = MAX_PAYLOAD_BYTES): 
       expo: u.price.expo,
       publishTime: u.price.publish_time,
       ...(u.ema_price?.price !== undefined && { emaPrice: u.ema_price.price, emaConf: u.ema_price.conf }),
+      ...slotOf(u.metadata),
     })),
   };
 }

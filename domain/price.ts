@@ -17,6 +17,8 @@ export interface ValidPrice {
   readonly expo: number;
   /** Unix seconds at which the source published the price. */
   readonly publishTime: number;
+  /** Pyth: the Pythnet slot of the aggregate, which orders updates published within the same second. */
+  readonly slot?: number;
   readonly emaPrice?: bigint;
   readonly emaConf?: bigint;
   readonly hasConfidence: boolean;

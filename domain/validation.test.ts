@@ -4,14 +4,14 @@ import vectors from '../tests/vectors/validation.json' with { type: 'json' };
 import { I64_MAX, I64_MIN, U64_MAX } from './decimal.ts';
 import { ACTIONS } from './markets.ts';
 import { testMarket, vectorPrice, type VectorPrice } from './test-fixtures.ts';
-import { REJECTION_REASONS, gradePrice, sourcesDiverge, validateObservation, type Observation } from './validation.ts';
+import { REJECTION_REASONS, gradePrice, sourcesDiverge, validateObservation, type Observation, type PublishMark } from './validation.ts';
 
 const market = testMarket(vectors.bounds as never);
 
 interface VectorContext {
   now: number;
   unknownFeed?: boolean;
-  lastAcceptedPublishTime?: number;
+  lastAccepted?: PublishMark;
   lastGood?: VectorPrice;
   otherSource?: VectorPrice;
 }
@@ -22,7 +22,7 @@ function run(c: (typeof vectors.cases)[number]) {
   return validateObservation({ ...o, feedId: market.pythFeedId } as Observation, {
     market: ctx.unknownFeed ? undefined : market,
     now: ctx.now,
-    ...(ctx.lastAcceptedPublishTime !== undefined && { lastAcceptedPublishTime: ctx.lastAcceptedPublishTime }),
+    ...(ctx.lastAccepted && { lastAccepted: ctx.lastAccepted }),
     ...(ctx.lastGood && { lastGood: vectorPrice(ctx.lastGood, market) }),
     ...(ctx.otherSource && { otherSource: vectorPrice(ctx.otherSource, market) }),
   });
@@ -64,10 +64,10 @@ describe('validation invariants', () => {
       fc.property(
         fc.constantFrom('pyth', 'coingecko'),
         fc.tuple(junk, junk, junk, junk),
-        fc.tuple(junk, junk),
-        (source, [price, conf, expo, publishTime], [emaPrice, emaConf]) => {
-          const o = { source: source as 'pyth', feedId: market.pythFeedId, price, conf, expo, publishTime, emaPrice, emaConf };
-          const r = validateObservation(o, { market, now });
+        fc.tuple(junk, junk, junk),
+        (source, [price, conf, expo, publishTime], [emaPrice, emaConf, slot]) => {
+          const o = { source: source as 'pyth', feedId: market.pythFeedId, price, conf, expo, publishTime, emaPrice, emaConf, slot };
+          const r = validateObservation(o, { market, now, lastAccepted: { publishTime: now - 1, slot: 7 } });
           if (!r.ok) expect(REJECTION_REASONS).toContain(r.reason);
           else expect(r.grades.display.ok).toBe(true);
         },
@@ -113,6 +113,19 @@ describe('validation invariants', () => {
         expect(r.ok ? r.price : r.reason).toEqual(m <= I64_MAX ? expect.objectContaining({ price: m, expo: s === 0 ? 0 : -s }) : 'mantissa_out_of_range');
       }),
     );
+  });
+
+  it('accepts each of the 2–3 aggregates Pythnet publishes within a second, once each and in slot order', () => {
+    const tick = (slot: number, price: string) =>
+      ({ source: 'pyth', feedId: market.pythFeedId, price, conf: '1500000', expo: -8, publishTime: now - 1, slot }) as Observation;
+    let lastAccepted: PublishMark | undefined;
+    const verdicts: string[] = [];
+    for (const o of [tick(100, '15000000000'), tick(101, '15001000000'), tick(101, '15001000000'), tick(102, '15002000000'), tick(100, '15000000000')]) {
+      const r = validateObservation(o, { market, now, ...(lastAccepted && { lastAccepted }) });
+      verdicts.push(r.ok ? `ok ${r.price.slot}` : r.reason);
+      if (r.ok) lastAccepted = { publishTime: r.price.publishTime, ...(r.price.slot !== undefined && { slot: r.price.slot }) };
+    }
+    expect(verdicts).toEqual(['ok 100', 'ok 101', 'duplicate', 'ok 102', 'duplicate']);
   });
 
   it('grades are monotone: an action usable at some age stays usable when younger, and looser actions follow stricter ones', () => {

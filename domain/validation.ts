@@ -24,7 +24,7 @@ import { confOf, priceOf, type Source, type ValidPrice } from './price.ts';
  */
 
 export const REJECTION_REASONS = [
-  /** The publish time is missing or not a positive integer of seconds. */
+  /** The publish time is missing or not a positive integer of seconds, or Hermes' slot is not a non-negative integer. */
   'malformed',
   /** The feed id is not in the registry. */
   'unknown_feed',
@@ -53,7 +53,7 @@ export const REJECTION_REASONS = [
   'stale',
   /** Published before the last accepted update of the same source and feed. */
   'publish_time_regressed',
-  /** The same publish time as the last accepted update: already seen. */
+  /** The same publish time as the last accepted update, without a strictly later slot: already seen. */
   'duplicate',
   /** The confidence interval is wider than the display bound. */
   'confidence_too_wide',
@@ -86,14 +86,22 @@ export interface Observation {
   publishTime: unknown;
   emaPrice?: unknown;
   emaConf?: unknown;
+  /** Pyth: the Pythnet slot of the aggregate (Hermes' `metadata.slot`); orders updates within one publish second. */
+  slot?: unknown;
+}
+
+/** Where the last accepted update of a source and feed stands: its publish time, and its slot when known. */
+export interface PublishMark {
+  publishTime: number;
+  slot?: number;
 }
 
 export interface ValidationContext {
   market: Market | undefined;
   /** Unix seconds. */
   now: number;
-  /** Publish time of the last accepted update of the same source and feed. */
-  lastAcceptedPublishTime?: number;
+  /** The last accepted update of the same source and feed. */
+  lastAccepted?: PublishMark;
   /** The last good price of this feed, from any source. */
   lastGood?: ValidPrice;
   /** The latest good price of the other source: a jump it confirms is accepted. */
@@ -112,6 +120,16 @@ const reject = (reason: RejectionReason, detail: string): Assessment => ({ ok: f
 /** conf ≤ maxBps/10000 × price, exactly (same exponent on both sides). */
 export function confidenceWithin(price: bigint, conf: bigint, maxBps: number): boolean {
   return conf * BPS <= BigInt(maxBps) * price;
+}
+
+/**
+ * An update against the last accepted one of its source and feed. Pythnet publishes 2–3 aggregates
+ * per feed per second that share a publish time; a strictly later slot makes one newer. Without
+ * both slots, the same publish time is the same update.
+ */
+export function orderAgainst(p: PublishMark, last: PublishMark): 'newer' | 'duplicate' | 'regressed' {
+  if (p.publishTime !== last.publishTime) return p.publishTime > last.publishTime ? 'newer' : 'regressed';
+  return p.slot !== undefined && last.slot !== undefined && p.slot > last.slot ? 'newer' : 'duplicate';
 }
 
 /** Seconds since publication; negative when published in the future. */
@@ -208,6 +226,13 @@ function parseCoinGecko(o: Observation, bounds: ValidationBounds): Parsed | Asse
   return { value: { mantissa, scale }, conf: 0n };
 }
 
+/** Hermes' slot when present: a non-negative integer, or absent (CoinGecko; `null` from Hermes). */
+function parseSlot(raw: unknown): number | undefined | Assessment {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw === 'number' && Number.isSafeInteger(raw) && raw >= 0) return raw;
+  return reject('malformed', `slot ${String(raw).slice(0, 40)} is not a non-negative integer`);
+}
+
 /** Validates one observation against its market's bounds and the feed's recent history. */
 export function validateObservation(o: Observation, ctx: ValidationContext): Assessment {
   const { market, now } = ctx;
@@ -217,6 +242,8 @@ export function validateObservation(o: Observation, ctx: ValidationContext): Ass
   if (typeof o.publishTime !== 'number' || !Number.isSafeInteger(o.publishTime) || o.publishTime <= 0) {
     return reject('malformed', `publish time ${String(o.publishTime).slice(0, 40)} is not a positive integer of seconds`);
   }
+  const slot = parseSlot(o.slot);
+  if (typeof slot === 'object') return slot;
   const parsed = o.source === 'pyth' ? parsePyth(o, bounds) : parseCoinGecko(o, bounds);
   if ('ok' in parsed) return parsed;
   const { value, conf, ema } = parsed;
@@ -229,11 +256,16 @@ export function validateObservation(o: Observation, ctx: ValidationContext): Ass
   if (now - publishTime > bounds.maxAgeSec.display) {
     return reject('stale', `published ${now - publishTime} s ago (max ${bounds.maxAgeSec.display} s)`);
   }
-  if (ctx.lastAcceptedPublishTime !== undefined) {
-    if (publishTime < ctx.lastAcceptedPublishTime) {
-      return reject('publish_time_regressed', `publish time ${publishTime} is before the last accepted ${ctx.lastAcceptedPublishTime}`);
+  if (ctx.lastAccepted !== undefined) {
+    const last = ctx.lastAccepted;
+    const order = orderAgainst({ publishTime, ...(slot !== undefined && { slot }) }, last);
+    if (order === 'regressed') {
+      return reject('publish_time_regressed', `publish time ${publishTime} is before the last accepted ${last.publishTime}`);
     }
-    if (publishTime === ctx.lastAcceptedPublishTime) return reject('duplicate', `publish time ${publishTime} was already accepted`);
+    if (order === 'duplicate') {
+      const slots = last.slot === undefined || slot === undefined ? 'no slots to order them' : `slot ${slot} is not after ${last.slot}`;
+      return reject('duplicate', `publish time ${publishTime} was already accepted (${slots})`);
+    }
   }
   if (!confidenceWithin(value.mantissa, conf, bounds.maxConfBps.display)) {
     return reject('confidence_too_wide', `conf ${conf} exceeds ${bounds.maxConfBps.display} bps of price ${value.mantissa}`);
@@ -264,6 +296,7 @@ export function validateObservation(o: Observation, ctx: ValidationContext): Ass
     conf,
     expo: value.scale === 0 ? 0 : -value.scale,
     publishTime,
+    ...(slot !== undefined && { slot }),
     ...(ema && { emaPrice: ema.price, emaConf: ema.conf }),
     hasConfidence: o.source === 'pyth',
   };

@@ -1,15 +1,15 @@
 import type { Source, ValidPrice } from '../../domain/price.ts';
-import type { ValidationContext } from '../../domain/validation.ts';
+import { orderAgainst, type PublishMark, type ValidationContext } from '../../domain/validation.ts';
 import { fromLatestDoc, type AcceptedPrice, type PriceStore } from '../store/prices.ts';
 
 /**
- * What validation needs to know of each feed's recent past: the last accepted publish time per
- * source, the latest good price per source, and the served (latest good) price. Kept in memory by
- * the ingest worker and seeded from the store when an activity starts, so a restarted worker
- * resumes exactly where the stored history ends.
+ * What validation needs to know of each feed's recent past: the last accepted publish time (and
+ * slot) per source, the latest good price per source, and the served (latest good) price. Kept in
+ * memory by the ingest worker and seeded from the store when an activity starts, so a restarted
+ * worker resumes exactly where the stored history ends.
  */
 export class PriceBook {
-  private readonly lastPublish = new Map<string, number>();
+  private readonly lastPublish = new Map<string, PublishMark>();
   private readonly bySource = new Map<string, AcceptedPrice>();
   private readonly served = new Map<string, AcceptedPrice>();
 
@@ -21,7 +21,8 @@ export class PriceBook {
   async load(store: PriceStore, feedIds: readonly string[]): Promise<void> {
     const [latest, published] = await Promise.all([store.latest(feedIds), store.lastPublishTimes(feedIds)]);
     for (const [key, publishTime] of published) {
-      if ((this.lastPublish.get(key) ?? 0) < publishTime) this.lastPublish.set(key, publishTime);
+      // The store keeps no slot: the first update of that second after a restart counts as a duplicate.
+      if ((this.lastPublish.get(key)?.publishTime ?? 0) < publishTime) this.lastPublish.set(key, { publishTime });
     }
     for (const doc of latest) {
       const p = fromLatestDoc(doc);
@@ -44,7 +45,7 @@ export class PriceBook {
     const lastGood = this.served.get(feedId);
     const otherSource = this.bySource.get(PriceBook.key(feedId, other));
     return {
-      ...(last !== undefined && { lastAcceptedPublishTime: last }),
+      ...(last !== undefined && { lastAccepted: last }),
       ...(lastGood && { lastGood }),
       ...(otherSource && { otherSource }),
     };
@@ -56,7 +57,10 @@ export class PriceBook {
    */
   accept(p: AcceptedPrice, serve: boolean): boolean {
     const key = PriceBook.key(p.feedId, p.source);
-    this.lastPublish.set(key, Math.max(this.lastPublish.get(key) ?? 0, p.publishTime));
+    const last = this.lastPublish.get(key);
+    if (!last || orderAgainst(p, last) === 'newer') {
+      this.lastPublish.set(key, { publishTime: p.publishTime, ...(p.slot !== undefined && { slot: p.slot }) });
+    }
     this.remember(this.bySource, key, p);
     return serve && this.remember(this.served, p.feedId, p);
   }

@@ -38,6 +38,14 @@ def good(price, expo=-8, age=1, source="pyth", conf="0"):
     return {"source": source, "price": price, "conf": conf, "expo": expo, "publishTime": NOW - age}
 
 
+def last(publish_time, slot=None):
+    """The context's last accepted update of the same source and feed."""
+    mark = {"publishTime": publish_time}
+    if slot is not None:
+        mark["slot"] = slot
+    return {"lastAccepted": mark}
+
+
 def case(name, obs, expect, ctx=None, onchain=None):
     c = {"name": name, "observation": obs, "context": {"now": NOW, **(ctx or {})}, "expect": expect}
     if onchain is not None:
@@ -104,9 +112,32 @@ validation = [
     case("publish time as a string", {**pyth(), "publishTime": str(NOW)}, rejected("malformed")),
     case("publish time zero", {**pyth(), "publishTime": 0}, rejected("malformed")),
     case("unknown feed", pyth(), rejected("unknown_feed"), ctx={"unknownFeed": True}),
-    case("publish time going backwards", pyth(), rejected("publish_time_regressed"), ctx={"lastAcceptedPublishTime": NOW}, onchain=True),
-    case("same publish time again", pyth(), rejected("duplicate"), ctx={"lastAcceptedPublishTime": NOW - 1}, onchain=True),
-    case("newer than the last accepted", pyth(), accepted(), ctx={"lastAcceptedPublishTime": NOW - 2}, onchain=True),
+    case("slot as a string", pyth(slot="101"), rejected("malformed")),
+    case("negative slot", pyth(slot=-1), rejected("malformed")),
+    case("publish time going backwards", pyth(), rejected("publish_time_regressed"), ctx=last(NOW), onchain=True),
+    case("same publish time again", pyth(), rejected("duplicate"), ctx=last(NOW - 1), onchain=True),
+    case("newer than the last accepted", pyth(), accepted(), ctx=last(NOW - 2), onchain=True),
+    # Pythnet publishes 2-3 aggregates per feed per second: within one publish second, a later slot is
+    # a newer price. The program orders pushes by publish time only (a same-second push is a replay),
+    # so these cases are off-chain only.
+    case("same second, later slot: a newer aggregate (off-chain only: the program has no slot)", pyth(slot=101), accepted(),
+         ctx=last(NOW - 1, slot=100)),
+    case("same second, same slot (off-chain only: the program has no slot)", pyth(slot=100), rejected("duplicate"),
+         ctx=last(NOW - 1, slot=100)),
+    case("same second, earlier slot (off-chain only: the program has no slot)", pyth(slot=99), rejected("duplicate"),
+         ctx=last(NOW - 1, slot=100)),
+    case("same second, the update has no slot (off-chain only: the program has no slot)", pyth(), rejected("duplicate"),
+         ctx=last(NOW - 1, slot=100)),
+    case("same second, the last accepted has no slot (off-chain only: the program has no slot)", pyth(slot=101), rejected("duplicate"),
+         ctx=last(NOW - 1)),
+    case("earlier second, later slot (off-chain only: the program has no slot)", pyth(slot=101), rejected("publish_time_regressed"),
+         ctx=last(NOW, slot=100)),
+    case("later second, earlier slot: publish time decides (off-chain only: the program has no slot)", pyth(slot=99), accepted(),
+         ctx=last(NOW - 2, slot=100)),
+    case("same second, later slot, jump of 13 % (off-chain only: the program has no slot)", pyth(price="17000000000", slot=101),
+         rejected("sanity_band_exceeded"), ctx={**last(NOW - 1, slot=100), "lastGood": good("15000000000")}),
+    case("same second, later slot, 25 % away from the EMA (off-chain only: the program has no slot)",
+         pyth(slot=101, emaPrice="12000000000", emaConf="1000000"), rejected("ema_band_exceeded"), ctx=last(NOW - 1, slot=100)),
     case("jump of 13 % against the last good price", pyth(price="17000000000"), rejected("sanity_band_exceeded"),
          ctx={"lastGood": good("15000000000", age=2)}),
     case("jump of exactly 10 % (the band's edge)", pyth(price="16500000000"), accepted(),
@@ -142,6 +173,8 @@ validation = [
          rejected("mantissa_out_of_range")),
     case("CoinGecko 18 decimals of 151.23: mantissa 1.5e20 beyond i64 at exponent -18",
          {"source": "coingecko", "price": "151.234567890123456789", "publishTime": NOW - 3}, rejected("mantissa_out_of_range")),
+    case("CoinGecko unchanged (same publish time, no slot)", {"source": "coingecko", "price": 151.23, "publishTime": NOW - 3},
+         rejected("duplicate"), ctx=last(NOW - 3)),
     case("CoinGecko zero", {"source": "coingecko", "price": 0, "publishTime": NOW - 3}, rejected("non_positive_price")),
     case("CoinGecko price finer than 10^-18", {"source": "coingecko", "price": "1e-20", "publishTime": NOW - 3}, rejected("exponent_out_of_range")),
     case("CoinGecko null price", {"source": "coingecko", "price": None, "publishTime": NOW - 3}, rejected("malformed_price")),
