@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { indexMarkets, marketRegistrySchema } from './markets.ts';
 import { parseCoinGeckoPrices, parseHermesMessage, utf8Length } from './payload.ts';
+import { shippedMarkets as markets } from './test-fixtures.ts';
 
-const markets = indexMarkets(marketRegistrySchema.parse(JSON.parse(readFileSync(new URL('../config/markets.json', import.meta.url), 'utf8'))));
 const sol = markets.bySymbol('SOL-PERP')!;
 
 const entry = (id: string, price: unknown = '15000000000', metadata: unknown = { slot: 1, proof_available_time: 1_800_000_001, prev_publish_time: 1_799_999_999 }) => ({

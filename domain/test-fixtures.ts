@@ -1,19 +1,18 @@
-import type { Market, ValidationBounds } from './markets.ts';
+import registry from '../config/markets.json' with { type: 'json' };
+import { indexMarkets, marketRegistrySchema, type Market, type MarketIndex, type ValidationBounds } from './markets.ts';
 import type { ValidPrice } from './price.ts';
 
-/** A market for domain tests, with the bounds a shared vector file states. */
+/** The shipped feed registry (config/markets.json), parsed as the runtime parses it. */
+export const shippedMarkets: MarketIndex = indexMarkets(marketRegistrySchema.parse(registry));
+
+/**
+ * SOL-PERP as config/markets.json defines it, with the validation bounds a shared vector file
+ * states (vectors carry their own bounds, so they stand alone).
+ */
 export function testMarket(validation: ValidationBounds, overrides: Partial<Market> = {}): Market {
-  return {
-    symbol: 'SOL-PERP',
-    base: 'SOL',
-    pythFeedId: 'ef0d8b6fda2ceba41da15d4095d1da392a0d2f8ed0c6c7bc0f4cfac8c280b56d',
-    coingeckoId: 'solana',
-    feedGroup: 'majors',
-    validation: validation as Market['validation'],
-    push: { deviationBps: 10, heartbeatSec: 10, confChangeBps: 2000 },
-    margin: { initialBps: 1000, maintenanceBps: 500, liquidationFeeBps: 100 },
-    ...overrides,
-  };
+  const sol = shippedMarkets.bySymbol('SOL-PERP');
+  if (!sol) throw new Error('config/markets.json has no SOL-PERP');
+  return { ...sol, validation, ...overrides };
 }
 
 /** A good price as the vectors write it: decimal strings, an exponent, a publish time. */
