@@ -1,9 +1,9 @@
-// `npm start`: the whole system on its embedded defaults. Ctrl-C stops everything.
+// `npm start`: the whole system on its embedded defaults. A process that dies is restarted; Ctrl-C stops everything.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { loadConfigOrExit } from '../runtime/config.ts';
 import { ferretDb, gateway, localnet, marketSim, temporalDevServer, worker } from './services.ts';
-import { Supervisor, type ProcessSpec } from './supervisor.ts';
+import { isStopped, Supervisor, type ProcessSpec } from './supervisor.ts';
 
 const config = loadConfigOrExit();
 const [temporalHost, temporalPort] = config.temporal.address.split(':') as [string, string];
@@ -36,27 +36,37 @@ const specs: ProcessSpec[] = [
 
 const supervisor = new Supervisor(specs.map((s) => s.name));
 let stopping: Promise<void> | undefined;
+
+/** Stops everything once, newest first, then exits with `code`. */
+function stop(reason: string, code: number): Promise<void> {
+  if (!stopping) {
+    supervisor.log(`stopping everything: ${reason}`);
+    stopping = supervisor.stopAll().then(() => process.exit(code));
+  }
+  return stopping;
+}
+
 /**
- * Stops everything once, in order. A second signal while stopping (an impatient Ctrl-C, or npm
- * passing the signal on as well) kills what is left at once — never exits leaving processes behind.
+ * A second signal while stopping (an impatient Ctrl-C, or npm passing the signal on as well) kills
+ * what is left at once — never exits leaving processes behind.
  */
-function shutdown(reason: string, code: number): void {
+function onSignal(reason: string): void {
   if (stopping) {
     supervisor.log(`${reason} again: killing what is left`);
     supervisor.killAll();
     return;
   }
-  supervisor.log(`stopping everything: ${reason}`);
-  stopping = supervisor.stopAll().then(() => process.exit(code));
+  void stop(reason, 0);
 }
-process.on('SIGINT', () => shutdown('interrupted', 0));
-process.on('SIGTERM', () => shutdown('terminated', 0));
-void supervisor.died.then((reason) => shutdown(reason, 1));
+process.on('SIGINT', () => onSignal('interrupted'));
+process.on('SIGTERM', () => onSignal('terminated'));
+// A crash loop: the supervisor gave up on a process, so the system cannot run.
+void supervisor.failed.then((reason) => stop(reason, 1));
 
 try {
   for (const spec of specs) await supervisor.start(spec);
 } catch (e) {
-  shutdown((e as Error).message, 1);
+  if (!isStopped(e)) void stop((e as Error).message, 1);
   await stopping;
 }
 supervisor.log('QuantDesk is up:');

@@ -22,9 +22,10 @@ export const TEST_ENV = {
 /**
  * Starts Temporal (headless, in memory) and FerretDB (in a temporary folder) on the test ports, or
  * reuses ones already answering there; runs `body`; stops what it started. A service that dies
- * meanwhile ends the run with an error.
+ * meanwhile is restarted (an in-memory Temporal comes back empty); one that crash-loops resolves
+ * `failed`, and the caller ends the run.
  */
-export async function withTestServices(body: (supervisor: Supervisor, died: Promise<string>) => Promise<number>): Promise<number> {
+export async function withTestServices(body: (supervisor: Supervisor, failed: Promise<string>) => Promise<number>): Promise<number> {
   const ferretDir = mkdtempSync(join(tmpdir(), 'qd-test-ferretdb-'));
   const specs: ProcessSpec[] = [
     { ...temporalDevServer({ port: TEST_PORTS.temporal, uiPort: 0, namespace: 'default', headless: true }), reuseIfRunning: true },
@@ -33,7 +34,7 @@ export async function withTestServices(body: (supervisor: Supervisor, died: Prom
   const supervisor = new Supervisor(specs.map((s) => s.name));
   try {
     for (const spec of specs) await supervisor.start(spec);
-    return await body(supervisor, supervisor.died);
+    return await body(supervisor, supervisor.failed);
   } catch (e) {
     supervisor.log(`cannot run: ${(e as Error).message}`);
     return 1;
