@@ -107,16 +107,17 @@ describe('Supervisor', () => {
   it('starts the delays over once a process has stayed up long enough', async () => {
     const { supervisor } = recorded();
     current = supervisor;
-    await supervisor.start(await child('a', 'serve', { ...FAST, resetAfterMs: 600 }));
+    // Long enough that a process killed as soon as it is ready has not stayed up that long, even on a busy machine.
+    await supervisor.start(await child('a', 'serve', { ...FAST, resetAfterMs: 2_500 }));
     const delays: number[] = [];
     supervisor.on('restarting', (_, d) => delays.push(d));
-    for (const upMs of [0, 0, 900]) {
+    for (const upMs of [0, 0, 2_700]) {
       await new Promise((r) => setTimeout(r, upMs));
       const ready = next(supervisor, 'ready', 'a');
       process.kill(supervisor.pid('a')!, 'SIGKILL');
       await ready;
     }
-    // Quick crashes double the delay; after 900 ms up (> 600), the next one starts again from 100.
+    // Quick crashes double the delay; after 2.7 s up (> 2.5 s), the next one starts again from 100.
     expect(delays).toEqual([100, 200, 100]);
   });
 
