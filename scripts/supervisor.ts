@@ -182,7 +182,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       wake: undefined,
     };
     this.procs.push(proc);
-    await new Promise<void>((resolve, reject) => void this.supervise(proc, resolve, reject));
+    await new Promise<void>((resolve, reject) => {
+      this.supervise(proc, resolve, reject).catch((e: Error) => {
+        // A bug here must still end in an orderly stop, not an exit that leaves the processes running.
+        this.fail?.(`${spec.name}: supervision failed: ${e.message}`);
+        reject(e);
+      });
+    });
     return 'started';
   }
 
