@@ -27,15 +27,23 @@ function stop(reason: string, code: number): Promise<void> {
 }
 
 /**
- * A second signal while stopping (an impatient Ctrl-C, or npm passing the signal on as well) kills
- * what is left at once — never exits leaving processes behind.
+ * A Ctrl-C reaches this process twice: from the terminal (to the whole foreground group) and relayed
+ * by tsx, which runs it (30 ms later when this process has not acknowledged it yet). Copies within
+ * this window are that same Ctrl-C; a later signal while stopping is the operator's second one.
  */
+const SAME_SIGNAL_MS = 500;
+let signalledAt: number | undefined;
+
+/** A second Ctrl-C while stopping kills what is left at once — never exits leaving processes behind. */
 function onSignal(reason: string): void {
+  const now = Date.now();
+  if (signalledAt !== undefined && now - signalledAt < SAME_SIGNAL_MS) return;
   if (stopping) {
     supervisor.log(`${reason} again: killing what is left`);
     supervisor.killAll();
     return;
   }
+  signalledAt = now;
   void stop(reason, 0);
 }
 process.on('SIGINT', () => onSignal('interrupted'));
