@@ -1,10 +1,11 @@
 import { mkdir } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { devServerSearchAttributeArgs } from '../temporal/search-attributes.ts';
 import type { ProcessSpec } from './supervisor.ts';
 // @ts-expect-error plain ESM without types: it must run before npm dependencies exist
-import { ferretdbBinary, temporalBinary } from './tools.mjs';
+import { ferretdbBinary, redisServerBinary, temporalBinary } from './tools.mjs';
 
 /** The embedded infrastructure, as the supervisor runs it for `npm start` and `npm test`. */
 
@@ -15,6 +16,8 @@ export interface TemporalOptions {
   /** SQLite file; in memory when absent (tests). */
   dbFile?: string;
   headless?: boolean;
+  /** The temporal CLI; the installed one by default. */
+  binary?: string;
 }
 
 export function temporalDevServer(o: TemporalOptions): ProcessSpec {
@@ -25,7 +28,7 @@ export function temporalDevServer(o: TemporalOptions): ProcessSpec {
   args.push(...devServerSearchAttributeArgs());
   return {
     name: 'temporal',
-    command: temporalBinary(),
+    command: o.binary ?? temporalBinary(),
     args,
     ready: {
       kind: 'probe',
@@ -55,13 +58,14 @@ export interface FerretOptions {
    * client of that database until the cursor times out.
    */
   dataDir: string;
+  binary?: string;
 }
 
 export function ferretDb(o: FerretOptions): ProcessSpec {
   const dir = resolve(o.dataDir);
   return {
     name: 'ferretdb',
-    command: ferretdbBinary(),
+    command: o.binary ?? ferretdbBinary(),
     args: [
       '--handler=sqlite',
       // The SQLite URL names a folder and must end in '/'.
@@ -77,6 +81,44 @@ export function ferretDb(o: FerretOptions): ProcessSpec {
     urls: { MongoDB: `mongodb://127.0.0.1:${o.port}` },
     prepare: () => mkdir(dir, { recursive: true }).then(() => undefined),
   };
+}
+
+export interface RedisOptions {
+  port: number;
+  /** Its working folder; nothing is persisted there (no RDB snapshots, no AOF). */
+  dataDir: string;
+  binary?: string;
+}
+
+/** Redis, the live-price bus: a child process on its own port, never the system service. */
+export function redisServer(o: RedisOptions): ProcessSpec {
+  const dir = resolve(o.dataDir);
+  return {
+    name: 'redis',
+    command: o.binary ?? redisServerBinary(),
+    // Prices on the bus are transient (MongoDB is the record), so no persistence at all.
+    args: ['--port', String(o.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning'],
+    ready: { kind: 'probe', describe: `PING at 127.0.0.1:${o.port}`, check: () => redisPing('127.0.0.1', o.port) },
+    urls: { Redis: `redis://127.0.0.1:${o.port}` },
+    prepare: () => mkdir(dir, { recursive: true }).then(() => undefined),
+  };
+}
+
+/** True when a Redis answers PING with +PONG (not -LOADING or an auth error): it serves commands. */
+export function redisPing(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    let reply = '';
+    const done = (ok: boolean) => (socket.destroy(), resolve(ok));
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString('latin1');
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+    });
+    socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
+  });
 }
 
 /** A TypeScript entrypoint of ours, run by tsx. */

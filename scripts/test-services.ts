@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ferretDb, temporalDevServer } from './services.ts';
+import { ferretDb, redisServer, temporalDevServer } from './services.ts';
 import { Supervisor, type ProcessSpec } from './supervisor.ts';
 
 /**
@@ -10,35 +10,38 @@ import { Supervisor, type ProcessSpec } from './supervisor.ts';
  */
 const offset = Number(process.env.QD_TEST_PORT_OFFSET ?? 0);
 if (!Number.isInteger(offset) || offset < 0 || offset > 20_000) throw new Error('QD_TEST_PORT_OFFSET must be an integer in 0..20000');
-export const TEST_PORTS = { temporal: 17233 + offset, ferretdb: 27117 + offset } as const;
+export const TEST_PORTS = { temporal: 17233 + offset, ferretdb: 27117 + offset, redis: 16379 + offset } as const;
 
 /** Environment that points our code at the test services. */
 export const TEST_ENV = {
   QD_TEMPORAL_ADDRESS: `127.0.0.1:${TEST_PORTS.temporal}`,
   QD_TEMPORAL_NAMESPACE: 'default',
   QD_MONGODB_URI: `mongodb://127.0.0.1:${TEST_PORTS.ferretdb}/quantdesk-test`,
+  QD_REDIS_URL: `redis://127.0.0.1:${TEST_PORTS.redis}`,
 };
 
 /**
- * Starts Temporal (headless, in memory) and FerretDB (in a temporary folder) on the test ports, or
- * reuses ones already answering there; runs `body`; stops what it started. A service that dies
- * meanwhile ends the run with an error.
+ * Starts Temporal (headless, in memory), FerretDB and Redis (in temporary folders) on the test
+ * ports, or reuses ones already answering there; runs `body`; stops what it started. A service that
+ * dies meanwhile is restarted (an in-memory Temporal comes back empty); one that crash-loops
+ * resolves `failed`, and the caller ends the run.
  */
-export async function withTestServices(body: (supervisor: Supervisor, died: Promise<string>) => Promise<number>): Promise<number> {
-  const ferretDir = mkdtempSync(join(tmpdir(), 'qd-test-ferretdb-'));
+export async function withTestServices(body: (supervisor: Supervisor, failed: Promise<string>) => Promise<number>): Promise<number> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'qd-test-services-'));
   const specs: ProcessSpec[] = [
     { ...temporalDevServer({ port: TEST_PORTS.temporal, uiPort: 0, namespace: 'default', headless: true }), reuseIfRunning: true },
-    { ...ferretDb({ port: TEST_PORTS.ferretdb, dataDir: ferretDir }), reuseIfRunning: true },
+    { ...ferretDb({ port: TEST_PORTS.ferretdb, dataDir: join(dataDir, 'ferretdb') }), reuseIfRunning: true },
+    { ...redisServer({ port: TEST_PORTS.redis, dataDir: join(dataDir, 'redis') }), reuseIfRunning: true },
   ];
   const supervisor = new Supervisor(specs.map((s) => s.name));
   try {
     for (const spec of specs) await supervisor.start(spec);
-    return await body(supervisor, supervisor.died);
+    return await body(supervisor, supervisor.failed);
   } catch (e) {
     supervisor.log(`cannot run: ${(e as Error).message}`);
     return 1;
   } finally {
     await supervisor.stopAll();
-    rmSync(ferretDir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }

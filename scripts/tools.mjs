@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, cpSync, chmodSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const TEMPORAL_CLI_VERSION = '1.9.1';
@@ -14,6 +14,8 @@ export const TEMPORAL_CLI_VERSION = '1.9.1';
 export const TEMPORAL_CLI_GO_VERSION = '1.5.1';
 export const FERRETDB_VERSION = '1.24.2';
 export const CHROMIUM_PATH = '/usr/bin/chromium';
+/** Debian's `redis-server` package puts it here; one on PATH is preferred. */
+export const REDIS_SERVER_PATH = '/usr/bin/redis-server';
 
 /** The tool cache: QD_CACHE_DIR, else $XDG_CACHE_HOME/quantdesk, else ~/.cache/quantdesk. */
 export function cacheDir() {
@@ -29,6 +31,7 @@ export function toolPaths() {
     temporalGo: join(cache, `temporal-go-${TEMPORAL_CLI_GO_VERSION}`, 'bin', 'temporal'),
     ferretdb: join(cache, `ferretdb-${FERRETDB_VERSION}`, 'bin', 'ferretdb'),
     chromium: CHROMIUM_PATH,
+    redis: REDIS_SERVER_PATH,
   };
 }
 
@@ -43,6 +46,21 @@ export function temporalBinary() {
 export function ferretdbBinary() {
   const p = toolPaths().ferretdb;
   if (!existsSync(p)) throw new Error(`FerretDB is not installed; run: node scripts/tools.mjs`);
+  return p;
+}
+
+/** The first executable `name` in a PATH folder, or undefined. */
+function onPath(name) {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir && existsSync(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+/** redis-server: the one on PATH, else Debian's. */
+export function redisServerBinary() {
+  const p = onPath('redis-server') ?? (existsSync(REDIS_SERVER_PATH) ? REDIS_SERVER_PATH : undefined);
+  if (!p) throw new Error('redis-server is not installed; run: node scripts/tools.mjs redis');
   return p;
 }
 
@@ -169,12 +187,33 @@ function installChromium() {
   ensureDebianPackages([['chromium']]);
 }
 
+/**
+ * Debian's redis-server (bookworm: 7.0.x; not pinned, as bookworm-security replaces its patch
+ * releases). `npm start` and `npm test` run it as their own child process on their own port, so the
+ * system service the package installs must not hold 6379: when this step installed the package, it
+ * stops that service and disables it (in containers policy-rc.d usually kept it from starting).
+ */
+function installRedis() {
+  if (onPath('redis-server') || existsSync(REDIS_SERVER_PATH)) return;
+  ensureDebianPackages([['redis-server']]);
+  const asRoot = process.getuid?.() === 0;
+  const sudo = (cmd, args) => spawnSync(asRoot ? cmd : 'sudo', asRoot ? args : ['-n', cmd, ...args], { stdio: 'ignore' }).status === 0;
+  const systemd = existsSync('/run/systemd/system');
+  // `systemctl disable` also works without a running systemd (it edits the unit and SysV links).
+  if (has('systemctl') && sudo('systemctl', ['disable', ...(systemd ? ['--now'] : []), 'redis-server.service'])) {
+    log('redis-server: disabled the system service the package installs (npm start and npm test run their own)');
+  }
+  // Without systemd (a container), policy-rc.d usually kept it from starting; stop it in case it did not.
+  if (!systemd && existsSync('/etc/init.d/redis-server')) sudo('/etc/init.d/redis-server', ['stop']);
+}
+
 /** Everything the system and its tests need. `only` limits the set (e.g. ['temporal', 'ferretdb']). */
 export async function ensureTools(only) {
   const steps = {
     temporal: installTemporal,
     ferretdb: installFerretDB,
     chromium: installChromium,
+    redis: installRedis,
     // The on-chain program's toolchain (Debian Rust 1.85, llvm-19, a `core` sysroot) and the program.
     program: async () => (await import('../programs/sbpf/build.mjs')).ensureProgramBuilt(),
   };

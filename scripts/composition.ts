@@ -1,0 +1,118 @@
+import { join } from 'node:path';
+import type { Config } from '../runtime/config.ts';
+import { ferretDb, gateway, localnet, marketSim, redisServer, temporalDevServer, worker } from './services.ts';
+import type { ProcessSpec } from './supervisor.ts';
+
+/**
+ * What `npm start` runs, as a plain function of the configuration: each embedded service only when
+ * its endpoint is the embedded default (`config.embedded`), our own processes always. No process is
+ * spawned and nothing is read here, so which services a configuration starts is unit-testable.
+ */
+
+export interface CompositionOptions {
+  /** Secret of the gateway's internal namespace, given to the gateway and the workers. */
+  internalToken: string;
+  /** The workers' /metrics ports (their readiness checks). */
+  metricsPorts?: { ingest: number; sync: number };
+  /** Paths of the installed tools; each is resolved from the tool cache when absent. */
+  binaries?: { temporal?: string; ferretdb?: string; redis?: string };
+}
+
+export interface Composition {
+  /** In start order: a process starts once the ones before it are ready. */
+  specs: ProcessSpec[];
+  /** What to print once everything is up: each service embedded or external, and where. */
+  banner: string[];
+}
+
+export const DEFAULT_METRICS_PORTS = { ingest: 9464, sync: 9465 } as const;
+const DEFAULT_TEMPORAL_UI = 'http://localhost:8233';
+
+export function composeSystem(config: Config, o: CompositionOptions): Composition {
+  const { embedded } = config;
+  const specs: ProcessSpec[] = [];
+  const rows: [label: string, text: string][] = [];
+  const row = (service: string, isEmbedded: boolean, where: string) => rows.push([service, `${isEmbedded ? 'embedded' : 'external'}  ${where}`]);
+
+  const temporal = config.temporal;
+  if (embedded.temporal) {
+    const uiPort = Number(new URL(temporal.uiUrl).port || 8233);
+    specs.push(
+      temporalDevServer({
+        port: portOf(temporal.address),
+        uiPort,
+        namespace: temporal.namespace,
+        dbFile: join(config.dataDir, 'temporal', 'temporal.db'),
+        binary: o.binaries?.temporal,
+      }),
+    );
+    row('Temporal', true, `gRPC ${temporal.address} (namespace ${temporal.namespace}), Web UI ${temporal.uiUrl}`);
+  } else {
+    const ui = temporal.uiUrl === DEFAULT_TEMPORAL_UI ? '' : `, Web UI ${redactUrl(temporal.uiUrl)}`;
+    row('Temporal', false, `gRPC ${temporal.address} (namespace ${temporal.namespace}${temporal.tls || temporal.apiKey ? ', TLS' : ''})${ui}`);
+  }
+
+  if (embedded.mongodb) {
+    specs.push(ferretDb({ port: Number(new URL(config.mongodbUri).port || 27017), dataDir: join(config.dataDir, 'ferretdb'), binary: o.binaries?.ferretdb }));
+    row('MongoDB', true, `${config.mongodbUri} (FerretDB)`);
+  } else {
+    row('MongoDB', false, redactUrl(config.mongodbUri));
+  }
+
+  if (embedded.redis) {
+    specs.push(redisServer({ port: Number(new URL(config.redisUrl).port || 6379), dataDir: join(config.dataDir, 'redis'), binary: o.binaries?.redis }));
+    row('Redis', true, config.redisUrl);
+  } else {
+    row('Redis', false, redactUrl(config.redisUrl));
+  }
+
+  // One simulator serves both the Hermes and the CoinGecko API (their defaults are the same URL).
+  if (embedded.hermes || embedded.coingecko) {
+    const simUrl = embedded.hermes ? config.hermes.url : config.coingecko.url;
+    specs.push(marketSim(Number(new URL(simUrl).port || 4010)));
+  }
+  const simulated = (url: string) => `${url} (market-sim; control ${url}/control/state)`;
+  row('Hermes', embedded.hermes, embedded.hermes ? simulated(config.hermes.url) : `${redactUrl(config.hermes.url)}${config.hermes.apiKey ? ' (API key set)' : ''}`);
+  row('CoinGecko', embedded.coingecko, embedded.coingecko ? simulated(config.coingecko.url) : `${redactUrl(config.coingecko.url)}${config.coingecko.apiKey ? ' (API key set)' : ''}`);
+
+  const program = `program ${config.solana.programId ?? 'at its IDL address'}`;
+  if (embedded.solana) {
+    // The localnet feeds its Pyth accounts from the Hermes the ingest worker reads.
+    specs.push(localnet(Number(new URL(config.solana.rpcUrl).port || 8899), join(config.dataDir, 'localnet'), config.hermes.url, config.marketsFile));
+    row('Solana RPC', true, `${config.solana.rpcUrl} (localnet, ${program})`);
+  } else {
+    row('Solana RPC', false, `${redactUrl(config.solana.rpcUrl)} (${program})`);
+  }
+
+  // Our own processes: always, and after the services, which they expect (they retry when one restarts).
+  const shared = { QD_INTERNAL_TOKEN: o.internalToken };
+  const metrics = o.metricsPorts ?? DEFAULT_METRICS_PORTS;
+  specs.push(
+    gateway(config.gateway.port, shared),
+    worker('ingest', 'workers/ingest/main.ts', metrics.ingest, shared),
+    worker('sync', 'workers/sync/main.ts', metrics.sync, shared),
+  );
+
+  rows.push(
+    ['Prices (REST)', `${config.gateway.url}/api/prices`],
+    ['Socket.IO', `${config.gateway.url} (events: prices, status)`],
+    ['processes', specs.map((s) => s.name).join(', ')],
+  );
+  const width = Math.max(...rows.map(([label]) => label.length)) + 2;
+  const banner = ['QuantDesk is up:', ...rows.map(([label, text]) => `  ${label.padEnd(width)}${text}`), 'Ctrl-C stops everything.'];
+  return { specs, banner };
+}
+
+function portOf(hostPort: string): number {
+  return Number(hostPort.slice(hostPort.lastIndexOf(':') + 1));
+}
+
+/** A URL fit to print: the password (or a bare user-info token) and secret-looking query values hidden. */
+export function redactUrl(raw: string): string {
+  return raw
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_, scheme: string, info: string) => {
+      const colon = info.indexOf(':');
+      return `${scheme}${colon >= 0 ? `${info.slice(0, colon)}:<redacted>` : '<redacted>'}@`;
+    })
+    .replace(/([?&][^=&#]*(?:key|token|secret|password|auth|sig)[^=&#]*=)[^&#]*/gi, '$1<redacted>');
+}
