@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { Model } from 'mongoose';
-import type { SystemCheckDoc } from './store/system-checks.ts';
+import type { SystemCheckDoc } from '../store/mongo/system-checks.ts';
 
 export interface SystemCheckDeps {
   checks: Model<SystemCheckDoc>;

@@ -46,12 +46,12 @@ describe('loadConfig', () => {
 
   it('never echoes a secret in its error', () => {
     try {
-      loadConfig({ QD_INTERNAL_TOKEN: 'short-secret' });
+      loadConfig({ QD_REDIS_URL: 'http://bus:hunter2-secret@cache.example.org:6379' });
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(ConfigError);
-      expect((e as Error).message).toContain('QD_INTERNAL_TOKEN');
-      expect((e as Error).message).not.toContain('short-secret');
+      expect((e as Error).message).toContain('QD_REDIS_URL');
+      expect((e as Error).message).not.toContain('hunter2-secret');
     }
   });
 

@@ -59,7 +59,6 @@ export const envSchema = z.object({
   QD_ORACLE_AUTHORITY_KEYPAIR: z.string().min(1).optional(),
   /** Compute-unit price of push transactions, micro-lamports (priority fee). */
   QD_PRIORITY_FEE_MICROLAMPORTS: z.coerce.number().int().min(0).max(10_000_000).default(0),
-  QD_SYNC_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(200),
   QD_SYNC_MAX_MARKETS_PER_TX: z.coerce.number().int().min(1).max(16).default(8),
 
   QD_GATEWAY_PORT: port.default(3002),
@@ -73,9 +72,6 @@ export const envSchema = z.object({
   QD_COINGECKO_CROSSCHECK_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(10_000),
   QD_HISTORY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
   QD_REJECTION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(7),
-
-  /** Shared secret of the gateway's internal Socket.IO namespace (workers → gateway). */
-  QD_INTERNAL_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -145,8 +141,8 @@ function toConfig(e: Parsed, ctx: z.RefinementCtx) {
       oracleAuthorityKeypair: e.QD_ORACLE_AUTHORITY_KEYPAIR ?? `${e.QD_DATA_DIR}/localnet/keys/oracle-authority.json`,
       priorityFeeMicroLamports: e.QD_PRIORITY_FEE_MICROLAMPORTS,
     },
-    sync: { pollMs: e.QD_SYNC_POLL_MS, maxMarketsPerTx: e.QD_SYNC_MAX_MARKETS_PER_TX },
-    gateway: { port: e.QD_GATEWAY_PORT, url: e.QD_GATEWAY_URL, ...(e.QD_INTERNAL_TOKEN && { internalToken: e.QD_INTERNAL_TOKEN }) },
+    sync: { maxMarketsPerTx: e.QD_SYNC_MAX_MARKETS_PER_TX },
+    gateway: { port: e.QD_GATEWAY_PORT, url: e.QD_GATEWAY_URL },
     web: { port: e.QD_WEB_PORT },
     ...(e.QD_METRICS_PORT && { metricsPort: e.QD_METRICS_PORT }),
     ingest: {

@@ -4,7 +4,7 @@ import { composeSystem, redactUrl } from './composition.ts';
 
 // Fake tool paths: composing must not need the tools installed (nothing is spawned).
 const binaries = { temporal: '/opt/temporal', ferretdb: '/opt/ferretdb', redis: '/opt/redis-server' };
-const compose = (env: Record<string, string>) => composeSystem(loadConfig(env), { internalToken: 'x'.repeat(24), binaries });
+const compose = (env: Record<string, string>) => composeSystem(loadConfig(env), { binaries });
 const names = (env: Record<string, string>) => compose(env).specs.map((s) => s.name);
 const bannerRow = (env: Record<string, string>, service: string) => compose(env).banner.find((l) => l.trimStart().startsWith(`${service} `));
 const OUR_OWN = ['gateway', 'ingest', 'sync'];
@@ -71,12 +71,11 @@ describe('composeSystem', () => {
     expect(names({ QD_SOLANA_RPC_URL: 'http://10.0.0.5:8899' })).not.toContain('localnet');
   });
 
-  it('gives the workers the internal token and their metrics ports', () => {
-    const { specs } = composeSystem(loadConfig({}), { internalToken: 't'.repeat(20), binaries, metricsPorts: { ingest: 41001, sync: 41002 } });
+  it('gives the workers their metrics ports', () => {
+    const { specs } = composeSystem(loadConfig({}), { binaries, metricsPorts: { ingest: 41001, sync: 41002 } });
     const ingest = specs.find((s) => s.name === 'ingest')!;
-    expect(ingest.env).toMatchObject({ QD_INTERNAL_TOKEN: 't'.repeat(20), QD_METRICS_PORT: '41001' });
+    expect(ingest.env).toMatchObject({ QD_METRICS_PORT: '41001' });
     expect(ingest.ready).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 41001 });
-    expect(specs.find((s) => s.name === 'gateway')!.env).toMatchObject({ QD_INTERNAL_TOKEN: 't'.repeat(20) });
   });
 });
 

@@ -10,8 +10,6 @@ import type { ProcessSpec } from './supervisor.ts';
  */
 
 export interface CompositionOptions {
-  /** Secret of the gateway's internal namespace, given to the gateway and the workers. */
-  internalToken: string;
   /** The workers' /metrics ports (their readiness checks). */
   metricsPorts?: { ingest: number; sync: number };
   /** Paths of the installed tools; each is resolved from the tool cache when absent. */
@@ -28,7 +26,7 @@ export interface Composition {
 export const DEFAULT_METRICS_PORTS = { ingest: 9464, sync: 9465 } as const;
 const DEFAULT_TEMPORAL_UI = 'http://localhost:8233';
 
-export function composeSystem(config: Config, o: CompositionOptions): Composition {
+export function composeSystem(config: Config, o: CompositionOptions = {}): Composition {
   const { embedded } = config;
   const specs: ProcessSpec[] = [];
   const rows: [label: string, text: string][] = [];
@@ -85,17 +83,16 @@ export function composeSystem(config: Config, o: CompositionOptions): Compositio
   }
 
   // Our own processes: always, and after the services, which they expect (they retry when one restarts).
-  const shared = { QD_INTERNAL_TOKEN: o.internalToken };
   const metrics = o.metricsPorts ?? DEFAULT_METRICS_PORTS;
   specs.push(
-    gateway(config.gateway.port, shared),
-    worker('ingest', 'workers/ingest/main.ts', metrics.ingest, shared),
-    worker('sync', 'workers/sync/main.ts', metrics.sync, shared),
+    gateway(config.gateway.port, {}),
+    worker('ingest', 'workers/ingest/main.ts', metrics.ingest, {}),
+    worker('sync', 'workers/sync/main.ts', metrics.sync, {}),
   );
 
   rows.push(
     ['Prices (REST)', `${config.gateway.url}/api/prices`],
-    ['Socket.IO', `${config.gateway.url} (events: prices, status)`],
+    ['Socket.IO', `${config.gateway.url} (events: prices, status, margin-warning, liquidation)`],
     ['processes', specs.map((s) => s.name).join(', ')],
   );
   const width = Math.max(...rows.map(([label]) => label.length)) + 2;

@@ -1,18 +1,15 @@
 // `npm start`: the whole system — the embedded services whose endpoints are the defaults, and our own
 // processes. A process that dies is restarted; Ctrl-C stops everything.
-import { randomBytes } from 'node:crypto';
 import { loadConfigOrExit } from '../runtime/config.ts';
 import { composeSystem, DEFAULT_METRICS_PORTS } from './composition.ts';
 import { isStopped, Supervisor } from './supervisor.ts';
 
 const config = loadConfigOrExit();
 
-// The workers authenticate to the gateway with a token; one made up per run unless configured.
-const internalToken = config.gateway.internalToken ?? randomBytes(24).toString('hex');
 // Only tests move the workers' metrics ports (to run beside an `npm start` on the defaults).
 const metricsBase = Number(process.env.QD_TEST_METRICS_PORT_BASE ?? 0);
 const metricsPorts = metricsBase > 0 ? { ingest: metricsBase, sync: metricsBase + 1 } : DEFAULT_METRICS_PORTS;
-const { specs, banner } = composeSystem(config, { internalToken, metricsPorts });
+const { specs, banner } = composeSystem(config, { metricsPorts });
 
 const supervisor = new Supervisor(specs.map((s) => s.name));
 let stopping: Promise<void> | undefined;

@@ -1,48 +1,55 @@
-import type { Connection } from 'mongoose';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../activities/store/connection.ts';
-import { createPriceStore, priceModels } from '../activities/store/prices.ts';
+import { PriceFollower } from '../bus/follower.ts';
+import { createMemoryBus, type MemoryBus } from '../bus/memory.ts';
+import type { GradedPrice } from '../bus/roles.ts';
+import type { ClientToServerEvents, PriceMessage, ServerToClientEvents, StatusMessage } from '../contracts/socket.ts';
+import { gradePrice } from '../domain/validation.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { loadMarkets } from '../runtime/markets.ts';
 import { createMetricsRegistry } from '../runtime/metrics.ts';
-import { ROOT, testDatabaseUri, uniqueName, waitFor } from '../tests/support.ts';
+import { createMemoryStore, type MemoryStore } from '../store/memory.ts';
+import { ROOT, waitFor } from '../tests/support.ts';
 import { createGateway, type Gateway } from './app.ts';
-import { INTERNAL_NAMESPACE, type PriceMessage, type StatusMessage, type WirePrice } from './events.ts';
 
+/** The gateway on in-memory stores and an in-memory bus: REST, Socket.IO delivery, health. */
 const markets = loadMarkets(`${ROOT}/config/markets.json`);
 const SOL = markets.bySymbol('SOL-PERP')!;
-const TOKEN = 'gateway-test-token-0123456789';
-let db: Connection;
+const BTC = markets.bySymbol('BTC-PERP')!;
+const ETH = markets.bySymbol('ETH-PERP')!;
+const nowSec = () => Math.floor(Date.now() / 1000);
+const log = createLogger('gw-test', 'silent');
+
+const price = (publishTime: number, mantissa: bigint, market = SOL, extra: Partial<GradedPrice> = {}): GradedPrice => {
+  const p = { symbol: market.symbol, feedId: market.pythFeedId, source: 'pyth' as const, price: mantissa, conf: 1_500_000n, expo: -8, publishTime, hasConfidence: true, receivedAt: publishTime * 1000, ...extra };
+  return { ...p, grades: gradePrice(p, publishTime, market.validation) };
+};
+
+let store: MemoryStore;
+let bus: MemoryBus;
+let follower: PriceFollower;
 let gateway: Gateway;
 let url: string;
-let worker: Socket;
-
-const price = (publishTime: number, mantissa: bigint, symbol = SOL): WirePrice => ({
-  symbol: symbol.symbol,
-  feedId: symbol.pythFeedId,
-  source: 'pyth',
-  price: mantissa.toString(),
-  conf: '1500000',
-  expo: -8,
-  publishTime,
-  receivedAt: publishTime * 1000,
-});
-const nowSec = () => Math.floor(Date.now() / 1000);
+type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+const clients: Client[] = [];
+const connect = () => {
+  const c: Client = io(url, { transports: ['websocket'] });
+  clients.push(c);
+  return c;
+};
 
 beforeAll(async () => {
-  db = await openStore(testDatabaseUri(uniqueName('qd-gateway')));
-  const store = createPriceStore(priceModels(db), markets);
-  gateway = await createGateway({ markets, store, internalToken: TOKEN, registry: createMetricsRegistry('gw-test'), log: createLogger('gw-test', 'silent') });
+  store = createMemoryStore();
+  bus = createMemoryBus();
+  follower = new PriceFollower({ subscriber: bus.subscriber(), store: store.latest, markets, log, pollMs: 100 });
+  await follower.start();
+  gateway = await createGateway({ markets, follower, history: store.history, store: store.health, registry: createMetricsRegistry('gw-test'), log, healthTimeoutMs: 300 });
   url = `http://127.0.0.1:${new URL(await gateway.listen(0)).port}`;
-  worker = io(`${url}${INTERNAL_NAMESPACE}`, { auth: { token: TOKEN }, transports: ['websocket'] });
-  await new Promise<void>((r) => worker.once('connect', () => r()));
 });
 afterAll(async () => {
-  worker?.close();
+  for (const c of clients) c.close();
   await gateway?.close();
-  await db?.dropDatabase();
-  await db?.close();
+  await follower?.stop();
 });
 
 describe('gateway REST', () => {
@@ -55,6 +62,7 @@ describe('gateway REST', () => {
     expect(await get('/api/prices/DOGE-PERP')).toEqual({ status: 404, body: { error: 'unknown market DOGE-PERP' } });
     expect((await get('/api/prices/SOL-PERP/history?interval=0')).status).toBe(400);
     expect((await get('/api/prices/SOL-PERP/history?interval=abc')).body.error).toMatch(/interval/);
+    expect((await get('/api/prices/SOL-PERP/history?interval=7')).body.error).toMatch(/divide 60/);
     expect((await get('/api/prices/SOL-PERP/history?from=10&to=5')).body.error).toBe('from must not be after to');
     expect((await get('/api/prices/SOL-PERP/history?from=1&to=900000')).body.error).toMatch(/at most/);
     expect((await get('/api/prices/SOL-PERP/history?evil=1')).status).toBe(400);
@@ -62,64 +70,110 @@ describe('gateway REST', () => {
     const huge = await fetch(`${url}/api/prices/SOL-PERP?${'x'.repeat(20_000)}=1`);
     expect(huge.status).toBe(431);
   });
+
+  it('serves candles of the served series from the history store', async () => {
+    const t = 1_800_000_000;
+    await store.history.append([price(t, 100n), price(t + 1, 120n), price(t + 1, 50n, SOL, { source: 'coingecko', conf: 0n, hasConfidence: false }), price(t + 61, 90n)]);
+    const res = (await (await fetch(`${url}/api/prices/SOL-PERP/history?from=${t}&to=${t + 119}&interval=60`)).json()) as { expo: number; candles: { time: number; open: string; high: string; close: string; count: number }[] };
+    expect(res.expo).toBe(-8);
+    expect(res.candles).toMatchObject([
+      { time: t - (t % 60), open: '0.00000100', high: '0.00000120', close: '0.00000120', count: 2 },
+      { time: t - (t % 60) + 60, open: '0.00000090', count: 1 },
+    ]);
+  });
 });
 
-describe('gateway Socket.IO', () => {
-  it('refuses the internal namespace without the token, and ignores malformed worker input', async () => {
-    const intruder = io(`${url}${INTERNAL_NAMESPACE}`, { auth: { token: 'wrong-token-wrong-token' }, transports: ['websocket'], reconnection: false });
-    const err = await new Promise<Error>((r) => intruder.once('connect_error', r));
-    expect(err.message).toBe('unauthorized');
-    intruder.close();
-
-    const client = io(url, { transports: ['websocket'] });
+describe('gateway live delivery', () => {
+  it('delivers bus prices to subscribers, graded on arrival and by age, and never a malformed or foreign one', async () => {
+    const c = connect();
     const got: PriceMessage[] = [];
-    client.on('prices', (batch) => got.push(...batch));
-    expect(await client.timeout(2_000).emitWithAck('subscribe', 'SOL-PERP')).toMatchObject({ ok: false });
-    expect(await client.timeout(2_000).emitWithAck('subscribe', ['NOPE-PERP'])).toEqual({ ok: false, error: 'unknown markets: NOPE-PERP' });
-    expect(await client.timeout(2_000).emitWithAck('subscribe', ['SOL-PERP'])).toMatchObject({ ok: true });
+    c.on('prices', (batch) => got.push(...batch));
+    expect(await c.timeout(2_000).emitWithAck('subscribe', 'SOL-PERP')).toMatchObject({ ok: false });
+    expect(await c.timeout(2_000).emitWithAck('subscribe', ['NOPE-PERP'])).toEqual({ ok: false, error: 'unknown markets: NOPE-PERP' });
+    expect(await c.timeout(2_000).emitWithAck('subscribe', ['SOL-PERP'])).toMatchObject({ ok: true });
     const t = nowSec();
-    worker.emit('prices', [{ ...price(t, 15_000_000_000n), price: 'NaN' }, { ...price(t, 15_000_000_000n), expo: 7 }, price(t, 15_000_000_000n)]);
-    await waitFor('the valid price', () => got.find((p) => p.publishTime === t));
+    bus.publisher.publishPrices([price(t, 15_000_000_000n, BTC), price(t, 15_000_000_000n)]);
+    await waitFor('the SOL price', () => got.find((p) => p.publishTime === t));
     expect(got).toHaveLength(1);
-    expect(got[0]).toMatchObject({ price: '15000000000', stale: false, usableFor: ['display', 'push', 'margin', 'liquidation'] });
-    client.close();
+    expect(got[0]).toMatchObject({ symbol: 'SOL-PERP', price: '15000000000', stale: false, usableFor: ['display', 'push', 'margin', 'liquidation'] });
+    // A wide confidence interval is shown, not used for margin or liquidation.
+    bus.publisher.publishPrices([price(t + 1, 15_000_000_000n, SOL, { conf: 200_000_000n })]);
+    const wide = await waitFor('the wide price', () => got.find((p) => p.publishTime === t + 1));
+    expect(wide.usableFor).toEqual(['display']);
   });
 
   it('gives a slow client the latest price per market, not a backlog; sequence numbers show what it skipped', async () => {
-    const client = io(url, { transports: ['websocket'] });
+    const c = connect();
     const got: PriceMessage[] = [];
-    client.on('prices', (batch) => got.push(...batch));
-    await client.timeout(2_000).emitWithAck('subscribe', ['SOL-PERP']);
-    // Stop reading from the socket: the server's writes back up behind it.
-    const tcp = (client.io.engine.transport as unknown as { ws: { _socket: import('node:net').Socket } }).ws._socket;
+    c.on('prices', (batch) => got.push(...batch));
+    await c.timeout(2_000).emitWithAck('subscribe', ['SOL-PERP']);
+    const tcp = (c.io.engine.transport as unknown as { ws: { _socket: import('node:net').Socket } }).ws._socket;
     tcp.pause();
-    // 20,000 updates (~6 MB): far more than the socket buffers hold while nobody reads.
-    const base = nowSec() + 1;
+    const base = nowSec() + 10;
     const N = 20_000;
-    for (let b = 0; b < N; b += 1_000) {
-      worker.emit('prices', Array.from({ length: 1_000 }, (_, i) => price(base + b + i + 1, 15_000_000_000n + BigInt(b + i))));
-    }
-    await waitFor('the gateway to take all updates', () => (gateway.hub.snapshot('SOL-PERP')?.publishTime === base + N ? true : undefined));
+    for (let i = 1; i <= N; i++) bus.publisher.publishPrices([price(base + i, 15_000_000_000n + BigInt(i))]);
+    expect(gateway.hub.snapshot('SOL-PERP')?.publishTime).toBe(base + N);
     tcp.resume();
     await waitFor('the newest price', () => got.find((p) => p.publishTime === base + N));
     await new Promise((r) => setTimeout(r, 200));
     expect(got.at(-1)!.publishTime).toBe(base + N);
     expect(got.length).toBeLessThan(N / 2);
-    // Sequence numbers increase; a jump marks skipped updates.
     for (let i = 1; i < got.length; i++) expect(got[i]!.seq).toBeGreaterThan(got[i - 1]!.seq);
-    client.close();
   });
 
   it('announces staleness by age, even when no worker reports it', async () => {
-    const client = io(url, { transports: ['websocket'] });
+    const c = connect();
     const statuses: StatusMessage[] = [];
-    client.on('status', (s) => statuses.push(s));
-    await client.timeout(2_000).emitWithAck('subscribe', ['BTC-PERP']);
-    const btc = markets.bySymbol('BTC-PERP')!;
+    c.on('status', (s) => statuses.push(s));
+    await c.timeout(2_000).emitWithAck('subscribe', ['ETH-PERP']);
     // Just young enough to display, and old enough to go stale within two seconds.
-    worker.emit('prices', [price(nowSec() - btc.validation.maxAgeSec.display + 1, 9_500_000_000_000n, btc)]);
-    const stale = await waitFor('a stale status', () => statuses.find((s) => s.symbol === 'BTC-PERP' && s.stale && s.ageSec !== undefined), 5_000);
-    expect(stale.ageSec).toBeGreaterThan(btc.validation.maxAgeSec.display);
-    client.close();
+    bus.publisher.publishPrices([price(nowSec() - ETH.validation.maxAgeSec.display + 1, 350_000_000_000n, ETH)]);
+    const stale = await waitFor('a stale status', () => statuses.find((s) => s.symbol === 'ETH-PERP' && s.stale && s.ageSec !== undefined), 5_000);
+    expect(stale.ageSec).toBeGreaterThan(ETH.validation.maxAgeSec.display);
+  });
+
+  it('reports the bus down and back, serves from the store meanwhile, and health says what is degraded', async () => {
+    const c = connect();
+    const statuses: StatusMessage[] = [];
+    c.on('status', (s) => statuses.push(s));
+    await c.timeout(2_000).emitWithAck('subscribe', ['SOL-PERP']);
+    bus.setState('down');
+    await waitFor('a bus-down status', () => statuses.find((s) => s.bus === 'down'));
+    // While the bus is down, a newer price reaches the store (the ingest worker writes it): it is served.
+    const t = nowSec() + 30_000;
+    await store.latest.writeLatest([price(t, 16_000_000_000n)], [price(t, 16_000_000_000n)]);
+    await waitFor('the stored price served', () => (gateway.hub.snapshot('SOL-PERP')?.publishTime === t ? true : undefined), 3_000);
+    const health = await fetch(`${url}/api/health`);
+    expect(health.status).toBe(503);
+    expect(((await health.json()) as { checks: { bus: string } }).checks.bus).toBe('down');
+    bus.setState('up');
+    await waitFor('a bus-up status', () => statuses.find((s) => s.bus === 'up'));
+  });
+
+  it('answers health within its timeout while the database hangs', async () => {
+    store.state.hang = true;
+    const started = Date.now();
+    const res = await fetch(`${url}/api/health`);
+    store.state.hang = false;
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { status: string; checks: { mongodb: string } };
+    expect(body.status).toBe('degraded');
+    expect(body.checks.mongodb).toMatch(/^down: no answer within/);
+  });
+
+  it('shows per-market source problems, and follows a wallet room', async () => {
+    bus.publisher.publishStatus({
+      kind: 'sources',
+      scope: 'sources:majors',
+      symbols: ['SOL-PERP'],
+      problems: { 'SOL-PERP': [{ source: 'pyth', reason: 'unauthorized', detail: 'HTTP 401: check the API key', since: Date.now() }] },
+    });
+    const body = (await (await fetch(`${url}/api/health`)).json()) as { degraded: { symbol: string; sources?: { reason: string }[] }[] };
+    expect(body.degraded.find((d) => d.symbol === 'SOL-PERP')?.sources).toEqual([{ source: 'pyth', reason: 'unauthorized', detail: 'HTTP 401: check the API key' }]);
+
+    const c = connect();
+    expect(await c.timeout(2_000).emitWithAck('watch-wallet', 'not a key')).toMatchObject({ ok: false });
+    expect(await c.timeout(2_000).emitWithAck('watch-wallet', '9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin')).toEqual({ ok: true });
   });
 });

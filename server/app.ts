@@ -1,45 +1,46 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createAdapter } from '@socket.io/redis-adapter';
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
-import { MAX_CANDLES, buildCandles } from '../domain/candles.ts';
+import type { PriceFollower } from '../bus/follower.ts';
+import { marketRoom, walletRoom, type ClientToServerEvents, type PriceMessage, type ServerToClientEvents, type StatusMessage } from '../contracts/socket.ts';
+import { MAX_CANDLES } from '../domain/candles.ts';
 import { format } from '../domain/decimal.ts';
 import type { MarketIndex } from '../domain/markets.ts';
-import { MAX_HISTORY_WINDOW_SEC, fromLatestDoc, type PriceStore } from '../activities/store/prices.ts';
+import { MAX_HISTORY_WINDOW_SEC, type PriceHistory, type StoreHealth } from '../store/roles.ts';
 import { LatestValueChannel } from './delivery.ts';
-import {
-  INTERNAL_NAMESPACE,
-  roomOf,
-  type ClientToServerEvents,
-  type InternalClientToServerEvents,
-  type InternalServerToClientEvents,
-  type PriceMessage,
-  type ServerToClientEvents,
-  type StatusMessage,
-  type WirePrice,
-} from './events.ts';
 import { PriceHub } from './price-hub.ts';
 
 /**
- * The gateway: REST for the dashboard and operators, Socket.IO for live prices and status, and an
- * authenticated internal namespace through which workers publish. Everything received is parsed
- * with zod; a bad request gets a 4xx with the reason.
+ * A gateway: REST for the dashboard and operators, Socket.IO for live prices, status and wallet
+ * alerts. Prices and status come from the bus through a `PriceFollower` (each gateway follows the
+ * bus itself and delivers to its own sockets, newest value per market); wallet alerts reach the
+ * `wallet:<pubkey>` rooms of every gateway through the Socket.IO Redis adapter. Everything received
+ * is parsed with zod; a bad request gets a 4xx with the reason.
  */
 export interface GatewayDeps {
   markets: MarketIndex;
-  store: PriceStore;
-  internalToken: string;
+  follower: PriceFollower;
+  history: PriceHistory;
+  store: StoreHealth;
   registry: Registry;
   log: Logger;
-  /** Health of dependencies beyond the store (Temporal, ingestion workflows), for /api/health. */
+  /** Redis connections for the Socket.IO adapter (several gateways share rooms); none for a lone gateway. */
+  adapter?: { pub: unknown; sub: unknown };
+  /** Health of dependencies beyond the store and the bus (Temporal, ingestion workflows), bounded in time. */
   health?: () => Promise<Record<string, unknown>>;
+  /** Longest a dependency check in /api/health may take, ms. */
+  healthTimeoutMs?: number;
+  /** History reads one client may have running at once. */
+  maxHistoryPerClient?: number;
   now?: () => number;
 }
 
 const symbolSchema = z.string().regex(/^[A-Z0-9]{1,10}-PERP$/, 'a symbol looks like SOL-PERP');
 const symbolsSchema = z.array(symbolSchema).min(1).max(50);
+const walletSchema = z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'a wallet is a base58 public key');
 const historyQuery = z
   .object({
     from: z.coerce.number().int().positive().optional(),
@@ -48,54 +49,31 @@ const historyQuery = z
   })
   .strict();
 
-const wirePriceSchema = z.object({
-  symbol: symbolSchema,
-  feedId: z.string().regex(/^[0-9a-f]{64}$/),
-  source: z.enum(['pyth', 'coingecko']),
-  price: z.string().regex(/^\d{1,40}$/),
-  conf: z.string().regex(/^\d{1,40}$/),
-  expo: z.number().int().min(-18).max(0),
-  publishTime: z.number().int().positive(),
-  receivedAt: z.number().int().positive(),
-  emaPrice: z.string().regex(/^-?\d{1,40}$/).optional(),
-  emaConf: z.string().regex(/^\d{1,40}$/).optional(),
-});
-const symbolList = z.array(symbolSchema).max(1_000);
-const workerStatusSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('ingest'), symbols: symbolList, mode: z.enum(['pyth', 'coingecko', 'stale', 'paused']), stale: z.boolean(), reason: z.string().max(500) }),
-  z.object({
-    kind: z.literal('divergence'),
-    symbols: symbolList,
-    reason: z.string().max(500),
-    divergence: z.object({ pyth: z.string().max(60), coingecko: z.string().max(60), bps: z.string().max(20), boundBps: z.number() }).optional(),
-  }),
-  z.object({ kind: z.literal('chain'), symbols: symbolList, health: z.enum(['ok', 'degraded', 'down']), reason: z.string().max(500) }),
-]);
-
 /** Prices with human-readable decimals alongside the exact mantissas. */
 function view(p: PriceMessage) {
   const scale = -p.expo;
   return { ...p, value: format({ mantissa: BigInt(p.price), scale }, scale), confValue: format({ mantissa: BigInt(p.conf), scale }, scale) };
 }
 
-const tokenMatches = (given: unknown, expected: string) => {
-  if (typeof given !== 'string') return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-};
+/** Settles with `fallback` when `work` takes longer than `ms`. */
+function within<T>(ms: number, work: Promise<T>, fallback: (ms: number) => T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([work, new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback(ms)), ms)))]).finally(() => clearTimeout(timer));
+}
 
 export async function createGateway(deps: GatewayDeps) {
-  const { markets, store, log } = deps;
+  const { markets, follower, log } = deps;
   const now = deps.now ?? Date.now;
+  const healthTimeoutMs = deps.healthTimeoutMs ?? 2_000;
+  const maxHistoryPerClient = deps.maxHistoryPerClient ?? 3;
   const hub = new PriceHub(markets, now);
-  hub.seed((await store.latest()).map((d) => ({ ...fromLatestDoc(d), stale: d.stale })));
 
   const metrics = {
     clients: new Gauge({ name: 'qd_gateway_clients', help: 'Connected dashboard clients', registers: [deps.registry] }),
-    prices: new Counter({ name: 'qd_gateway_prices_total', help: 'Prices received from workers, by outcome', labelNames: ['outcome'] as const, registers: [deps.registry] }),
-    rejectedInput: new Counter({ name: 'qd_gateway_rejected_input_total', help: 'Malformed client or worker input', labelNames: ['channel'] as const, registers: [deps.registry] }),
+    prices: new Counter({ name: 'qd_gateway_prices_total', help: 'Prices taken from the bus or the store, by origin', labelNames: ['origin'] as const, registers: [deps.registry] }),
+    rejectedInput: new Counter({ name: 'qd_gateway_rejected_input_total', help: 'Malformed client input', labelNames: ['channel'] as const, registers: [deps.registry] }),
     priceAge: new Gauge({ name: 'qd_price_age_seconds', help: 'Age of the served price per symbol', labelNames: ['symbol'] as const, registers: [deps.registry] }),
+    busUp: new Gauge({ name: 'qd_bus_up', help: '1 while the live-price bus delivers, 0 while it is down', registers: [deps.registry] }),
   };
 
   // Request lines are info-level: at warn, the HTTP log holds only what went wrong.
@@ -128,6 +106,9 @@ export async function createGateway(deps: GatewayDeps) {
     return { price: view(price), status: hub.statusOf(r.symbol) };
   });
 
+  // History reads are bounded per client: at most this many at once (the rest get 429), each
+  // abandoned as soon as its client goes away.
+  const historyInFlight = new Map<string, number>();
   app.get<{ Params: { symbol: string }; Querystring: Record<string, string> }>('/api/prices/:symbol/history', async (req, reply) => {
     const r = knownSymbol(req.params.symbol);
     if ('error' in r) return reply.status(r.status).send({ error: r.error });
@@ -135,44 +116,72 @@ export async function createGateway(deps: GatewayDeps) {
     if (!q.success) return reply.status(400).send({ error: q.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ') });
     const to = q.data.to ?? Math.floor(now() / 1000);
     const from = q.data.from ?? to - 3_600;
+    const interval = q.data.interval;
     if (from > to) return reply.status(400).send({ error: 'from must not be after to' });
     if (to - from > MAX_HISTORY_WINDOW_SEC) return reply.status(400).send({ error: `a window is at most ${MAX_HISTORY_WINDOW_SEC} s` });
-    if ((to - from) / q.data.interval > MAX_CANDLES) return reply.status(400).send({ error: `more than ${MAX_CANDLES} candles: widen the interval or narrow the range` });
-    // The chart follows the served price: Pyth's updates, and CoinGecko's only where Pyth had none.
-    const rows = await store.history(markets.bySymbol(r.symbol)!.pythFeedId, from, to);
-    const pythSeconds = new Set(rows.filter((d) => d.source === 'pyth').map((d) => d.publishTime));
-    const served = rows.filter((d) => d.source === 'pyth' || !pythSeconds.has(d.publishTime));
-    const { expo, candles } = buildCandles(
-      served.map((d) => ({ publishTime: d.publishTime, price: BigInt(d.price), expo: d.expo })),
-      q.data.interval,
-    );
-    const dec = (v: bigint) => format({ mantissa: v, scale: -expo }, -expo);
-    return {
-      symbol: r.symbol,
-      from,
-      to,
-      interval: q.data.interval,
-      expo,
-      candles: candles.map((c) => ({ time: c.time, open: dec(c.open), high: dec(c.high), low: dec(c.low), close: dec(c.close), count: c.count })),
+    if ((to - from) / interval > MAX_CANDLES) return reply.status(400).send({ error: `more than ${MAX_CANDLES} candles: widen the interval or narrow the range` });
+    if (interval % 60 !== 0 && 60 % interval !== 0) return reply.status(400).send({ error: 'interval: under a minute it must divide 60 s; longer, it must be whole minutes' });
+    const client = req.ip;
+    const running = historyInFlight.get(client) ?? 0;
+    if (running >= maxHistoryPerClient) return reply.status(429).send({ error: `at most ${maxHistoryPerClient} history reads at once per client` });
+    historyInFlight.set(client, running + 1);
+    const abort = new AbortController();
+    // The response closing before it was written means the client went away.
+    const gone = () => {
+      if (!reply.raw.writableEnded) abort.abort(new Error('client went away'));
     };
+    reply.raw.once('close', gone);
+    try {
+      const { expo, candles } = await deps.history.candles(markets.bySymbol(r.symbol)!.pythFeedId, from, to, interval, abort.signal);
+      const dec = (v: bigint) => format({ mantissa: v, scale: -expo }, -expo);
+      return {
+        symbol: r.symbol,
+        from,
+        to,
+        interval,
+        expo,
+        candles: candles.map((c) => ({ time: c.time, open: dec(c.open), high: dec(c.high), low: dec(c.low), close: dec(c.close), conf: dec(c.confClose), confMax: dec(c.confMax), count: c.count })),
+      };
+    } catch (e) {
+      if (abort.signal.aborted) return reply.status(499).send({ error: 'client closed the request' });
+      if (e instanceof RangeError) return reply.status(400).send({ error: e.message });
+      throw e;
+    } finally {
+      reply.raw.off('close', gone);
+      const left = (historyInFlight.get(client) ?? 1) - 1;
+      if (left > 0) historyInFlight.set(client, left);
+      else historyInFlight.delete(client);
+    }
   });
 
   /** Liveness: the process serves requests (no dependency is asked). */
   app.get('/api/live', async () => ({ ok: true }));
 
+  /**
+   * Health in bounded time: every dependency check has a timeout. `ok` only when the database,
+   * the bus and every market's sources are fine; otherwise `degraded` with what and why (503).
+   */
   app.get('/api/health', async (_req, reply) => {
-    const checks: Record<string, unknown> = {};
-    let ok = true;
-    try {
-      await store.models.latest.db.db!.admin().ping();
-      checks.mongodb = 'up';
-    } catch (e) {
-      ok = false;
-      checks.mongodb = `down: ${(e as Error).message}`;
-    }
-    Object.assign(checks, await deps.health?.().catch((e: Error) => ({ temporal: `down: ${e.message}` })));
+    const [db, extra] = await Promise.all([
+      deps.store.ping(healthTimeoutMs),
+      deps.health
+        ? within(healthTimeoutMs, deps.health().catch((e: Error) => ({ temporal: `down: ${e.message}` })), (ms) => ({ temporal: `no answer within ${ms} ms` }))
+        : Promise.resolve({}),
+    ]);
+    const checks: Record<string, unknown> = {
+      mongodb: db.ok ? 'up' : `down: ${db.error}`,
+      bus: hub.busState,
+      ...extra,
+    };
     const statuses = hub.all().map((s) => s.status);
-    return reply.status(ok ? 200 : 503).send({ ok, checks, markets: statuses });
+    const degraded = statuses.filter((s) => s.stale || s.sources?.length || s.chain?.health === 'down').map((s) => ({
+      symbol: s.symbol,
+      ...(s.stale && { stale: true, ageSec: s.ageSec }),
+      ...(s.sources?.length && { sources: s.sources.map((p) => ({ source: p.source, reason: p.reason, detail: p.detail })) }),
+      ...(s.chain?.health === 'down' && { chain: s.chain }),
+    }));
+    const ok = db.ok && hub.busState === 'up' && degraded.length === 0;
+    return reply.status(ok ? 200 : 503).send({ ok, status: ok ? 'ok' : 'degraded', checks, degraded, markets: statuses });
   });
 
   app.get('/metrics', async (_req, reply) => {
@@ -183,10 +192,11 @@ export async function createGateway(deps: GatewayDeps) {
   await app.ready();
 
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(app.server, {
-    // Clients only ever send small subscribe messages; workers send price batches.
-    maxHttpBufferSize: 1 << 20,
+    // Clients only ever send small subscribe messages.
+    maxHttpBufferSize: 64 * 1024,
     cors: { origin: true },
     serveClient: false,
+    ...(deps.adapter && { adapter: createAdapter(deps.adapter.pub, deps.adapter.sub) }),
   });
   const channels = new Map<string, LatestValueChannel<PriceMessage>>();
 
@@ -206,7 +216,7 @@ export async function createGateway(deps: GatewayDeps) {
       }
       const unknown = parsed.data.filter((s) => !hub.has(s));
       if (unknown.length > 0) return ack({ ok: false, error: `unknown markets: ${unknown.join(', ')}` });
-      for (const s of parsed.data) void socket.join(roomOf(s));
+      for (const s of parsed.data) void socket.join(marketRoom(s));
       for (const s of parsed.data) {
         const st = hub.statusOf(s);
         if (st) socket.emit('status', st);
@@ -216,16 +226,34 @@ export async function createGateway(deps: GatewayDeps) {
     socket.on('unsubscribe', (raw, ack) => {
       const parsed = symbolsSchema.safeParse(raw);
       if (!parsed.success) return typeof ack === 'function' && ack({ ok: false, error: parsed.error.issues[0]!.message });
-      for (const s of parsed.data) void socket.leave(roomOf(s));
+      for (const s of parsed.data) void socket.leave(marketRoom(s));
       if (typeof ack === 'function') ack({ ok: true });
+    });
+    socket.on('watch-wallet', (raw, ack) => {
+      if (typeof ack !== 'function') return;
+      const parsed = walletSchema.safeParse(raw);
+      if (!parsed.success) {
+        metrics.rejectedInput.inc({ channel: 'client' });
+        return ack({ ok: false, error: parsed.error.issues[0]!.message });
+      }
+      void socket.join(walletRoom(parsed.data));
+      ack({ ok: true });
+    });
+    socket.on('unwatch-wallet', (raw, ack) => {
+      const parsed = walletSchema.safeParse(raw);
+      if (parsed.success) void socket.leave(walletRoom(parsed.data));
+      if (typeof ack === 'function') ack(parsed.success ? { ok: true } : { ok: false, error: parsed.error.issues[0]!.message });
     });
   });
 
-  /** Each client gets one `prices` event per batch: the batch's prices for the markets it follows. */
+  /**
+   * Each client gets one `prices` event per batch: the batch's prices for the markets it follows.
+   * Local delivery only: every gateway follows the bus itself.
+   */
   function broadcastPrices(messages: readonly PriceMessage[]): void {
     const touched = new Set<LatestValueChannel<PriceMessage>>();
     for (const m of messages) {
-      const room = io.sockets.adapter.rooms.get(roomOf(m.symbol));
+      const room = io.of('/').adapter.rooms.get(marketRoom(m.symbol));
       if (!room) continue;
       for (const id of room) {
         const channel = channels.get(id);
@@ -236,46 +264,28 @@ export async function createGateway(deps: GatewayDeps) {
     }
     for (const channel of touched) channel.flush();
   }
-  function broadcastStatus(s: StatusMessage): void {
-    io.to(roomOf(s.symbol)).emit('status', s);
-  }
+  const broadcastStatus = (s: StatusMessage) => io.local.to(marketRoom(s.symbol)).emit('status', s);
 
-  const internal = io.of(INTERNAL_NAMESPACE) as unknown as import('socket.io').Namespace<InternalClientToServerEvents, InternalServerToClientEvents>;
-  internal.use((socket, next) => {
-    if (tokenMatches(socket.handshake.auth?.token, deps.internalToken)) return next();
-    log.warn({ address: socket.handshake.address }, 'internal_auth_refused');
-    next(new Error('unauthorized'));
+  follower.onPrices((prices, origin) => {
+    metrics.prices.inc({ origin }, prices.length);
+    const messages: PriceMessage[] = [];
+    for (const p of prices) {
+      const m = hub.update(p);
+      if (m) messages.push(m);
+    }
+    broadcastPrices(messages);
   });
-  internal.on('connection', (socket) => {
-    log.info({ address: socket.handshake.address }, 'worker_connected');
-    socket.on('prices', (batch: unknown) => {
-      const parsed = z.array(z.unknown()).max(10_000).safeParse(batch);
-      if (!parsed.success) {
-        metrics.rejectedInput.inc({ channel: 'internal' });
-        return;
-      }
-      const messages: PriceMessage[] = [];
-      for (const raw of parsed.data) {
-        const p = wirePriceSchema.safeParse(raw);
-        if (!p.success) {
-          metrics.rejectedInput.inc({ channel: 'internal' });
-          continue;
-        }
-        const message = hub.update(p.data as WirePrice);
-        metrics.prices.inc({ outcome: message ? 'broadcast' : 'older' });
-        if (message) messages.push(message);
-      }
-      broadcastPrices(messages);
-    });
-    socket.on('status', (raw: unknown) => {
-      const s = workerStatusSchema.safeParse(raw);
-      if (!s.success) {
-        metrics.rejectedInput.inc({ channel: 'internal' });
-        return;
-      }
-      for (const m of hub.report(s.data)) broadcastStatus(m);
-    });
+  follower.onStatus((r) => {
+    for (const m of hub.report(r)) broadcastStatus(m);
   });
+  follower.onBusState((state) => {
+    metrics.busUp.set(state === 'up' ? 1 : 0);
+    for (const m of hub.setBus(state)) broadcastStatus(m);
+  });
+  for (const p of follower.all()) hub.update(p);
+  for (const r of follower.reports()) hub.report(r);
+  hub.setBus(follower.busState);
+  metrics.busUp.set(follower.busState === 'up' ? 1 : 0);
 
   // Staleness by age: announced as soon as a served price gets too old, whatever the workers say.
   const staleTimer = setInterval(() => {

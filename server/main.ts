@@ -1,43 +1,48 @@
-// The gateway process: REST + Socket.IO on QD_GATEWAY_PORT.
-import { openStore } from '../activities/store/connection.ts';
-import { createPriceStore, priceModels } from '../activities/store/prices.ts';
+// The gateway process: REST + Socket.IO on QD_GATEWAY_PORT. Run several behind one address: they
+// share the bus and, through the Socket.IO Redis adapter, the wallet rooms.
+import { PriceFollower } from '../bus/follower.ts';
+import { createAdapterClients, createRedisSubscriber } from '../bus/redis.ts';
 import { loadConfigOrExit } from '../runtime/config.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { loadMarkets } from '../runtime/markets.ts';
 import { createMetricsRegistry } from '../runtime/metrics.ts';
+import { openStore } from '../store/mongo/connection.ts';
+import { createMongoStore } from '../store/mongo/store.ts';
 import { connectClient } from '../temporal/connection.ts';
-import { ingestWorkflowId } from '../temporal/contracts.ts';
-import { statusQuery } from '../workflows/price-ingestion.ts';
+import { ingestWorkflowId, statusQuery } from '../contracts/temporal.ts';
 import { closeAll } from '../workers/process.ts';
 import { createGateway } from './app.ts';
 
 const config = loadConfigOrExit();
 const log = createLogger('gateway', config.logLevel);
-if (!config.gateway.internalToken) {
-  log.fatal('QD_INTERNAL_TOKEN is required: workers authenticate to the internal namespace with it');
-  process.exit(78);
-}
 const markets = loadMarkets(config.marketsFile);
 const db = await openStore(config.mongodbUri);
-const store = createPriceStore(priceModels(db), markets);
-await store.ensureIndexes();
+const store = createMongoStore(db, markets);
 const temporal = await connectClient(config.temporal);
+const subscriber = createRedisSubscriber({ url: config.redisUrl, log });
+const follower = new PriceFollower({ subscriber, store: store.latest, markets, log: log.child({ module: 'follower' }) });
+await follower.start();
+const adapter = createAdapterClients(config.redisUrl);
 
 const gateway = await createGateway({
   markets,
-  store,
-  internalToken: config.gateway.internalToken,
+  follower,
+  history: store.history,
+  store: store.health,
+  adapter,
   registry: createMetricsRegistry('gateway'),
   log,
   // Operators see each ingestion workflow's mode next to the database's health.
   async health() {
     const ingestion: Record<string, unknown> = {};
-    for (const group of markets.groups().keys()) {
-      // A workflow that cannot answer (no worker polling) must not hang the health check.
-      ingestion[group] = await temporal.connection
-        .withDeadline(Date.now() + 2_000, () => temporal.workflow.getHandle(ingestWorkflowId(group)).query(statusQuery))
-        .catch((e: Error) => `unavailable: ${e.message}`);
-    }
+    await Promise.all(
+      [...markets.groups().keys()].map(async (group) => {
+        // A workflow that cannot answer (no worker polling) must not hang the health check.
+        ingestion[group] = await temporal.connection
+          .withDeadline(Date.now() + 1_500, () => temporal.workflow.getHandle(ingestWorkflowId(group)).query(statusQuery))
+          .catch((e: Error) => `unavailable: ${e.message}`);
+      }),
+    );
     return { temporal: 'up', ingestion };
   },
 });
@@ -48,6 +53,9 @@ async function stop(signal: string) {
   log.info({ signal }, 'gateway_stopping');
   await closeAll(log, [
     ['gateway', () => gateway.close()],
+    ['follower', () => follower.stop()],
+    ['bus', () => subscriber.close()],
+    ['adapter', () => Promise.all([adapter.pub.quit(), adapter.sub.quit()])],
     ['temporal', () => temporal.connection.close()],
     ['database', () => db.close()],
   ]);

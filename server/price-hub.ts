@@ -1,28 +1,32 @@
+import type { BusState } from '../bus/roles.ts';
+import type { LivePrice } from '../bus/follower.ts';
+import type { PriceMessage, StatusMessage } from '../contracts/socket.ts';
+import type { IngestMode, SourceProblem, StatusReport } from '../contracts/status.ts';
 import { ACTIONS, type Market, type MarketIndex } from '../domain/markets.ts';
-import { gradePrice } from '../domain/validation.ts';
-import type { AcceptedPrice } from '../activities/store/prices.ts';
-import { toWirePrice, type IngestMode, type PriceMessage, type StatusMessage, type WirePrice, type WorkerStatus } from './events.ts';
 
 /**
- * The gateway's view of every market: the latest price (with a per-symbol sequence number), the
- * ingestion mode and stale flag the workers report, and any divergence alarm. Staleness is also
- * judged here from the price's age, so a silent pipeline cannot leave a price looking fresh.
+ * A gateway's view of every market: the latest price (with this gateway's per-symbol sequence
+ * number), the ingestion mode, divergence alarm, chain health and source problems the workers
+ * report over the bus, and whether the bus itself is up. Staleness is also judged here from the
+ * price's age, so a silent pipeline cannot leave a price looking fresh. Pure (no I/O).
  */
 interface SymbolState {
   market: Market;
-  price?: WirePrice;
+  price?: LivePrice;
   seq: number;
   mode: IngestMode;
   workerStale: boolean;
   reason?: string;
   divergence?: StatusMessage['divergence'];
   chain?: StatusMessage['chain'];
+  sources?: SourceProblem[];
   /** The stale flag last announced, to emit `status` only on change. */
   announcedStale?: boolean;
 }
 
 export class PriceHub {
   private readonly symbols = new Map<string, SymbolState>();
+  private bus: BusState = 'down';
 
   constructor(
     markets: MarketIndex,
@@ -35,22 +39,10 @@ export class PriceHub {
     return this.symbols.has(symbol);
   }
 
-  /** Seeds from the store at start (prices already known, with their stale flags). */
-  seed(prices: readonly (AcceptedPrice & { stale?: boolean })[]): void {
-    for (const p of prices) {
-      const s = this.symbols.get(p.symbol);
-      if (!s || (s.price && s.price.publishTime >= p.publishTime)) continue;
-      s.price = toWirePrice(p);
-      if (p.stale) s.workerStale = true;
-      if (p.source === 'coingecko') s.mode = 'coingecko';
-    }
-  }
-
-  /** Takes a newer price; returns the message to broadcast, or undefined for an older or unknown one. */
-  update(p: WirePrice): PriceMessage | undefined {
+  /** Takes a newer price (the follower hands on only newer ones); returns the message to broadcast. */
+  update(p: LivePrice): PriceMessage | undefined {
     const s = this.symbols.get(p.symbol);
     if (!s || s.market.pythFeedId !== p.feedId) return undefined;
-    if (s.price && (p.publishTime < s.price.publishTime || (p.publishTime === s.price.publishTime && p.source === s.price.source))) return undefined;
     s.price = p;
     s.seq += 1;
     s.workerStale = false;
@@ -58,27 +50,41 @@ export class PriceHub {
   }
 
   /** Applies a worker's status report; returns the status messages to broadcast. */
-  report(status: WorkerStatus): StatusMessage[] {
+  report(r: StatusReport): StatusMessage[] {
     const out: StatusMessage[] = [];
-    for (const symbol of status.symbols) {
+    for (const symbol of r.symbols) {
       const s = this.symbols.get(symbol);
       if (!s) continue;
-      switch (status.kind) {
+      switch (r.kind) {
         case 'ingest':
-          s.mode = status.mode;
-          s.workerStale = status.stale;
-          s.reason = status.reason;
+          s.mode = r.mode;
+          s.workerStale = r.stale;
+          s.reason = r.reason;
           break;
         case 'divergence':
-          s.divergence = status.divergence;
+          s.divergence = r.divergence;
           break;
         case 'chain':
-          s.chain = { health: status.health, reason: status.reason };
+          s.chain = { health: r.health, reason: r.reason };
+          break;
+        case 'sources':
+          s.sources = r.problems[symbol]?.length ? r.problems[symbol] : undefined;
           break;
       }
       out.push(this.status(s, true));
     }
     return out;
+  }
+
+  /** The bus went down or came back: every market's status changes. */
+  setBus(state: BusState): StatusMessage[] {
+    if (state === this.bus) return [];
+    this.bus = state;
+    return [...this.symbols.values()].map((s) => this.status(s, true));
+  }
+
+  get busState(): BusState {
+    return this.bus;
   }
 
   /** Status messages for symbols whose staleness changed since last announced (called every second). */
@@ -101,18 +107,15 @@ export class PriceHub {
 
   private message(s: SymbolState): PriceMessage {
     const p = s.price!;
-    const grades = gradePrice(
-      { ...p, price: BigInt(p.price), conf: BigInt(p.conf), hasConfidence: p.source === 'pyth', emaPrice: undefined, emaConf: undefined },
-      Math.floor(this.now() / 1000),
-      s.market.validation,
-    );
     const stale = this.isStale(s);
+    const age = this.ageSec(s) ?? 0;
     return {
       ...p,
       seq: s.seq,
       stale,
-      ageSec: this.ageSec(s) ?? 0,
-      usableFor: stale ? [] : ACTIONS.filter((a) => grades[a].ok),
+      ageSec: age,
+      // Graded by validation on arrival; here only age can degrade it further.
+      usableFor: stale ? [] : ACTIONS.filter((a) => p.grades[a] === 'ok' && age <= s.market.validation.maxAgeSec[a]),
     };
   }
 
@@ -129,6 +132,8 @@ export class PriceHub {
       ...(s.reason && { reason: s.reason }),
       ...(s.divergence && { divergence: s.divergence }),
       ...(s.chain && { chain: s.chain }),
+      ...(s.sources && { sources: s.sources }),
+      bus: this.bus,
       at: this.now(),
     };
   }

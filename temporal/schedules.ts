@@ -1,5 +1,5 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
-import { RETENTION_SCHEDULE_ID, TASK_QUEUES } from './contracts.ts';
+import { RETENTION_SCHEDULE_ID, TASK_QUEUES } from '../contracts/temporal.ts';
 
 /** Creates the hourly retention schedule unless it exists; returns whether it was created. */
 export async function ensureRetentionSchedule(client: Client, input: { historyDays: number; rejectionDays: number }): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../runtime/config.ts';
+import { loadMarkets } from '../runtime/markets.ts';
 import { connectClient } from '../temporal/connection.ts';
 import { ensureNamespace, registerSearchAttributes } from '../temporal/admin.ts';
 
@@ -11,6 +12,9 @@ import { ensureNamespace, registerSearchAttributes } from '../temporal/admin.ts'
 export const testConfig = loadConfig();
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The shipped feed registry (config/markets.json): tests take market bounds from it, not from copies. */
+export const testMarkets = () => loadMarkets(`${ROOT}/config/markets.json`);
 
 /** A name unique to this test run, for ids and database names that must not collide between runs. */
 export function uniqueName(prefix: string): string {

@@ -55,10 +55,3 @@ export async function runUntilStopped(worker: Worker, log: Logger, cleanup: [str
   log.info('worker_stopped');
   process.exit(0);
 }
-
-/** Workers publish to the gateway's internal namespace: without its token they cannot run. */
-export function requireInternalToken(token: string | undefined, log: Logger): string {
-  if (token) return token;
-  log.fatal('QD_INTERNAL_TOKEN is required: workers publish to the gateway with it');
-  process.exit(78);
-}

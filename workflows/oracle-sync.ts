@@ -3,14 +3,13 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SyncActivities, SyncProgress } from '../activities/sync/activities.ts';
+import type { SyncActivities } from '../activities/sync/activities.ts';
+import { syncProgressSignal, syncStatusQuery, type OracleSyncInput, type OracleSyncState } from '../contracts/temporal.ts';
 import { SA } from '../temporal/search-attributes.ts';
 import { PROFILES } from './timeouts.ts';
 
@@ -20,24 +19,6 @@ import { PROFILES } from './timeouts.ts';
  * reports — health, per-market on-chain publish time, last trigger and outcome — as a query and as
  * the `SyncHealth` search attribute.
  */
-
-export interface OracleSyncState {
-  health: SyncProgress['health'];
-  reason: string;
-  markets: SyncProgress['markets'];
-  pushes: number;
-  failures: number;
-  /** Workflow time of the last report, epoch ms. */
-  reportedAt?: number;
-}
-
-export interface OracleSyncInput {
-  symbols?: string[];
-  state?: OracleSyncState;
-}
-
-export const syncProgressSignal = defineSignal<[SyncProgress]>('syncProgress');
-export const syncStatusQuery = defineQuery<OracleSyncState>('status');
 
 // Waiting for the cancellation to complete keeps two push loops from overlapping across a roll-over.
 const { runOracleSync } = proxyActivities<SyncActivities>({ ...PROFILES.sourceStream, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });

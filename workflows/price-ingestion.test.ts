@@ -5,11 +5,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestActivities } from '../activities/ingest/activities.ts';
-import type { IngestMode } from '../server/events.ts';
+import type { IngestMode } from '../contracts/status.ts';
+import { SOURCE_UNAVAILABLE, pauseSignal, progressSignal, resumeSignal, statusQuery } from '../contracts/temporal.ts';
 import { connectClient, connectWorker } from '../temporal/connection.ts';
-import { SOURCE_UNAVAILABLE } from '../temporal/contracts.ts';
 import { createTestNamespace, uniqueName, waitFor } from '../tests/support.ts';
-import { pauseSignal, priceIngestion, progressSignal, resumeSignal, statusQuery } from './price-ingestion.ts';
+import { priceIngestion } from './price-ingestion.ts';
 
 /**
  * The workflow's orchestration, on the real dev server, with fake source activities the test

@@ -4,8 +4,6 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   isCancellation,
   proxyActivities,
   setHandler,
@@ -13,9 +11,17 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { IngestActivities, SourceProgress } from '../activities/ingest/activities.ts';
-import type { IngestMode } from '../server/events.ts';
-import { SOURCE_UNAVAILABLE } from '../temporal/contracts.ts';
+import type { IngestActivities } from '../activities/ingest/activities.ts';
+import type { IngestMode } from '../contracts/status.ts';
+import {
+  SOURCE_UNAVAILABLE,
+  pauseSignal,
+  progressSignal,
+  resumeSignal,
+  statusQuery,
+  type IngestionInput,
+  type IngestionState,
+} from '../contracts/temporal.ts';
 import { SA } from '../temporal/search-attributes.ts';
 import { PROFILES } from './timeouts.ts';
 
@@ -25,33 +31,6 @@ import { PROFILES } from './timeouts.ts';
  * both fail (the last good prices are then served marked stale). Mode, last updates and failure
  * counts are a query and search attributes; `pause`/`resume` stop and restart ingestion.
  */
-
-export interface IngestionState {
-  mode: IngestMode;
-  /** Mode before a pause. */
-  resumeMode: Exclude<IngestMode, 'paused'>;
-  /** Workflow time of the last mode change, epoch ms. */
-  since: number;
-  reason: string;
-  /** Newest accepted publish time per source, unix seconds. */
-  lastUpdate: { pyth?: number; coingecko?: number };
-  failures: { pyth: number; coingecko: number };
-  fallbackHealthy: boolean;
-  /** Mode switches over the workflow's whole life (across continue-as-new). */
-  switches: number;
-}
-
-export interface IngestionInput {
-  feedGroup: string;
-  state?: IngestionState;
-  /** Longest wait between Pyth probes while on the fallback, ms. */
-  maxProbeBackoffMs?: number;
-}
-
-export const pauseSignal = defineSignal<[reason?: string]>('pause');
-export const resumeSignal = defineSignal('resume');
-export const progressSignal = defineSignal<[SourceProgress]>('progress');
-export const statusQuery = defineQuery<IngestionState & { feedGroup: string }>('status');
 
 const longRunning = proxyActivities<IngestActivities>({
   ...PROFILES.sourceStream,

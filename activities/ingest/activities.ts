@@ -2,35 +2,24 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { HermesClient } from '@pythnetwork/hermes-client';
 import type { Logger } from 'pino';
+import type { PriceBusPublisher } from '../../bus/roles.ts';
+import type { IngestMode } from '../../contracts/status.ts';
+import { SOURCE_UNAVAILABLE, UNKNOWN_FEED_GROUP, type RetentionResult, type SourceProgress } from '../../contracts/temporal.ts';
 import type { Market, MarketIndex } from '../../domain/markets.ts';
 import { parseCoinGeckoPrices, parseHermesMessage } from '../../domain/payload.ts';
 import type { Source } from '../../domain/price.ts';
 import { validateObservation } from '../../domain/validation.ts';
-import type { IngestMode } from '../../server/events.ts';
-import { SOURCE_UNAVAILABLE } from '../../temporal/contracts.ts';
-import type { PriceStore } from '../store/prices.ts';
-import type { CoinGeckoSource } from './coingecko.ts';
+import { repeatingLog } from '../../runtime/logger.ts';
+import type { LatestPrices, PriceHistory, PushLog, Rejections } from '../../store/roles.ts';
+import { SourceHttpError, type CoinGeckoSource } from './coingecko.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { IngestPipeline, type Role } from './pipeline.ts';
 import { PriceBook } from './price-book.ts';
-import { PriceWriter } from './price-writer.ts';
-import type { PricePublisher } from './publisher.ts';
-
-/** What a source activity tells its workflow while it runs (by signal), and when it ends. */
-export interface SourceProgress {
-  source: Source;
-  /** Whether the source is delivering good prices right now. */
-  healthy: boolean;
-  /** Newest accepted publish time (unix seconds). */
-  lastPublishTime?: number;
-  accepted: number;
-  rejected: number;
-  failures: number;
-  detail?: string;
-}
+import { PriceWriter, type PriceWriterOptions } from './price-writer.ts';
+import { SourceHealth, problemOfStatus } from './source-health.ts';
 
 export interface IngestOptions {
-  /** No accepted Pyth price for this long: the stream counts as silent. */
+  /** No accepted Pyth price for this long: the stream counts as silent (a single feed: that feed). */
   silenceMs: number;
   /** CoinGecko poll interval while it is the primary source, and while it only cross-checks Pyth. */
   pollPrimaryMs: number;
@@ -39,6 +28,8 @@ export interface IngestOptions {
   fallbackDownMs: number;
   /** How often a running source activity reports progress to its workflow. */
   progressEveryMs: number;
+  /** How long an activity waits for the store when it starts (a hung database must not stop the live path). */
+  storeWaitMs: number;
 }
 
 export const DEFAULT_INGEST_OPTIONS: IngestOptions = {
@@ -47,40 +38,93 @@ export const DEFAULT_INGEST_OPTIONS: IngestOptions = {
   pollCrosscheckMs: 10_000,
   fallbackDownMs: 3_000,
   progressEveryMs: 5_000,
+  storeWaitMs: 2_000,
 };
+
+export interface IngestStore {
+  latest: LatestPrices;
+  history: PriceHistory;
+  rejections: Rejections;
+  /** Only for retention: the push log's days are dropped by the same schedule. */
+  pushes: Pick<PushLog, 'prune'>;
+}
 
 export interface IngestDeps {
   markets: MarketIndex;
-  store: PriceStore;
-  publisher: PricePublisher;
+  store: IngestStore;
+  bus: PriceBusPublisher;
   hermes: HermesClient;
   coingecko: CoinGeckoSource;
   /** Signals the running workflow (the worker builds it on a Temporal client). */
   reportProgress: (workflowId: string, progress: SourceProgress) => Promise<void>;
   metrics: IngestMetrics;
   log: Logger;
+  /** The writer's journal folder and limits (the worker passes its own; tests may too). */
+  writer: PriceWriterOptions;
   now?: () => number;
   options?: Partial<IngestOptions>;
 }
-
 
 const sourceUnavailable = (message: string) => ApplicationFailure.create({ type: SOURCE_UNAVAILABLE, message, nonRetryable: true });
 
 function groupMarkets(markets: MarketIndex, feedGroup: string): Market[] {
   const group = markets.groups().get(feedGroup);
-  if (!group) throw ApplicationFailure.create({ type: 'UnknownFeedGroup', message: `no markets in feed group ${feedGroup}`, nonRetryable: true });
+  if (!group) throw ApplicationFailure.create({ type: UNKNOWN_FEED_GROUP, message: `no markets in feed group ${feedGroup}`, nonRetryable: true });
   return group;
 }
+
+/** The source a mode serves: CoinGecko while on the fallback (or stale), Pyth otherwise. */
+const servedBy = (mode: IngestMode): Source => (mode === 'coingecko' || mode === 'stale' ? 'coingecko' : 'pyth');
 
 export function createIngestActivities(deps: IngestDeps) {
   const now = deps.now ?? Date.now;
   const opts = { ...DEFAULT_INGEST_OPTIONS, ...deps.options };
   const book = new PriceBook();
   // One writer per process: a batch that failed keeps retrying even after its activity ended.
-  const writer = new PriceWriter(deps.store, deps.log.child({ module: 'price-writer' }));
-  const pipeline = new IngestPipeline({ markets: deps.markets, book, writer, publisher: deps.publisher, metrics: deps.metrics, log: deps.log, now });
+  const writer = new PriceWriter(deps.store, deps.markets, deps.log.child({ module: 'price-writer' }), deps.metrics, deps.writer, now);
+  const serving = new Map<string, Source>();
+  const health = new Map<string, SourceHealth>();
+  const logRepeated = repeatingLog(deps.log.child({ module: 'ingest' }));
+  const pipeline = new IngestPipeline({
+    markets: deps.markets,
+    book,
+    writer,
+    bus: deps.bus,
+    metrics: deps.metrics,
+    log: deps.log,
+    serving: (group) => serving.get(group) ?? 'pyth',
+    now,
+  });
 
-  /** Heartbeats, backlog checks and throttled progress signals for a long-running source activity. */
+  const healthOf = (feedGroup: string) => {
+    let h = health.get(feedGroup);
+    if (!h) health.set(feedGroup, (h = new SourceHealth(feedGroup, groupMarkets(deps.markets, feedGroup), now)));
+    return h;
+  };
+  const announceHealth = (feedGroup: string) => {
+    const report = healthOf(feedGroup).changed();
+    if (report) deps.bus.publishStatus(report);
+  };
+
+  /**
+   * Seeds validation's memory from the store, waiting at most `storeWaitMs`: with the database down
+   * or hung the live path goes on from what this process remembers, and the load finishes later.
+   */
+  async function loadBook(feedIds: readonly string[]): Promise<void> {
+    const load = book.load(deps.store.latest, feedIds);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([load.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), opts.storeWaitMs)))]).catch((e: Error) => {
+      logRepeated('warn', `book:${e.message}`, { err: e.message }, 'price_book_load_failed');
+      return true;
+    });
+    clearTimeout(timer);
+    if (!waited) {
+      deps.log.warn({ waitedMs: opts.storeWaitMs }, 'price_book_load_slow');
+      load.catch(() => undefined);
+    }
+  }
+
+  /** Heartbeats, writer checks and throttled progress signals for a long-running source activity. */
   function supervise(source: Source, tally: Omit<SourceProgress, 'source'>) {
     const ctx = Context.current();
     const workflowId = ctx.info.workflowExecution?.workflowId;
@@ -89,13 +133,11 @@ export function createIngestActivities(deps: IngestDeps) {
     return {
       tick(force = false): void {
         ctx.heartbeat({ ...tally, backlog: writer.backlog });
-        deps.metrics.writeBacklog.set(writer.backlog);
-        writer.assertHealthy();
         const due = now() - lastReport >= opts.progressEveryMs || tally.healthy !== lastHealthy || force;
         if (workflowId && due) {
           lastReport = now();
           lastHealthy = tally.healthy;
-          deps.reportProgress(workflowId, { source, ...tally }).catch((e) => deps.log.warn({ err: (e as Error).message }, 'progress_signal_failed'));
+          deps.reportProgress(workflowId, { source, ...tally }).catch((e) => logRepeated('warn', `progress:${(e as Error).message}`, { err: (e as Error).message }, 'progress_signal_failed'));
         }
       },
       cancelled: ctx.cancelled,
@@ -103,7 +145,14 @@ export function createIngestActivities(deps: IngestDeps) {
     };
   }
 
-  return {
+  /** Feeds Hermes does not carry (it answers only for known ids when asked to ignore the others). */
+  async function unknownToHermes(ids: readonly string[]): Promise<string[]> {
+    const update = await deps.hermes.getLatestPriceUpdates([...ids], { parsed: true, encoding: 'hex', ignoreInvalidPriceIds: true }, { signal: AbortSignal.timeout(3_000) });
+    const known = new Set((update.parsed ?? []).map((p) => p.id.toLowerCase().replace(/^0x/, '')));
+    return ids.filter((id) => !known.has(id));
+  }
+
+  const activities = {
     /**
      * Consumes the Hermes SSE stream for a feed group until it fails or goes silent (then throws
      * SourceUnavailable for the workflow to fall back) or the workflow cancels it.
@@ -111,18 +160,29 @@ export function createIngestActivities(deps: IngestDeps) {
     async streamPyth(input: { feedGroup: string }): Promise<SourceProgress> {
       const group = groupMarkets(deps.markets, input.feedGroup);
       const ids = group.map((m) => m.pythFeedId);
-      await book.load(deps.store, ids);
+      const h = healthOf(input.feedGroup);
+      serving.set(input.feedGroup, 'pyth');
+      await loadBook(ids);
       const tally: Omit<SourceProgress, 'source'> = { healthy: false, accepted: 0, rejected: 0, failures: 0 };
       const watch = supervise('pyth', tally);
-      const stream = await deps.hermes.getPriceUpdatesStream(ids, { parsed: true, encoding: 'hex' });
-      let lastAcceptedAt = now();
-      let timer: NodeJS.Timeout | undefined;
       const log = deps.log.child({ module: 'pyth-stream', feedGroup: input.feedGroup });
+      // Markets Hermes does not carry get no price from it, ever: say so per market, stream the rest.
+      const unknown = new Set(await unknownToHermes(ids).catch(() => [] as string[]));
+      h.set('pyth', group.filter((m) => unknown.has(m.pythFeedId)).map((m) => m.symbol), { reason: 'unknown_feed', detail: 'Hermes does not carry this feed id' });
+      announceHealth(input.feedGroup);
+      const stream = await deps.hermes.getPriceUpdatesStream(ids, { parsed: true, encoding: 'hex', ignoreInvalidPriceIds: true });
+      const started = now();
+      let lastAcceptedAt = started;
+      const lastBySymbol = new Map<string, number>();
+      let timer: NodeJS.Timeout | undefined;
       try {
         return await new Promise<SourceProgress>((_resolve, reject) => {
-          const fail = (kind: string, message: string) => {
+          const fail = (kind: string, message: string, status?: number) => {
             deps.metrics.sourceFailures.inc({ source: 'pyth', kind });
-            log.warn({ kind, detail: message }, 'pyth_stream_failed');
+            logRepeated('warn', `pyth:${kind}:${status ?? ''}`, { kind, status, detail: message }, 'pyth_stream_failed');
+            if (kind !== 'silence') h.set('pyth', group.filter((m) => !unknown.has(m.pythFeedId)).map((m) => m.symbol), problemOfStatus(status, message));
+            else h.set('pyth', group.filter((m) => !unknown.has(m.pythFeedId)).map((m) => m.symbol), { reason: 'silent', detail: message });
+            announceHealth(input.feedGroup);
             reject(sourceUnavailable(message));
           };
           stream.onopen = () => log.info({ feeds: ids.length }, 'pyth_stream_open');
@@ -133,6 +193,7 @@ export function createIngestActivities(deps: IngestDeps) {
             tally.rejected += r.rejected;
             if (r.accepted.length > 0) {
               lastAcceptedAt = now();
+              for (const p of r.accepted) lastBySymbol.set(p.symbol, lastAcceptedAt);
               tally.lastPublishTime = Math.max(tally.lastPublishTime ?? 0, ...r.accepted.map((p) => p.publishTime));
               if (!tally.healthy) {
                 tally.healthy = true;
@@ -141,13 +202,21 @@ export function createIngestActivities(deps: IngestDeps) {
             }
           };
           stream.onerror = (event: Event & { code?: number; message?: string }) => {
-            fail('stream_error', `Hermes stream failed${event.code ? ` (HTTP ${event.code})` : ''}: ${event.message ?? 'connection lost'}`);
+            fail('stream_error', `Hermes stream failed${event.code ? ` (HTTP ${event.code})` : ''}: ${event.message ?? 'connection lost'}`, event.code);
           };
           timer = setInterval(() => {
-            if (now() - lastAcceptedAt > opts.silenceMs) {
-              fail('silence', `no accepted Pyth price for ${now() - lastAcceptedAt} ms`);
+            const t = now();
+            if (t - lastAcceptedAt > opts.silenceMs) {
+              fail('silence', `no accepted Pyth price for ${t - lastAcceptedAt} ms`);
               return;
             }
+            // The stream lives, but single feeds may be quiet: each is a problem of its own market.
+            for (const m of group) {
+              if (unknown.has(m.pythFeedId)) continue;
+              const quietFor = t - (lastBySymbol.get(m.symbol) ?? started);
+              h.set('pyth', [m.symbol], quietFor > opts.silenceMs ? { reason: 'silent', detail: `no accepted Pyth price for ${Math.round(quietFor / 1000)} s` } : undefined);
+            }
+            announceHealth(input.feedGroup);
             try {
               watch.tick();
             } catch (e) {
@@ -172,10 +241,13 @@ export function createIngestActivities(deps: IngestDeps) {
     async pollCoinGecko(input: { feedGroup: string; role: Role }): Promise<SourceProgress> {
       const group = groupMarkets(deps.markets, input.feedGroup);
       const ids = group.map((m) => m.coingeckoId);
-      await book.load(deps.store, group.map((m) => m.pythFeedId));
+      const h = healthOf(input.feedGroup);
+      if (input.role === 'primary') serving.set(input.feedGroup, 'coingecko');
+      await loadBook(group.map((m) => m.pythFeedId));
       const tally: Omit<SourceProgress, 'source'> = { healthy: true, accepted: 0, rejected: 0, failures: 0 };
       const watch = supervise('coingecko', tally);
       const log = deps.log.child({ module: 'coingecko-poll', feedGroup: input.feedGroup, role: input.role });
+      const logPoll = repeatingLog(log);
       const interval = input.role === 'primary' ? opts.pollPrimaryMs : opts.pollCrosscheckMs;
       let lastGoodPoll = now();
       let cancelled = false;
@@ -185,19 +257,29 @@ export function createIngestActivities(deps: IngestDeps) {
           try {
             const body = await deps.coingecko.simplePrice(ids, watch.signal);
             const parsed = parseCoinGeckoPrices(body, deps.markets, ids);
-            const r = pipeline.handle('coingecko', parsed, body, input.role);
+            // A fallback still polling after Pyth came back is only a cross-check now.
+            const role: Role = input.role === 'primary' && serving.get(input.feedGroup) === 'coingecko' ? 'primary' : 'crosscheck';
+            const r = pipeline.handle('coingecko', parsed, body, role);
             tally.accepted += r.accepted.length;
             tally.rejected += r.rejected;
             if (r.accepted.length + r.duplicates > 0) lastGoodPoll = now();
             if (r.accepted.length > 0) tally.lastPublishTime = Math.max(tally.lastPublishTime ?? 0, ...r.accepted.map((p) => p.publishTime));
-            if (parsed.ok && parsed.missing && parsed.missing.length > 0) log.warn({ missing: parsed.missing }, 'coingecko_ids_missing');
+            h.clear('coingecko');
+            if (parsed.ok && parsed.missing && parsed.missing.length > 0) {
+              const missing = new Set(parsed.missing);
+              h.set('coingecko', group.filter((m) => missing.has(m.coingeckoId)).map((m) => m.symbol), { reason: 'unknown_feed', detail: 'CoinGecko returned no price for this id' });
+              logPoll('warn', `missing:${parsed.missing.join(',')}`, { missing: parsed.missing }, 'coingecko_ids_missing');
+            }
           } catch (e) {
             if (cancelled) break;
             tally.failures += 1;
             deps.metrics.sourceFailures.inc({ source: 'coingecko', kind: 'poll' });
             tally.detail = (e as Error).message.slice(0, 200);
-            log.warn({ err: tally.detail }, 'coingecko_poll_failed');
+            const status = e instanceof SourceHttpError ? e.status : undefined;
+            h.set('coingecko', group.map((m) => m.symbol), problemOfStatus(status, tally.detail));
+            logPoll('warn', `poll:${status ?? tally.detail}`, { status, err: tally.detail }, 'coingecko_poll_failed');
           }
+          announceHealth(input.feedGroup);
           tally.healthy = now() - lastGoodPoll <= opts.fallbackDownMs;
           watch.tick();
           await Promise.race([new Promise((r) => setTimeout(r, interval)), watch.cancelled.catch(() => undefined)]);
@@ -214,7 +296,7 @@ export function createIngestActivities(deps: IngestDeps) {
       try {
         const update = await deps.hermes.getLatestPriceUpdates(
           group.map((m) => m.pythFeedId),
-          { parsed: true, encoding: 'hex' },
+          { parsed: true, encoding: 'hex', ignoreInvalidPriceIds: true },
           { signal: AbortSignal.timeout(3_000) },
         );
         const payload = parseHermesMessage(JSON.stringify(update));
@@ -234,21 +316,40 @@ export function createIngestActivities(deps: IngestDeps) {
       }
     },
 
-    /** Tells the gateway (and through it, traders) what the group's prices are based on now. */
+    /**
+     * Tells every consumer (through the bus) what the group's prices are based on now, and which
+     * source this process serves from. The stale mark in the store is written by the writer, in the
+     * background: a database that is down or hung must not hold up a switch of source.
+     */
     async publishIngestStatus(input: { feedGroup: string; mode: IngestMode; reason: string }): Promise<void> {
       const group = groupMarkets(deps.markets, input.feedGroup);
       const stale = input.mode === 'stale';
-      await deps.store.markStale(group.map((m) => m.pythFeedId), stale, new Date(now()));
-      deps.publisher.status({ kind: 'ingest', symbols: group.map((m) => m.symbol), mode: input.mode, stale, reason: input.reason });
+      if (input.mode !== 'paused') serving.set(input.feedGroup, servedBy(input.mode));
+      deps.bus.publishStatus({ kind: 'ingest', scope: `ingest:${input.feedGroup}`, symbols: group.map((m) => m.symbol), mode: input.mode, stale, reason: input.reason });
+      writer.markStale(group.map((m) => m.pythFeedId), stale, new Date(now()));
       deps.log.info({ feedGroup: input.feedGroup, mode: input.mode, reason: input.reason }, 'ingest_mode');
     },
 
-    /** Retention (FerretDB has no TTL indexes): drops history and rejections past their age. */
-    async pruneHistory(input: { historyDays: number; rejectionDays: number }): Promise<{ updates: number; minutes: number; rejections: number }> {
+    /** Retention (FerretDB has no TTL indexes): drops the days of history, pushes and rejections past their age. */
+    async pruneHistory(input: { historyDays: number; rejectionDays: number }): Promise<RetentionResult> {
       const nowMs = now();
-      return deps.store.prune(Math.floor(nowMs / 1000) - input.historyDays * 86_400, new Date(nowMs - input.rejectionDays * 86_400_000));
+      const [history, pushes, rejections] = await Promise.all([
+        deps.store.history.prune(Math.floor(nowMs / 1000) - input.historyDays * 86_400),
+        deps.store.pushes.prune(new Date(nowMs - input.historyDays * 86_400_000)),
+        deps.store.rejections.prune(new Date(nowMs - input.rejectionDays * 86_400_000)),
+      ]);
+      return { historyDays: history.days, pushDays: pushes.days, rejectionDays: rejections.days };
+    },
+  };
+
+  return {
+    activities,
+    writer,
+    /** Learns of a mode switch decided elsewhere (another ingest process ran publishIngestStatus). */
+    takeIngestMode(feedGroup: string, mode: IngestMode): void {
+      if (mode !== 'paused') serving.set(feedGroup, servedBy(mode));
     },
   };
 }
 
-export type IngestActivities = ReturnType<typeof createIngestActivities>;
+export type IngestActivities = ReturnType<typeof createIngestActivities>['activities'];

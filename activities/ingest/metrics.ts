@@ -29,12 +29,18 @@ export function ingestMetrics(registry: Registry) {
     }),
     writeBacklog: new Gauge({
       name: 'qd_ingest_write_backlog',
-      help: 'Accepted prices and rejections waiting to be written',
+      help: 'Accepted prices and rejections not yet in the database (in memory, in flight, in the journal)',
       registers: [registry],
     }),
     stored: new Counter({
       name: 'qd_price_history_written_total',
-      help: 'Accepted prices written to history (batched)',
+      help: 'Accepted prices written to history (a retried duplicate is not counted)',
+      registers: [registry],
+    }),
+    writeFailures: new Counter({
+      name: 'qd_store_write_failures_total',
+      help: 'Failed database writes of the ingest writer (each is retried)',
+      labelNames: ['what'] as const,
       registers: [registry],
     }),
   };

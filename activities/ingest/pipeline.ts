@@ -1,19 +1,20 @@
 import type { Logger } from 'pino';
+import type { GradedPrice, PriceBusPublisher } from '../../bus/roles.ts';
 import { deviationBps } from '../../domain/decimal.ts';
 import type { MarketIndex } from '../../domain/markets.ts';
 import type { PayloadResult } from '../../domain/payload.ts';
 import { priceOf, type Source } from '../../domain/price.ts';
 import { sourcesDiverge, validateObservation, type Observation } from '../../domain/validation.ts';
-import type { AcceptedPrice, RejectionDoc } from '../store/prices.ts';
+import type { RejectionDoc } from '../../store/roles.ts';
 import type { IngestMetrics } from './metrics.ts';
 import type { PriceBook } from './price-book.ts';
-import type { PricePublisher } from './publisher.ts';
 import type { PriceWriter } from './price-writer.ts';
 
 /**
  * One observation's journey: validate against the market's bounds and the feed's recent past, then
- * broadcast at once and queue for storage — or record the rejection with its reason. A price only
- * becomes the served price when its source is the primary one; a cross-checking source is stored
+ * publish on the bus at once and queue for storage — or record the rejection with its reason. A
+ * price only becomes the served price when its source is the one its feed group serves now
+ * (`serving`): a cross-checking source, or a fallback still polling after Pyth came back, is stored
  * and compared, not served.
  */
 export type Role = 'primary' | 'crosscheck';
@@ -22,18 +23,20 @@ export interface PipelineDeps {
   markets: MarketIndex;
   book: PriceBook;
   writer: PriceWriter;
-  publisher: PricePublisher;
+  bus: PriceBusPublisher;
   metrics: IngestMetrics;
   log: Logger;
+  /** The source a feed group serves now, as the ingestion workflow last decided (pyth by default). */
+  serving: (feedGroup: string) => Source;
   /** Epoch milliseconds. */
   now: () => number;
 }
 
 export interface HandleResult {
   /** Every accepted price (all are stored). */
-  accepted: AcceptedPrice[];
-  /** Those that became their feed's served price (and were broadcast); the rest are kept for comparison. */
-  served: AcceptedPrice[];
+  accepted: GradedPrice[];
+  /** Those that became their feed's served price (and were published); the rest are kept for comparison. */
+  served: GradedPrice[];
   rejected: number;
   duplicates: number;
 }
@@ -57,7 +60,7 @@ export class IngestPipeline {
       return result;
     }
     for (const o of payload.observations) this.observe(o, nowMs, role, result);
-    if (result.served.length > 0) this.deps.publisher.prices(result.served);
+    if (result.served.length > 0) this.deps.bus.publishPrices(result.served);
     return result;
   }
 
@@ -93,8 +96,9 @@ export class IngestPipeline {
       result.rejected += 1;
       return;
     }
-    const price: AcceptedPrice = { ...assessment.price, receivedAt: nowMs };
-    const served = book.accept(price, role === 'primary');
+    const price: GradedPrice = { ...assessment.price, receivedAt: nowMs, grades: assessment.grades };
+    const serve = role === 'primary' && market !== undefined && this.deps.serving(market.feedGroup) === o.source;
+    const served = book.accept(price, serve);
     writer.addPrice(price, served);
     metrics.updates.inc({ source: o.source, symbol, outcome: 'accepted' });
     result.accepted.push(price);
@@ -103,7 +107,7 @@ export class IngestPipeline {
   }
 
   /** The Pyth ↔ CoinGecko alarm: raised when both are live and disagree, cleared when they agree again. */
-  private checkDivergence(p: AcceptedPrice, bounds: Parameters<typeof sourcesDiverge>[2], nowMs: number): void {
+  private checkDivergence(p: GradedPrice, bounds: Parameters<typeof sourcesDiverge>[2], nowMs: number): void {
     const other = this.deps.book.latest(p.feedId, p.source === 'pyth' ? 'coingecko' : 'pyth');
     if (!other || Math.floor(nowMs / 1000) - other.publishTime > bounds.maxAgeSec.display) return;
     const [pyth, coingecko] = p.source === 'pyth' ? [p, other] : [other, p];
@@ -112,12 +116,14 @@ export class IngestPipeline {
     if (diverges === was) return;
     const bps = deviationBps(priceOf(coingecko), priceOf(pyth)).toString();
     const fmt = (x: typeof pyth) => `${x.price}e${x.expo}`;
+    const scope = `divergence:${p.symbol}`;
     if (diverges) {
       this.diverging.add(p.symbol);
       this.deps.metrics.divergences.inc({ symbol: p.symbol });
       this.deps.log.warn({ symbol: p.symbol, pyth: fmt(pyth), coingecko: fmt(coingecko), bps, boundBps: bounds.divergenceBps }, 'sources_diverge');
-      this.deps.publisher.status({
+      this.deps.bus.publishStatus({
         kind: 'divergence',
+        scope,
         symbols: [p.symbol],
         reason: `Pyth and CoinGecko differ by ${bps} bps (bound ${bounds.divergenceBps})`,
         divergence: { pyth: fmt(pyth), coingecko: fmt(coingecko), bps, boundBps: bounds.divergenceBps },
@@ -125,7 +131,7 @@ export class IngestPipeline {
     } else {
       this.diverging.delete(p.symbol);
       this.deps.log.info({ symbol: p.symbol, bps }, 'sources_agree');
-      this.deps.publisher.status({ kind: 'divergence', symbols: [p.symbol], reason: 'Pyth and CoinGecko agree again' });
+      this.deps.bus.publishStatus({ kind: 'divergence', scope, symbols: [p.symbol], reason: 'Pyth and CoinGecko agree again' });
     }
   }
 }

@@ -1,4 +1,5 @@
 import { HermesClient } from '@pythnetwork/hermes-client';
+import { createHermesClient } from '../../activities/ingest/hermes.ts';
 import { describe, expect, it } from 'vitest';
 import { BONK, BTC, ETH, JUP, recordMessages, SOL, sleep, startSim, track, waitFor } from './test-support.ts';
 
@@ -180,9 +181,9 @@ describe('Hermes v2 API through the real HermesClient', () => {
 
   it('requires the bearer key when one is configured', async () => {
     const sim = await startSim({ pythApiKey: 'hermes-test-key' });
-    const anonymous = new HermesClient(sim.url, { httpRetries: 0 });
-    const wrong = new HermesClient(sim.url, { httpRetries: 0, accessToken: 'nope' });
-    const keyed = new HermesClient(sim.url, { httpRetries: 0, accessToken: 'hermes-test-key' });
+    const anonymous = createHermesClient({ url: sim.url });
+    const wrong = createHermesClient({ url: sim.url, apiKey: 'nope' });
+    const keyed = createHermesClient({ url: sim.url, apiKey: 'hermes-test-key' });
 
     await expect(anonymous.getLatestPriceUpdates([SOL])).rejects.toThrow('status: 401');
     await expect(wrong.getPriceFeeds()).rejects.toThrow('status: 401');

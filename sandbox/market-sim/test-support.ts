@@ -1,4 +1,4 @@
-import type { EventSource } from 'eventsource';
+import type { HermesClient } from '@pythnetwork/hermes-client';
 import { afterEach } from 'vitest';
 import { createMarketSim, type MarketSim, type MarketSimOptions } from './market-sim.ts';
 
@@ -8,6 +8,9 @@ export const BTC = 'e62df6c8b4a85fe1a67db44dc12de5db330f7ac66b72dc658afedf0f4a41
 export const ETH = 'ff61491a931112ddf1bd8147cd1b641375f79f5825126d665480874634fd0ace';
 export const JUP = '0a0408d619e9380abad35060f9192039ed5042fa6f82301d0e48bb52be830996';
 export const BONK = '72b021217ca3fe68922a19aaf990109cb9d84e9ad004b4d2025ad6f529314419';
+
+/** The stream the Hermes client opens. */
+type EventSource = Awaited<ReturnType<HermesClient['getPriceUpdatesStream']>>;
 
 const running: MarketSim[] = [];
 const sources: EventSource[] = [];

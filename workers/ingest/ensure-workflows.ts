@@ -1,6 +1,6 @@
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import type { MarketIndex } from '../../domain/markets.ts';
-import { TASK_QUEUES, ingestWorkflowId } from '../../temporal/contracts.ts';
+import { TASK_QUEUES, ingestWorkflowId } from '../../contracts/temporal.ts';
 import { SA } from '../../temporal/search-attributes.ts';
 import { priceIngestion } from '../../workflows/price-ingestion.ts';
 

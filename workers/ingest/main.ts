@@ -1,46 +1,49 @@
-// Worker for task queue `oracle-ingest`: Pyth stream, CoinGecko fallback, storage, broadcast.
+// Worker for task queue `oracle-ingest`: Pyth stream, CoinGecko fallback, storage, the price bus.
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HermesClient } from '@pythnetwork/hermes-client';
 import { Worker } from '@temporalio/worker';
+import { Counter } from 'prom-client';
 import { createIngestActivities } from '../../activities/ingest/activities.ts';
 import { createCoinGeckoSource } from '../../activities/ingest/coingecko.ts';
+import { createHermesClient } from '../../activities/ingest/hermes.ts';
 import { ingestMetrics } from '../../activities/ingest/metrics.ts';
-import { createGatewayPublisher } from '../../activities/ingest/publisher.ts';
-import { openStore } from '../../activities/store/connection.ts';
-import { createPriceStore, priceModels } from '../../activities/store/prices.ts';
+import { createRedisPublisher, createRedisSubscriber } from '../../bus/redis.ts';
+import { TASK_QUEUES, progressSignal } from '../../contracts/temporal.ts';
 import { loadConfigOrExit } from '../../runtime/config.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { loadMarkets } from '../../runtime/markets.ts';
 import { createMetricsRegistry } from '../../runtime/metrics.ts';
+import { openStore } from '../../store/mongo/connection.ts';
+import { createMongoStore } from '../../store/mongo/store.ts';
 import { connectClient, connectWorker } from '../../temporal/connection.ts';
-import { TASK_QUEUES } from '../../temporal/contracts.ts';
 import { ensureRetentionSchedule } from '../../temporal/schedules.ts';
-import { progressSignal } from '../../workflows/price-ingestion.ts';
-import { installTemporalLogging, requireInternalToken, runUntilStopped, serveMetrics } from '../process.ts';
+import { installTemporalLogging, runUntilStopped, serveMetrics } from '../process.ts';
 import { ensureIngestionWorkflows } from './ensure-workflows.ts';
 
 const config = loadConfigOrExit();
 const log = createLogger('worker-ingest', config.logLevel);
 installTemporalLogging(log);
-const internalToken = requireInternalToken(config.gateway.internalToken, log);
 const markets = loadMarkets(config.marketsFile);
 const registry = createMetricsRegistry('worker-ingest');
+const metrics = ingestMetrics(registry);
+const dropped = new Counter({ name: 'qd_bus_prices_dropped_total', help: 'Accepted prices not published because the bus was down', registers: [registry] });
 
 const db = await openStore(config.mongodbUri);
-const store = createPriceStore(priceModels(db), markets);
+const store = createMongoStore(db, markets);
 await store.ensureIndexes();
 const client = await connectClient(config.temporal);
-const publisher = createGatewayPublisher(config.gateway.url, internalToken, log.child({ module: 'publisher' }));
+const bus = createRedisPublisher({ url: config.redisUrl, log, onDropped: (n) => dropped.inc(n) });
 
-const activities = createIngestActivities({
+const ingest = createIngestActivities({
   markets,
   store,
-  publisher,
-  hermes: new HermesClient(config.hermes.url, { ...(config.hermes.apiKey && { accessToken: config.hermes.apiKey }), timeout: 5_000, httpRetries: 0 }),
+  bus,
+  hermes: createHermesClient(config.hermes),
   coingecko: createCoinGeckoSource(config.coingecko),
   reportProgress: (workflowId, progress) => client.workflow.getHandle(workflowId).signal(progressSignal, progress),
-  metrics: ingestMetrics(registry),
+  metrics,
   log: log.child({ module: 'ingest' }),
+  writer: { journalDir: join(config.dataDir, 'ingest-journal') },
   options: {
     silenceMs: config.ingest.silenceMs,
     pollPrimaryMs: config.ingest.pollPrimaryMs,
@@ -48,13 +51,18 @@ const activities = createIngestActivities({
     fallbackDownMs: config.ingest.silenceMs,
   },
 });
+// A mode switch decided on another ingest process (its publishIngestStatus) reaches this one too.
+const statuses = createRedisSubscriber({ url: config.redisUrl, log });
+statuses.onStatus((r) => {
+  if (r.kind === 'ingest') ingest.takeIngestMode(r.scope.replace(/^ingest:/, ''), r.mode);
+});
 
 const worker = await Worker.create({
   connection: await connectWorker(config.temporal),
   namespace: config.temporal.namespace,
   taskQueue: TASK_QUEUES.ingest,
   workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
-  activities,
+  activities: ingest.activities,
 });
 const metricsServer = await serveMetrics(registry, config.metricsPort, log);
 
@@ -64,7 +72,9 @@ log.info({ taskQueue: TASK_QUEUES.ingest, workflows: started }, 'worker_started'
 
 await runUntilStopped(worker, log, [
   ['metrics', () => metricsServer && new Promise((r) => metricsServer.close(r))],
-  ['publisher', () => publisher.close()],
+  // Everything accepted goes to the database, or stays in the journal for the next worker here.
+  ['writer', () => ingest.writer.close()],
+  ['bus', () => Promise.all([bus.close(), statuses.close()])],
   ['temporal client', () => client.connection.close()],
   ['database', () => db.close()],
 ]);

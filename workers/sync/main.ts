@@ -4,10 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { Connection, Keypair, PublicKey } from '@solana/web3.js';
-import { createGatewayPublisher } from '../../activities/ingest/publisher.ts';
-import { openStore } from '../../activities/store/connection.ts';
-import { createPriceStore, priceModels } from '../../activities/store/prices.ts';
-import { createPushStore } from '../../activities/store/pushes.ts';
+import { PriceFollower } from '../../bus/follower.ts';
+import { createRedisPublisher, createRedisSubscriber } from '../../bus/redis.ts';
+import { SYNC_WORKFLOW_ID, TASK_QUEUES, syncProgressSignal } from '../../contracts/temporal.ts';
 import { createSyncActivities } from '../../activities/sync/activities.ts';
 import { createOracleChain } from '../../activities/sync/chain.ts';
 import { syncMetrics } from '../../activities/sync/metrics.ts';
@@ -16,15 +15,15 @@ import { loadConfigOrExit } from '../../runtime/config.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { loadMarkets } from '../../runtime/markets.ts';
 import { createMetricsRegistry } from '../../runtime/metrics.ts';
+import { openStore } from '../../store/mongo/connection.ts';
+import { createMongoStore } from '../../store/mongo/store.ts';
 import { connectClient, connectWorker } from '../../temporal/connection.ts';
-import { SYNC_WORKFLOW_ID, TASK_QUEUES } from '../../temporal/contracts.ts';
-import { oracleSync, syncProgressSignal } from '../../workflows/oracle-sync.ts';
-import { installTemporalLogging, requireInternalToken, runUntilStopped, serveMetrics } from '../process.ts';
+import { oracleSync } from '../../workflows/oracle-sync.ts';
+import { installTemporalLogging, runUntilStopped, serveMetrics } from '../process.ts';
 
 const config = loadConfigOrExit();
 const log = createLogger('worker-sync', config.logLevel);
 installTemporalLogging(log);
-const internalToken = requireInternalToken(config.gateway.internalToken, log);
 
 function loadKeypair(path: string): Keypair {
   try {
@@ -48,11 +47,14 @@ const connection = new Connection(config.solana.rpcUrl, {
 });
 
 const db = await openStore(config.mongodbUri);
-const prices = createPriceStore(priceModels(db), markets);
-const pushes = createPushStore(db);
-await pushes.ensureIndexes();
+const store = createMongoStore(db, markets);
+await store.pushes.ensureIndexes();
 const client = await connectClient(config.temporal);
-const publisher = createGatewayPublisher(config.gateway.url, internalToken, log.child({ module: 'publisher' }));
+const bus = createRedisPublisher({ url: config.redisUrl, log });
+// Woken by the bus; the store is where a (re)connecting sync starts from, and what it reads while the bus is down.
+const subscriber = createRedisSubscriber({ url: config.redisUrl, log });
+const prices = new PriceFollower({ subscriber, store: store.latest, markets, log: log.child({ module: 'follower' }) });
+await prices.start();
 
 const worker = await Worker.create({
   connection: await connectWorker(config.temporal),
@@ -62,14 +64,14 @@ const worker = await Worker.create({
   activities: createSyncActivities({
     markets,
     prices,
-    pushes,
+    pushes: store.pushes,
     chain: createOracleChain({ connection, programId, authority, commitment: config.solana.commitment, priorityFeeMicroLamports: config.solana.priorityFeeMicroLamports }),
     programId,
-    publisher,
+    bus,
     reportProgress: (workflowId, progress) => client.workflow.getHandle(workflowId).signal(syncProgressSignal, progress),
     metrics: syncMetrics(registry),
     log: log.child({ module: 'sync' }),
-    options: { pollMs: config.sync.pollMs, maxMarketsPerTx: config.sync.maxMarketsPerTx },
+    options: { maxMarketsPerTx: config.sync.maxMarketsPerTx },
   }),
 });
 const metricsServer = await serveMetrics(registry, config.metricsPort, log);
@@ -84,7 +86,7 @@ log.info({ taskQueue: TASK_QUEUES.sync, programId: programId.toBase58(), authori
 
 await runUntilStopped(worker, log, [
   ['metrics', () => metricsServer && new Promise((r) => metricsServer.close(r))],
-  ['publisher', () => publisher.close()],
+  ['bus', () => Promise.all([prices.stop(), subscriber.close(), bus.close()])],
   ['temporal client', () => client.connection.close()],
   ['database', () => db.close()],
 ]);

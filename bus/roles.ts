@@ -1,0 +1,39 @@
+import type { PriceBatch } from '../contracts/bus.ts';
+import type { StatusReport } from '../contracts/status.ts';
+import type { Grades } from '../domain/validation.ts';
+import type { AcceptedPrice } from '../store/roles.ts';
+
+/**
+ * The live-price bus as its users see it: the ingest worker publishes, gateways, the sync and the
+ * liquidation scanner subscribe. `bus/redis.ts` implements it on Redis pub/sub, `bus/memory.ts` in
+ * memory for unit tests.
+ */
+
+export type BusState = 'up' | 'down';
+
+/** An accepted price with the grades validation gave it: what the ingest worker publishes. */
+export type GradedPrice = AcceptedPrice & { readonly grades: Grades };
+
+export interface PriceBusPublisher {
+  /**
+   * Publishes accepted prices once: the bus gives each a per-symbol sequence number. Prices are
+   * latest-value data: while the bus is down they are dropped (counted), never queued — consumers
+   * reload the latest prices from the store when it returns.
+   */
+  publishPrices(prices: readonly GradedPrice[]): void;
+  /** Publishes a status report and keeps it as the latest of its scope (republished on reconnect). */
+  publishStatus(report: StatusReport): void;
+  readonly state: BusState;
+  close(): Promise<void>;
+}
+
+export interface PriceBusSubscriber {
+  onPrices(handler: (batch: PriceBatch) => void): void;
+  onStatus(handler: (report: StatusReport) => void): void;
+  /** Called on every change of the subscription's state (`up` once subscribed). */
+  onState(handler: (state: BusState) => void): void;
+  /** The latest status report of every scope, for a consumer that (re)joins. */
+  statusSnapshot(): Promise<StatusReport[]>;
+  readonly state: BusState;
+  close(): Promise<void>;
+}

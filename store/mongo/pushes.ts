@@ -1,0 +1,71 @@
+import { Schema, type Connection } from 'mongoose';
+import type { InflightDoc, PushDoc, PushLog } from '../roles.ts';
+import { modelOn } from './connection.ts';
+import { Partitions, dayKey, type PartitionedFamily } from './partitions.ts';
+
+/**
+ * The on-chain sync's records. `oracle_pushes_<day>` holds every push decision and its outcome, one
+ * document per market per attempt (insert-only, an audit trail), bucketed by market and hour (`sh`),
+ * so a market's latest pushes are a few equality lookups however long the log is kept.
+ * `oracle_push_inflight` holds each batch between signing and its outcome, keyed by batch id: a
+ * worker that restarts finds there what it may have sent and sends it again — the program's
+ * publish-time check makes that safe.
+ */
+interface StoredPush extends PushDoc {
+  /** `symbol:hour` (hour start, unix seconds) */
+  sh: string;
+}
+
+const FAMILY = { name: 'oracle_pushes', indexes: [{ sh: 1 }] } satisfies PartitionedFamily;
+const hourOf = (ms: number) => Math.floor(ms / 3_600_000) * 3_600;
+/** How far back `recent` looks for a market's pushes, hours. */
+const LOOKBACK_HOURS = 48;
+
+const inflightSchema = new Schema<InflightDoc>(
+  {
+    _id: { type: String, required: true },
+    attempt: { type: Number, required: true },
+    signature: { type: String, required: true },
+    decidedAt: { type: Date, required: true },
+    updates: { type: Schema.Types.Mixed, required: true },
+  },
+  { collection: 'oracle_push_inflight', versionKey: false },
+);
+
+export function createMongoPushLog(c: Connection, now: () => number = Date.now): PushLog & { ensureIndexes(): Promise<void> } {
+  const inflight = modelOn(c, 'OraclePushInflight', inflightSchema);
+  const partitions = new Partitions(c, [FAMILY]);
+  const bucket = (hr: number) => partitions.collection<StoredPush>(FAMILY, dayKey(hr));
+  return {
+    async ensureIndexes() {
+      await Promise.all([inflight.createIndexes(), partitions.ensure(dayKey(now() / 1000))]);
+    },
+    async record(docs) {
+      if (docs.length === 0) return;
+      const recordedAt = new Date(now());
+      const hr = hourOf(recordedAt.getTime());
+      await partitions.ensure(dayKey(hr));
+      await bucket(hr).insertMany(docs.map((d) => ({ ...d, recordedAt, sh: `${d.symbol}:${hr}` })), { ordered: false });
+    },
+    async recent(symbol, limit) {
+      const out: PushDoc[] = [];
+      for (let i = 0, hr = hourOf(now()); i < LOOKBACK_HOURS && out.length < limit; i++, hr -= 3_600) {
+        const docs = await bucket(hr).find({ sh: `${symbol}:${hr}` }, { projection: { _id: 0, sh: 0 } }).toArray();
+        out.push(...docs.sort((a, b) => b.recordedAt.getTime() - a.recordedAt.getTime()));
+      }
+      return out.slice(0, limit);
+    },
+    async markInflight(doc) {
+      await inflight.replaceOne({ _id: doc._id }, doc, { upsert: true });
+    },
+    async clearInflight(batchId) {
+      await inflight.deleteOne({ _id: batchId });
+    },
+    async pendingInflight() {
+      return inflight.find({}).lean();
+    },
+    async prune(before) {
+      return { days: await partitions.dropBefore(Math.floor(before.getTime() / 1000)) };
+    },
+  };
+}
