@@ -3,7 +3,7 @@ import { loadConfig } from '../runtime/config.ts';
 import { composeSystem, redactUrl } from './composition.ts';
 
 // Fake tool paths: composing must not need the tools installed (nothing is spawned).
-const binaries = { temporal: '/opt/temporal', ferretdb: '/opt/ferretdb', redis: '/opt/redis-server' };
+const binaries = { temporal: '/opt/temporal', ferretdb: '/opt/ferretdb', redis: '/opt/redis-server', postgresBin: '/opt/postgres/bin' };
 const compose = (env: Record<string, string>) => composeSystem(loadConfig(env), { binaries });
 const names = (env: Record<string, string>) => compose(env).specs.map((s) => s.name);
 const bannerRow = (env: Record<string, string>, service: string) => compose(env).banner.find((l) => l.trimStart().startsWith(`${service} `));
@@ -12,7 +12,7 @@ const OUR_OWN = ['gateway', 'ingest', 'sync'];
 describe('composeSystem', () => {
   it('runs every embedded service on its default endpoint, then our own processes', () => {
     const { specs, banner } = compose({});
-    expect(specs.map((s) => s.name)).toEqual(['temporal', 'ferretdb', 'redis', 'market-sim', 'localnet', ...OUR_OWN]);
+    expect(specs.map((s) => s.name)).toEqual(['temporal', 'postgres', 'ferretdb', 'redis', 'market-sim', 'localnet', ...OUR_OWN]);
     for (const service of ['Temporal', 'MongoDB', 'Redis', 'Hermes', 'CoinGecko', 'Solana RPC']) {
       expect(banner.find((l) => l.trimStart().startsWith(`${service} `))).toMatch(/ embedded  /);
     }
@@ -25,7 +25,7 @@ describe('composeSystem', () => {
 
   it('starts no simulator when Hermes and CoinGecko point at another Hermes, and says so', () => {
     const env = { QD_HERMES_URL: 'http://127.0.0.1:47010', QD_COINGECKO_URL: 'http://127.0.0.1:47010' };
-    expect(names(env)).toEqual(['temporal', 'ferretdb', 'redis', 'localnet', ...OUR_OWN]);
+    expect(names(env)).toEqual(['temporal', 'postgres', 'ferretdb', 'redis', 'localnet', ...OUR_OWN]);
     expect(bannerRow(env, 'Hermes')).toMatch(/ external  http:\/\/127\.0\.0\.1:47010$/);
     expect(bannerRow(env, 'CoinGecko')).toMatch(/ external  http:\/\/127\.0\.0\.1:47010$/);
     // The localnet's Pyth accounts follow the Hermes the ingest worker reads.
@@ -65,8 +65,9 @@ describe('composeSystem', () => {
   });
 
   it('starts each service on its own: only Redis external leaves the rest embedded', () => {
-    expect(names({ QD_REDIS_URL: 'redis://10.0.0.5:6379' })).toEqual(['temporal', 'ferretdb', 'market-sim', 'localnet', ...OUR_OWN]);
+    expect(names({ QD_REDIS_URL: 'redis://10.0.0.5:6379' })).toEqual(['temporal', 'postgres', 'ferretdb', 'market-sim', 'localnet', ...OUR_OWN]);
     expect(names({ QD_MONGODB_URI: 'mongodb://10.0.0.5:27017/q' })).not.toContain('ferretdb');
+    expect(names({ QD_MONGODB_URI: 'mongodb://10.0.0.5:27017/q' })).not.toContain('postgres');
     expect(names({ QD_TEMPORAL_ADDRESS: '10.0.0.5:7233' })).not.toContain('temporal');
     expect(names({ QD_SOLANA_RPC_URL: 'http://10.0.0.5:8899' })).not.toContain('localnet');
   });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Config } from '../runtime/config.ts';
-import { ferretDb, gateway, localnet, marketSim, redisServer, temporalDevServer, worker } from './services.ts';
+import { ferretDb, gateway, localnet, marketSim, postgres, postgresUrl, redisServer, temporalDevServer, worker } from './services.ts';
 import type { ProcessSpec } from './supervisor.ts';
 
 /**
@@ -13,7 +13,7 @@ export interface CompositionOptions {
   /** The workers' /metrics ports (their readiness checks). */
   metricsPorts?: { ingest: number; sync: number };
   /** Paths of the installed tools; each is resolved from the tool cache when absent. */
-  binaries?: { temporal?: string; ferretdb?: string; redis?: string };
+  binaries?: { temporal?: string; ferretdb?: string; redis?: string; postgresBin?: string };
 }
 
 export interface Composition {
@@ -24,6 +24,8 @@ export interface Composition {
 }
 
 export const DEFAULT_METRICS_PORTS = { ingest: 9464, sync: 9465 } as const;
+/** The embedded MongoDB's own PostgreSQL (not a configured endpoint: only FerretDB talks to it). */
+export const EMBEDDED_POSTGRES_PORT = 27432;
 const DEFAULT_TEMPORAL_UI = 'http://localhost:8233';
 
 export function composeSystem(config: Config, o: CompositionOptions = {}): Composition {
@@ -51,8 +53,11 @@ export function composeSystem(config: Config, o: CompositionOptions = {}): Compo
   }
 
   if (embedded.mongodb) {
-    specs.push(ferretDb({ port: Number(new URL(config.mongodbUri).port || 27017), dataDir: join(config.dataDir, 'ferretdb'), binary: o.binaries?.ferretdb }));
-    row('MongoDB', true, `${config.mongodbUri} (FerretDB)`);
+    specs.push(
+      postgres({ port: EMBEDDED_POSTGRES_PORT, dataDir: join(config.dataDir, 'postgres'), ...(o.binaries?.postgresBin && { binDir: o.binaries.postgresBin }) }),
+      ferretDb({ port: Number(new URL(config.mongodbUri).port || 27017), stateDir: join(config.dataDir, 'ferretdb'), postgresUrl: postgresUrl(EMBEDDED_POSTGRES_PORT), binary: o.binaries?.ferretdb }),
+    );
+    row('MongoDB', true, `${config.mongodbUri} (FerretDB on PostgreSQL 127.0.0.1:${EMBEDDED_POSTGRES_PORT})`);
   } else {
     row('MongoDB', false, redactUrl(config.mongodbUri));
   }

@@ -1,11 +1,15 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
+import pg from 'pg';
 import { devServerSearchAttributeArgs } from '../temporal/search-attributes.ts';
 import type { ProcessSpec } from './supervisor.ts';
 // @ts-expect-error plain ESM without types: it must run before npm dependencies exist
-import { ferretdbBinary, redisServerBinary, temporalBinary } from './tools.mjs';
+import { ferretdbBinary, postgresBinDir, redisServerBinary, temporalBinary } from './tools.mjs';
 
 /** The embedded infrastructure, as the supervisor runs it for `npm start` and `npm test`. */
 
@@ -52,24 +56,26 @@ export function temporalDevServer(o: TemporalOptions): ProcessSpec {
 
 export interface FerretOptions {
   port: number;
-  /**
-   * Folder of SQLite files. Always on disk: FerretDB's in-memory mode gives each database a single
-   * SQLite connection, so one client's open cursor (or a client killed mid-query) blocks every other
-   * client of that database until the cursor times out.
-   */
-  dataDir: string;
+  /** FerretDB's own state folder (its instance id); the data lives in PostgreSQL. */
+  stateDir: string;
+  /** The PostgreSQL database FerretDB keeps its data in. */
+  postgresUrl: string;
   binary?: string;
 }
 
+/**
+ * FerretDB 1.24 on PostgreSQL: the MongoDB wire protocol for mongoose. Its SQLite backend serves no
+ * query from an index; on PostgreSQL, with the GIN companions of scripts/ferretdb/indexes.sql,
+ * every equality filter is an index lookup (README "Storage").
+ */
 export function ferretDb(o: FerretOptions): ProcessSpec {
-  const dir = resolve(o.dataDir);
+  const dir = resolve(o.stateDir);
   return {
     name: 'ferretdb',
     command: o.binary ?? ferretdbBinary(),
     args: [
-      '--handler=sqlite',
-      // The SQLite URL names a folder and must end in '/'.
-      `--sqlite-url=file:${dir}/`,
+      '--handler=postgresql',
+      `--postgresql-url=${o.postgresUrl}`,
       `--listen-addr=127.0.0.1:${o.port}`,
       '--telemetry=disable',
       '--debug-addr=-',
@@ -81,6 +87,83 @@ export function ferretDb(o: FerretOptions): ProcessSpec {
     urls: { MongoDB: `mongodb://127.0.0.1:${o.port}` },
     prepare: () => mkdir(dir, { recursive: true }).then(() => undefined),
   };
+}
+
+export interface PostgresOptions {
+  port: number;
+  /** The cluster's data folder (made with initdb on first start). */
+  dataDir: string;
+  /** The database FerretDB uses. */
+  database?: string;
+  /** Where PostgreSQL's binaries are (Debian: /usr/lib/postgresql/15/bin). */
+  binDir?: string;
+}
+
+export const FERRETDB_PG_DATABASE = 'ferretdb';
+export const postgresUrl = (port: number, database = FERRETDB_PG_DATABASE) => `postgres://postgres@127.0.0.1:${port}/${database}`;
+
+/**
+ * PostgreSQL (Debian's) as FerretDB's backend, a child process on its own port and data folder.
+ * PostgreSQL refuses to run as root: as root it runs as the `postgres` user (setpriv execs it, so
+ * signals reach it directly). Ready once it answers and FerretDB's database and index companions
+ * exist (scripts/ferretdb/indexes.sql, idempotent).
+ */
+export function postgres(o: PostgresOptions): ProcessSpec {
+  const dir = resolve(o.dataDir);
+  const bin = o.binDir ?? postgresBinDir();
+  const database = o.database ?? FERRETDB_PG_DATABASE;
+  const asRoot = process.getuid?.() === 0;
+  const asPostgres = (command: string, args: string[]): [string, string[]] =>
+    asRoot ? ['setpriv', ['--reuid=postgres', '--regid=postgres', '--init-groups', '--', command, ...args]] : [command, args];
+  const [command, args] = asPostgres(join(bin, 'postgres'), [
+    '-D', dir,
+    '-p', String(o.port),
+    '-c', 'listen_addresses=127.0.0.1',
+    '-c', `unix_socket_directories=${dir}`,
+    // FerretDB's statements name the field as a parameter: only a custom plan can use an index.
+    '-c', 'plan_cache_mode=force_custom_plan',
+    '-c', 'shared_buffers=256MB',
+    '-c', 'max_connections=200',
+    '-c', 'log_min_messages=warning',
+  ]);
+  return {
+    name: 'postgres',
+    command,
+    args,
+    ready: { kind: 'probe', describe: `PostgreSQL at 127.0.0.1:${o.port}`, check: () => preparePostgres(o.port, database) },
+    readyTimeoutMs: 60_000,
+    urls: { PostgreSQL: `postgres://127.0.0.1:${o.port}` },
+    async prepare() {
+      if (existsSync(join(dir, 'PG_VERSION'))) return;
+      await mkdir(dir, { recursive: true });
+      if (asRoot) execFileSync('chown', ['-R', 'postgres:postgres', dir]);
+      const [init, initArgs] = asPostgres(join(bin, 'initdb'), ['-D', dir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-instructions']);
+      execFileSync(init, initArgs, { stdio: ['ignore', 'ignore', 'inherit'] });
+    },
+  };
+}
+
+const INDEXES_SQL = join(dirname(fileURLToPath(import.meta.url)), 'ferretdb', 'indexes.sql');
+
+/** Answers once PostgreSQL takes connections; makes FerretDB's database and installs the index companions. */
+export async function preparePostgres(port: number, database = FERRETDB_PG_DATABASE): Promise<boolean> {
+  const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 1_000 });
+  await admin.connect();
+  try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
+    await admin.query(`ALTER DATABASE ${pg.escapeIdentifier(database)} SET plan_cache_mode = force_custom_plan`);
+  } finally {
+    await admin.end();
+  }
+  const db = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database, connectionTimeoutMillis: 1_000 });
+  await db.connect();
+  try {
+    await db.query(readFileSync(INDEXES_SQL, 'utf8'));
+  } finally {
+    await db.end();
+  }
+  return true;
 }
 
 export interface RedisOptions {

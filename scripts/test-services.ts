@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ferretDb, redisServer, temporalDevServer } from './services.ts';
+import { ferretDb, postgres, postgresUrl, redisServer, temporalDevServer } from './services.ts';
 import { Supervisor, type ProcessSpec } from './supervisor.ts';
 
 /**
@@ -10,7 +10,7 @@ import { Supervisor, type ProcessSpec } from './supervisor.ts';
  */
 const offset = Number(process.env.QD_TEST_PORT_OFFSET ?? 0);
 if (!Number.isInteger(offset) || offset < 0 || offset > 20_000) throw new Error('QD_TEST_PORT_OFFSET must be an integer in 0..20000');
-export const TEST_PORTS = { temporal: 17233 + offset, ferretdb: 27117 + offset, redis: 16379 + offset } as const;
+export const TEST_PORTS = { temporal: 17233 + offset, ferretdb: 27117 + offset, redis: 16379 + offset, postgres: 17432 + offset } as const;
 
 /** Environment that points our code at the test services. */
 export const TEST_ENV = {
@@ -18,6 +18,8 @@ export const TEST_ENV = {
   QD_TEMPORAL_NAMESPACE: 'default',
   QD_MONGODB_URI: `mongodb://127.0.0.1:${TEST_PORTS.ferretdb}/quantdesk-test`,
   QD_REDIS_URL: `redis://127.0.0.1:${TEST_PORTS.redis}`,
+  /** For tests that look at how FerretDB's PostgreSQL serves a query (indexes used, plans). */
+  QD_TEST_POSTGRES_URL: postgresUrl(TEST_PORTS.postgres),
 };
 
 /**
@@ -28,9 +30,12 @@ export const TEST_ENV = {
  */
 export async function withTestServices(body: (supervisor: Supervisor, failed: Promise<string>) => Promise<number>): Promise<number> {
   const dataDir = mkdtempSync(join(tmpdir(), 'qd-test-services-'));
+  // PostgreSQL runs as its own user when we are root: it must reach its folder inside this one.
+  chmodSync(dataDir, 0o755);
   const specs: ProcessSpec[] = [
     { ...temporalDevServer({ port: TEST_PORTS.temporal, uiPort: 0, namespace: 'default', headless: true }), reuseIfRunning: true },
-    { ...ferretDb({ port: TEST_PORTS.ferretdb, dataDir: join(dataDir, 'ferretdb') }), reuseIfRunning: true },
+    { ...postgres({ port: TEST_PORTS.postgres, dataDir: join(dataDir, 'postgres') }), reuseIfRunning: true },
+    { ...ferretDb({ port: TEST_PORTS.ferretdb, stateDir: join(dataDir, 'ferretdb'), postgresUrl: postgresUrl(TEST_PORTS.postgres) }), reuseIfRunning: true },
     { ...redisServer({ port: TEST_PORTS.redis, dataDir: join(dataDir, 'redis') }), reuseIfRunning: true },
   ];
   const supervisor = new Supervisor(specs.map((s) => s.name));

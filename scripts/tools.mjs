@@ -57,6 +57,14 @@ function onPath(name) {
   return undefined;
 }
 
+/** Debian's PostgreSQL 15 (FerretDB's backend): its binaries are not on PATH. */
+export const POSTGRES_BIN_DIR = '/usr/lib/postgresql/15/bin';
+
+export function postgresBinDir() {
+  if (!existsSync(join(POSTGRES_BIN_DIR, 'postgres'))) throw new Error('PostgreSQL 15 is not installed; run: node scripts/tools.mjs postgres');
+  return POSTGRES_BIN_DIR;
+}
+
 /** redis-server: the one on PATH, else Debian's. */
 export function redisServerBinary() {
   const p = onPath('redis-server') ?? (existsSync(REDIS_SERVER_PATH) ? REDIS_SERVER_PATH : undefined);
@@ -207,6 +215,21 @@ function installRedis() {
   if (!systemd && existsSync('/etc/init.d/redis-server')) sudo('/etc/init.d/redis-server', ['stop']);
 }
 
+/**
+ * Debian's PostgreSQL 15, FerretDB's backend (the version bookworm ships; not pinned, as
+ * bookworm-security replaces its patch releases). Run as a child process like the others; the
+ * cluster the package may create for the system service is not used (nor started: policy-rc.d, or
+ * it is stopped and disabled like Redis's).
+ */
+function installPostgres() {
+  if (existsSync(join(POSTGRES_BIN_DIR, 'postgres'))) return;
+  ensureDebianPackages([['postgresql-15']]);
+  const asRoot = process.getuid?.() === 0;
+  const sudo = (cmd, args) => spawnSync(asRoot ? cmd : 'sudo', asRoot ? args : ['-n', cmd, ...args], { stdio: 'ignore' }).status === 0;
+  if (has('systemctl')) sudo('systemctl', ['disable', ...(existsSync('/run/systemd/system') ? ['--now'] : []), 'postgresql.service']);
+  if (!existsSync('/run/systemd/system') && existsSync('/etc/init.d/postgresql')) sudo('/etc/init.d/postgresql', ['stop']);
+}
+
 /** Everything the system and its tests need. `only` limits the set (e.g. ['temporal', 'ferretdb']). */
 export async function ensureTools(only) {
   const steps = {
@@ -214,6 +237,7 @@ export async function ensureTools(only) {
     ferretdb: installFerretDB,
     chromium: installChromium,
     redis: installRedis,
+    postgres: installPostgres,
     // The on-chain program's toolchain (Debian Rust 1.85, llvm-19, a `core` sysroot) and the program.
     program: async () => (await import('../programs/sbpf/build.mjs')).ensureProgramBuilt(),
   };
