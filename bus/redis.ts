@@ -1,7 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { repeatingLog } from '../runtime/logger.ts';
-import { BUS, priceBatchSchema, statusReportSchema, type PriceBatch } from '../contracts/bus.ts';
+import { busNames, priceBatchSchema, statusReportSchema, type PriceBatch } from '../contracts/bus.ts';
 import type { StatusReport } from '../contracts/status.ts';
 import type { BusState, GradedPrice, PriceBusPublisher, PriceBusSubscriber } from './roles.ts';
 import { toBusPrice } from './wire.ts';
@@ -41,6 +41,8 @@ type BusRedis = Redis & {
 
 export interface RedisBusOptions {
   url: string;
+  /** Channel and key prefix (QD_BUS_PREFIX). */
+  prefix?: string;
   log: Logger;
   /** Called for every price dropped because the bus was down (a metric). */
   onDropped?: (count: number) => void;
@@ -61,6 +63,7 @@ function connect(url: string, options: RedisOptions): Redis {
 /** The ingest worker's side. */
 export function createRedisPublisher(o: RedisBusOptions): PriceBusPublisher {
   // No offline queue: a command while disconnected fails at once (the price is dropped, counted).
+  const BUS = busNames(o.prefix);
   const redis = connect(o.url, { enableOfflineQueue: false }) as BusRedis;
   redis.defineCommand('qdPublishPrices', { numberOfKeys: 1, lua: PUBLISH_PRICES });
   redis.defineCommand('qdPublishStatus', { numberOfKeys: 1, lua: PUBLISH_STATUS });
@@ -115,6 +118,7 @@ export function createRedisPublisher(o: RedisBusOptions): PriceBusPublisher {
 
 /** A consumer's side: a subscription connection and a command connection for snapshots. */
 export function createRedisSubscriber(o: RedisBusOptions): PriceBusSubscriber {
+  const BUS = busNames(o.prefix);
   const sub = connect(o.url, {});
   const cmd = connect(o.url, { enableOfflineQueue: false });
   const log = o.log.child({ module: 'bus-subscriber' });

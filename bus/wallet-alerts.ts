@@ -1,5 +1,6 @@
 import { Emitter } from '@socket.io/redis-emitter';
 import type { Redis } from 'ioredis';
+import { busNames } from '../contracts/bus.ts';
 import { walletRoom, type LiquidationAlert, type MarginWarning, type ServerToClientEvents } from '../contracts/socket.ts';
 
 /**
@@ -13,8 +14,8 @@ export interface WalletAlerts {
   liquidation(a: LiquidationAlert): void;
 }
 
-export function createWalletAlerts(redis: Redis): WalletAlerts {
-  const emitter = new Emitter<ServerToClientEvents>(redis);
+export function createWalletAlerts(redis: Redis, prefix?: string): WalletAlerts {
+  const emitter = new Emitter<ServerToClientEvents>(redis, { key: busNames(prefix).socketIo });
   return {
     marginWarning: (w) => void emitter.to(walletRoom(w.wallet)).emit('margin-warning', w),
     liquidation: (a) => void emitter.to(walletRoom(a.wallet)).emit('liquidation', a),

@@ -10,18 +10,25 @@ import { CHAIN_HEALTH, INGEST_MODES, type StatusReport } from './status.ts';
  * (re)connects loads the latest prices from the store, then follows the bus, and resyncs from the
  * store when a per-market sequence number jumps. Money travels as decimal strings, never floats.
  */
-export const BUS = {
-  /** `PriceBatch` messages: the accepted prices of one update from a source. */
-  prices: 'qd:prices',
-  /** `StatusReport` messages. */
-  status: 'qd:status',
-  /** Hash: per symbol, the sequence number of the last price published (assigned by the bus itself). */
-  seqKey: 'qd:seq',
-  /** Hash: the latest `StatusReport` per scope, for consumers that join late. */
-  statusKey: 'qd:status:latest',
-  /** String per feed group: the source whose prices are served now (`pyth` or `coingecko`). */
-  servingKey: (feedGroup: string) => `qd:serving:${feedGroup}`,
-} as const;
+/**
+ * The bus's channel and key names under a prefix (QD_BUS_PREFIX, `qd` by default), so several
+ * deployments — or test runs — can share one Redis without hearing each other.
+ */
+export function busNames(prefix = 'qd') {
+  return {
+    /** `PriceBatch` messages: the accepted prices of one update from a source. */
+    prices: `${prefix}:prices`,
+    /** `StatusReport` messages. */
+    status: `${prefix}:status`,
+    /** Hash: per symbol, the sequence number of the last price published (assigned by the bus itself). */
+    seqKey: `${prefix}:seq`,
+    /** Hash: the latest `StatusReport` per scope, for consumers that join late. */
+    statusKey: `${prefix}:status:latest`,
+    /** Channel prefix of the Socket.IO Redis adapter and emitter (wallet rooms across gateways). */
+    socketIo: `${prefix}:socket.io`,
+  } as const;
+}
+export type BusNames = ReturnType<typeof busNames>;
 
 /** One accepted price as the bus carries it. */
 export interface BusPrice {

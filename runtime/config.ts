@@ -43,6 +43,8 @@ export const envSchema = z.object({
   QD_MONGODB_URI: url(['mongodb:', 'mongodb+srv:']).default('mongodb://127.0.0.1:27017/quantdesk'),
   /** The live-price bus (a password, if any, goes in the URL: redis://:secret@host:6379). */
   QD_REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  /** Prefix of the bus's channels and keys: deployments sharing one Redis each take their own. */
+  QD_BUS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'letters, digits, _ . - (at most 40)').default('qd'),
 
   QD_HERMES_URL: httpUrl.default('http://127.0.0.1:4010'),
   QD_HERMES_API_KEY: optionalSecret,
@@ -125,6 +127,7 @@ function toConfig(e: Parsed, ctx: z.RefinementCtx) {
     },
     mongodbUri: e.QD_MONGODB_URI,
     redisUrl: e.QD_REDIS_URL,
+    busPrefix: e.QD_BUS_PREFIX,
     hermes: { url: e.QD_HERMES_URL, ...(e.QD_HERMES_API_KEY && { apiKey: e.QD_HERMES_API_KEY }) },
     coingecko: {
       url: e.QD_COINGECKO_URL,

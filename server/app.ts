@@ -28,7 +28,7 @@ export interface GatewayDeps {
   registry: Registry;
   log: Logger;
   /** Redis connections for the Socket.IO adapter (several gateways share rooms); none for a lone gateway. */
-  adapter?: { pub: unknown; sub: unknown };
+  adapter?: { pub: unknown; sub: unknown; key: string };
   /** Health of dependencies beyond the store and the bus (Temporal, ingestion workflows), bounded in time. */
   health?: () => Promise<Record<string, unknown>>;
   /** Longest a dependency check in /api/health may take, ms. */
@@ -196,7 +196,7 @@ export async function createGateway(deps: GatewayDeps) {
     maxHttpBufferSize: 64 * 1024,
     cors: { origin: true },
     serveClient: false,
-    ...(deps.adapter && { adapter: createAdapter(deps.adapter.pub, deps.adapter.sub) }),
+    ...(deps.adapter && { adapter: createAdapter(deps.adapter.pub, deps.adapter.sub, { key: deps.adapter.key }) }),
   });
   const channels = new Map<string, LatestValueChannel<PriceMessage>>();
 

@@ -2,6 +2,7 @@
 // share the bus and, through the Socket.IO Redis adapter, the wallet rooms.
 import { PriceFollower } from '../bus/follower.ts';
 import { createAdapterClients, createRedisSubscriber } from '../bus/redis.ts';
+import { busNames } from '../contracts/bus.ts';
 import { loadConfigOrExit } from '../runtime/config.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { loadMarkets } from '../runtime/markets.ts';
@@ -19,10 +20,10 @@ const markets = loadMarkets(config.marketsFile);
 const db = await openStore(config.mongodbUri);
 const store = createMongoStore(db, markets);
 const temporal = await connectClient(config.temporal);
-const subscriber = createRedisSubscriber({ url: config.redisUrl, log });
+const subscriber = createRedisSubscriber({ url: config.redisUrl, prefix: config.busPrefix, log });
 const follower = new PriceFollower({ subscriber, store: store.latest, markets, log: log.child({ module: 'follower' }) });
 await follower.start();
-const adapter = createAdapterClients(config.redisUrl);
+const adapter = { ...createAdapterClients(config.redisUrl), key: busNames(config.busPrefix).socketIo };
 
 const gateway = await createGateway({
   markets,

@@ -1,35 +1,42 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connection as MongoConnection } from 'mongoose';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../activities/store/connection.ts';
-import { createPriceStore, priceModels, type PriceStore, type RejectionDoc } from '../activities/store/prices.ts';
+import { PriceFollower } from '../bus/follower.ts';
+import { createRedisSubscriber } from '../bus/redis.ts';
+import type { PriceBusSubscriber } from '../bus/roles.ts';
+import type { ClientToServerEvents, PriceMessage, ServerToClientEvents, StatusMessage, SubscribeAck } from '../contracts/socket.ts';
+import { RETENTION_SCHEDULE_ID, ingestWorkflowId, statusQuery } from '../contracts/temporal.ts';
 import { REJECTION_REASONS } from '../domain/validation.ts';
 import { createLogger } from '../runtime/logger.ts';
-import { loadMarkets } from '../runtime/markets.ts';
 import { createMetricsRegistry } from '../runtime/metrics.ts';
 import { createMarketSim, type MarketSim } from '../sandbox/market-sim/market-sim.ts';
 import { createGateway, type Gateway } from '../server/app.ts';
-import type { ClientToServerEvents, PriceMessage, ServerToClientEvents, StatusMessage, SubscribeAck } from '../server/events.ts';
+import { openStore } from '../store/mongo/connection.ts';
+import { createMongoStore, type MongoStore } from '../store/mongo/store.ts';
+import type { RejectionDoc } from '../store/roles.ts';
 import { connectClient } from '../temporal/connection.ts';
-import { RETENTION_SCHEDULE_ID, ingestWorkflowId } from '../temporal/contracts.ts';
-import { statusQuery } from '../workflows/price-ingestion.ts';
-import { ROOT, createTestNamespace, startProcess, testConfig, testDatabaseUri, uniqueName, waitFor, type ChildHandle } from './support.ts';
+import { createTestNamespace, startProcess, testConfig, testDatabaseUri, testMarkets, uniqueName, waitFor, type ChildHandle } from './support.ts';
 
 /**
  * The ingestion path end to end, with the real parts: the market simulator (Hermes + CoinGecko),
  * the ingest worker as its own process on the Temporal dev server, FerretDB, and the gateway.
  */
-const markets = loadMarkets(`${ROOT}/config/markets.json`);
+const markets = testMarkets();
 const SOL = markets.bySymbol('SOL-PERP')!;
-const TOKEN = 'test-internal-token-0123456789';
-const WORKER_METRICS_PORT = 19464;
+const WORKER_METRICS_PORT = 19464 + Number(process.env.QD_TEST_PORT_OFFSET ?? 0);
+const busPrefix = uniqueName('qd-ingest-test');
 
 let sim: MarketSim;
 let gateway: Gateway;
 let gatewayUrl: string;
 let db: MongoConnection;
-let store: PriceStore;
+let store: MongoStore;
+let subscriber: PriceBusSubscriber;
+let follower: PriceFollower;
 let worker: ChildHandle;
 let workerEnv: Record<string, string>;
 let temporalNamespace: string;
@@ -45,9 +52,13 @@ beforeAll(async () => {
   await sim.start();
   const dbName = uniqueName('qd-ingest');
   db = await openStore(testDatabaseUri(dbName));
-  store = createPriceStore(priceModels(db), markets);
+  store = createMongoStore(db, markets);
   await store.ensureIndexes();
-  gateway = await createGateway({ markets, store, internalToken: TOKEN, registry: createMetricsRegistry('gateway-test'), log: createLogger('gateway-test', 'warn') });
+  const log = createLogger('gateway-test', 'warn');
+  subscriber = createRedisSubscriber({ url: testConfig.redisUrl, prefix: busPrefix, log });
+  follower = new PriceFollower({ subscriber, store: store.latest, markets, log });
+  await follower.start();
+  gateway = await createGateway({ markets, follower, history: store.history, store: store.health, registry: createMetricsRegistry('gateway-test'), log });
   gatewayUrl = `http://127.0.0.1:${new URL(await gateway.listen(0)).port}`;
 
   temporalNamespace = uniqueName('ingest');
@@ -57,8 +68,8 @@ beforeAll(async () => {
     QD_MONGODB_URI: testDatabaseUri(dbName),
     QD_HERMES_URL: sim.url,
     QD_COINGECKO_URL: sim.url,
-    QD_GATEWAY_URL: gatewayUrl,
-    QD_INTERNAL_TOKEN: TOKEN,
+    QD_BUS_PREFIX: busPrefix,
+    QD_DATA_DIR: mkdtempSync(join(tmpdir(), 'qd-ingest-test-')),
     QD_METRICS_PORT: String(WORKER_METRICS_PORT),
     QD_COINGECKO_POLL_MS: '500',
     QD_COINGECKO_CROSSCHECK_MS: '1000',
@@ -80,6 +91,8 @@ afterAll(async () => {
   await temporal?.connection.close();
   await worker?.kill();
   await gateway?.close();
+  await follower?.stop();
+  await subscriber?.close();
   await db?.close();
   await sim?.stop();
 }, 60_000);
@@ -115,9 +128,9 @@ describe('price ingestion', () => {
 
     // Stored: the same update is in history (batched writes land within a moment).
     const row = await waitFor('the history row', () =>
-      store.history(SOL.pythFeedId, first.publishTime, first.publishTime).then((rows) => rows.find((r) => r.source === 'pyth')),
+      store.history.updates(SOL.pythFeedId, first.publishTime, first.publishTime).then((rows) => rows.find((r) => r.source === 'pyth' && r.slot === first.slot)),
     );
-    expect(row).toEqual({ source: 'pyth', price: first.price, conf: first.conf, expo: -8, publishTime: first.publishTime });
+    expect(row).toEqual({ source: 'pyth', price: first.price, conf: first.conf, expo: -8, publishTime: first.publishTime, slot: first.slot });
 
     // REST serves the latest, with a readable decimal beside the exact mantissa.
     const rest = (await (await fetch(`${gatewayUrl}/api/prices/SOL-PERP`)).json()) as { price: PriceMessage & { value: string } };
@@ -148,7 +161,7 @@ describe('price ingestion', () => {
     for (const kind of kinds) {
       sim.control.inject('pyth', kind, { count: 1, feeds: ['SOL-PERP'] });
       await waitFor(`a ${expected[kind]} rejection for ${kind}`, () =>
-        store.models.rejections.findOne({ source: 'pyth', reason: expected[kind], receivedAt: { $gte: since } }).lean().then((d) => d ?? undefined),
+        store.rejections.recent(since, { source: 'pyth', reason: expected[kind] }).then((d) => d[0]),
       );
     }
     // Counted in the worker's metrics, by reason.
@@ -174,9 +187,9 @@ describe('price ingestion', () => {
     const fallback = await waitFor('a CoinGecko price over Socket.IO', () => received.find((p) => p.symbol === 'SOL-PERP' && p.source === 'coingecko' && p.receivedAt >= killedAt), 5_000, 50);
     expect(fallback.stale).toBe(false);
     await waitFor('CoinGecko rows in history', () =>
-      store.history(SOL.pythFeedId, fallback.publishTime, fallback.publishTime).then((rows) => rows.find((r) => r.source === 'coingecko' && r.price !== '')),
+      store.history.updates(SOL.pythFeedId, fallback.publishTime, fallback.publishTime).then((rows) => rows.find((r) => r.source === 'coingecko' && r.price !== '')),
     );
-    await waitFor('latest stored price from CoinGecko', () => store.latest([SOL.pythFeedId]).then(([d]) => (d?.source === 'coingecko' ? d : undefined)));
+    await waitFor('latest stored price from CoinGecko', () => store.latest.latest([SOL.pythFeedId]).then(([d]) => (d?.source === 'coingecko' ? d : undefined)));
     expect((await workflowStatus()).mode).toBe('coingecko');
 
     sim.control.restore('pyth');
@@ -204,7 +217,7 @@ describe('price ingestion', () => {
     const countAtStale = received.length;
     await sleep(2_000);
     expect(received.slice(countAtStale).filter((p) => p.receivedAt >= killedAt + 1_000)).toEqual([]);
-    const [stored] = await store.latest([SOL.pythFeedId]);
+    const [stored] = await store.latest.latest([SOL.pythFeedId]);
     expect(stored?.stale).toBe(true);
     expect((await workflowStatus()).mode).toBe('stale');
 
@@ -239,7 +252,7 @@ describe('price ingestion', () => {
       await schedule.trigger();
       const run = await waitFor('a retention run', async () => (await schedule.describe()).info.recentActions.at(-1)?.action.workflow.workflowId);
       // Everything here is minutes old: nothing is past its retention, nothing is deleted.
-      expect(await client.workflow.getHandle(run).result()).toEqual({ updates: 0, minutes: 0, rejections: 0 });
+      expect(await client.workflow.getHandle(run).result()).toEqual({ historyDays: [], pushDays: [], rejectionDays: [] });
     } finally {
       await client.connection.close();
     }
@@ -253,13 +266,13 @@ describe('price ingestion', () => {
     worker = startWorker();
     const resumed = await waitFor('Pyth prices from the restarted worker', () => received.find((p) => p.symbol === 'SOL-PERP' && p.source === 'pyth' && p.receivedAt > killedAt + 1_000), 60_000);
     await waitFor('its history row', () =>
-      store.history(SOL.pythFeedId, resumed.publishTime, resumed.publishTime).then((rows) => rows.find((r) => r.source === 'pyth')),
+      store.history.updates(SOL.pythFeedId, resumed.publishTime, resumed.publishTime).then((rows) => rows.find((r) => r.source === 'pyth')),
     );
     // History holds each (feed, source, publish time) once, however often it was written: the
     // restarted worker resumed after the last stored update (no duplicate rows, and no second
     // "accepted" for what was stored before the kill).
-    const rows = await store.history(SOL.pythFeedId, resumed.publishTime - 120, resumed.publishTime);
-    const keys = rows.map((r) => `${r.source}:${r.publishTime}`);
+    const rows = await store.history.updates(SOL.pythFeedId, resumed.publishTime - 120, resumed.publishTime);
+    const keys = rows.map((r) => `${r.source}:${r.publishTime}:${r.slot}`);
     expect(new Set(keys).size).toBe(keys.length);
     const pyth = rows.filter((r) => r.source === 'pyth').map((r) => r.publishTime);
     // Stored on both sides of the restart.

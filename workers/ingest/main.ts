@@ -32,7 +32,7 @@ const db = await openStore(config.mongodbUri);
 const store = createMongoStore(db, markets);
 await store.ensureIndexes();
 const client = await connectClient(config.temporal);
-const bus = createRedisPublisher({ url: config.redisUrl, log, onDropped: (n) => dropped.inc(n) });
+const bus = createRedisPublisher({ url: config.redisUrl, prefix: config.busPrefix, log, onDropped: (n) => dropped.inc(n) });
 
 const ingest = createIngestActivities({
   markets,
@@ -52,7 +52,7 @@ const ingest = createIngestActivities({
   },
 });
 // A mode switch decided on another ingest process (its publishIngestStatus) reaches this one too.
-const statuses = createRedisSubscriber({ url: config.redisUrl, log });
+const statuses = createRedisSubscriber({ url: config.redisUrl, prefix: config.busPrefix, log });
 statuses.onStatus((r) => {
   if (r.kind === 'ingest') ingest.takeIngestMode(r.scope.replace(/^ingest:/, ''), r.mode);
 });

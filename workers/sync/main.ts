@@ -50,9 +50,9 @@ const db = await openStore(config.mongodbUri);
 const store = createMongoStore(db, markets);
 await store.pushes.ensureIndexes();
 const client = await connectClient(config.temporal);
-const bus = createRedisPublisher({ url: config.redisUrl, log });
+const bus = createRedisPublisher({ url: config.redisUrl, prefix: config.busPrefix, log });
 // Woken by the bus; the store is where a (re)connecting sync starts from, and what it reads while the bus is down.
-const subscriber = createRedisSubscriber({ url: config.redisUrl, log });
+const subscriber = createRedisSubscriber({ url: config.redisUrl, prefix: config.busPrefix, log });
 const prices = new PriceFollower({ subscriber, store: store.latest, markets, log: log.child({ module: 'follower' }) });
 await prices.start();
 
