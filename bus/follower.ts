@@ -110,6 +110,10 @@ export class PriceFollower {
   get(symbol: string): LivePrice | undefined {
     return this.prices.get(symbol);
   }
+  /** The market's ingestion mode as last reported (`stale`: no source delivers; the price is the last good one). */
+  modeOf(symbol: string): IngestMode | undefined {
+    return this.modes.get(symbol);
+  }
   all(): LivePrice[] {
     return [...this.prices.values()];
   }

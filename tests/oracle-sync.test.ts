@@ -5,9 +5,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@solana/web3.js';
 import type { Connection as MongoConnection } from 'mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../activities/store/connection.ts';
-import { createPriceStore, priceModels, type PriceStore } from '../activities/store/prices.ts';
-import { createPushStore, type PushStore } from '../activities/store/pushes.ts';
+import { PriceFollower } from '../bus/follower.ts';
+import { createRedisSubscriber } from '../bus/redis.ts';
+import type { PriceBusSubscriber } from '../bus/roles.ts';
+import { SYNC_WORKFLOW_ID, ingestWorkflowId, syncStatusQuery } from '../contracts/temporal.ts';
 import { indexMarkets, marketRegistrySchema, type MarketRegistry } from '../domain/markets.ts';
 import { decodeMarket, marketAddress } from '../programs/client/quantdesk-perp.ts';
 import { createLogger } from '../runtime/logger.ts';
@@ -16,9 +17,10 @@ import { startLocalnet, type Localnet } from '../sandbox/localnet/localnet.ts';
 import { quantdeskBootstrapSteps } from '../sandbox/localnet/quantdesk-bootstrap.ts';
 import { createMarketSim, type MarketSim } from '../sandbox/market-sim/market-sim.ts';
 import { createGateway, type Gateway } from '../server/app.ts';
+import { openStore } from '../store/mongo/connection.ts';
+import { createMongoStore, type MongoStore } from '../store/mongo/store.ts';
+import type { PushDoc } from '../store/roles.ts';
 import { connectClient } from '../temporal/connection.ts';
-import { SYNC_WORKFLOW_ID, ingestWorkflowId } from '../temporal/contracts.ts';
-import { syncStatusQuery } from '../workflows/oracle-sync.ts';
 import { startRpcProxy } from './rpc-proxy.ts';
 import { ROOT, createTestNamespace, startProcess, testConfig, testDatabaseUri, uniqueName, waitFor, type ChildHandle } from './support.ts';
 
@@ -26,7 +28,7 @@ import { ROOT, createTestNamespace, startProcess, testConfig, testDatabaseUri, u
  * The on-chain sync end to end: simulator → ingest worker → FerretDB → sync worker → localnet
  * (LiteSVM with our program), every part real and in its own process where it would be in production.
  */
-const TOKEN = 'test-internal-token-0123456789';
+const busPrefix = uniqueName('qd-sync-test');
 const dir = mkdtempSync(join(tmpdir(), 'qd-sync-'));
 
 // The shipped registry with test-sized push policies: SOL moves on small deviations (2 bps; the
@@ -48,8 +50,9 @@ let sim: MarketSim;
 let localnet: Localnet;
 let gateway: Gateway;
 let db: MongoConnection;
-let prices: PriceStore;
-let pushes: PushStore;
+let store: MongoStore;
+let subscriber: PriceBusSubscriber;
+let follower: PriceFollower;
 let ingest: ChildHandle;
 let sync: ChildHandle;
 let proxy: Awaited<ReturnType<typeof startRpcProxy>>;
@@ -89,11 +92,13 @@ beforeAll(async () => {
   proxy = await startRpcProxy(localnet.rpcUrl);
   const dbName = uniqueName('qd-sync');
   db = await openStore(testDatabaseUri(dbName));
-  prices = createPriceStore(priceModels(db), markets);
-  await prices.ensureIndexes();
-  pushes = createPushStore(db);
-  gateway = await createGateway({ markets, store: prices, internalToken: TOKEN, registry: createMetricsRegistry('gw'), log: createLogger('gw', 'warn') });
-  const gatewayUrl = `http://127.0.0.1:${new URL(await gateway.listen(0)).port}`;
+  store = createMongoStore(db, markets);
+  await store.ensureIndexes();
+  const log = createLogger('gw', 'warn');
+  subscriber = createRedisSubscriber({ url: testConfig.redisUrl, prefix: busPrefix, log });
+  follower = new PriceFollower({ subscriber, store: store.latest, markets, log });
+  await follower.start();
+  gateway = await createGateway({ markets, follower, history: store.history, store: store.health, registry: createMetricsRegistry('gw'), log });
   namespace = uniqueName('sync');
   await createTestNamespace(namespace);
   env = {
@@ -102,8 +107,8 @@ beforeAll(async () => {
     QD_MARKETS_FILE: marketsFile,
     QD_HERMES_URL: sim.url,
     QD_COINGECKO_URL: sim.url,
-    QD_GATEWAY_URL: gatewayUrl,
-    QD_INTERNAL_TOKEN: TOKEN,
+    QD_BUS_PREFIX: busPrefix,
+    QD_DATA_DIR: join(dir, 'data'),
     QD_ORACLE_AUTHORITY_KEYPAIR: join(dir, 'localnet', 'keys', 'oracle-authority.json'),
     QD_SOLANA_COMMITMENT: 'confirmed',
     QD_LOG_LEVEL: 'info',
@@ -119,6 +124,8 @@ afterAll(async () => {
   await Promise.all([sync?.kill(), ingest?.kill()]);
   await proxy?.close();
   await gateway?.close();
+  await follower?.stop();
+  await subscriber?.close();
   await localnet?.stop();
   await db?.close();
   await sim?.stop();
@@ -128,10 +135,15 @@ afterEach((ctx) => {
   if (ctx.task.result?.state === 'fail') console.error(`sync worker output (tail):\n${sync.output().split('\n').slice(-40).join('\n')}`);
 });
 
+/** A market's push records, newest first. */
+const pushesOf = (symbol: string) => store.pushes.recent(symbol, 1_000);
+const allPushes = async () => (await Promise.all(markets.all.map((m) => pushesOf(m.symbol)))).flat();
+const first = <T>(list: T[], p: (x: T) => boolean) => list.find(p);
+
 describe('on-chain sync', () => {
   it('pushes on deviation, and the chain holds exactly a stored price', async () => {
     const record = await waitFor('a confirmed deviation push for SOL', () =>
-      pushes.pushes.findOne({ symbol: 'SOL-PERP', outcome: 'confirmed', triggers: 'deviation' }).lean().then((d) => d ?? undefined),
+      pushesOf('SOL-PERP').then((d) => first(d, (x) => x.outcome === 'confirmed' && x.triggers.includes('deviation'))),
       60_000,
       250,
     );
@@ -142,17 +154,19 @@ describe('on-chain sync', () => {
 
     // Whatever the chain holds now is, to the last digit, a price the ingestion stored.
     const m = await onChain('SOL-PERP');
-    const [stored] = (await prices.history(SOL.pythFeedId, Number(m.publishTime), Number(m.publishTime))).filter((r) => r.source === 'pyth');
-    expect(stored).toEqual({ source: 'pyth', price: m.price.toString(), conf: m.conf.toString(), expo: m.expo, publishTime: Number(m.publishTime) });
+    const stored = await waitFor('the stored update', async () =>
+      (await store.history.updates(SOL.pythFeedId, Number(m.publishTime), Number(m.publishTime))).find((r) => r.source === 'pyth' && r.price === m.price.toString()),
+    );
+    expect(stored).toMatchObject({ source: 'pyth', price: m.price.toString(), conf: m.conf.toString(), expo: m.expo, publishTime: Number(m.publishTime) });
   }, 90_000);
 
   it('pushes a price only a heartbeat can move, once per heartbeat', async () => {
     await waitFor('two heartbeat pushes for ETH', () =>
-      pushes.pushes.countDocuments({ symbol: 'ETH-PERP', outcome: 'confirmed' }).then((n) => n >= 2 || undefined),
+      pushesOf('ETH-PERP').then((d) => d.filter((x) => x.outcome === 'confirmed').length >= 2 || undefined),
       30_000,
       250,
     );
-    const eth = await pushes.pushes.find({ symbol: 'ETH-PERP', outcome: 'confirmed' }).lean();
+    const eth = (await pushesOf('ETH-PERP')).filter((x) => x.outcome === 'confirmed');
     const bootPushed = eth.filter((d) => !d.triggers.includes('initial'));
     expect(bootPushed.length).toBeGreaterThanOrEqual(1);
     for (const d of bootPushed) expect(d.triggers).toEqual(['heartbeat']);
@@ -170,7 +184,7 @@ describe('on-chain sync', () => {
   it('survives a crash mid-batch: the resent batch is refused as a replay and recorded so, nothing applied twice', async () => {
     proxy.setSwallow(true);
     await waitFor('a batch sent but never answered', () => (proxy.swallowed.length > 0 ? true : undefined), 30_000, 50);
-    const [inflight] = await waitFor('its in-flight record', () => pushes.inflight.find({}).lean().then((d) => (d.length ? d : undefined)));
+    const [inflight] = await waitFor('its in-flight record', () => store.pushes.pendingInflight().then((d) => (d.length ? d : undefined)));
     await sync.kill('SIGKILL');
     proxy.setSwallow(false);
     // The batch did land: the chain holds its prices.
@@ -180,7 +194,10 @@ describe('on-chain sync', () => {
     }
     sync = startSync();
     const replay = await waitFor('the resent batch recorded', () =>
-      pushes.pushes.find({ batchId: inflight!._id, attempt: inflight!.attempt + 1 }).lean().then((d) => (d.length ? d : undefined)),
+      allPushes().then((d) => {
+        const found = d.filter((x: PushDoc) => x.batchId === inflight!._id && x.attempt === inflight!.attempt + 1);
+        return found.length ? found : undefined;
+      }),
       60_000,
       250,
     );
@@ -189,9 +206,9 @@ describe('on-chain sync', () => {
       expect(r.triggers).toEqual(['recovery']);
       expect(r.error).toMatch(/PublishTime(Duplicate|Regressed)/);
     }
-    expect(await pushes.inflight.countDocuments({ _id: inflight!._id })).toBe(0);
+    await waitFor('the in-flight record cleared', async () => !(await store.pushes.pendingInflight()).some((d) => d._id === inflight!._id) || undefined);
     // Never two confirmations of one price.
-    const confirmed = await pushes.pushes.find({ outcome: 'confirmed' }, { symbol: 1, publishTime: 1 }).lean();
+    const confirmed = (await allPushes()).filter((d) => d.outcome === 'confirmed');
     const keys = confirmed.map((d) => `${d.symbol}:${d.publishTime}`);
     expect(new Set(keys).size).toBe(keys.length);
   }, 120_000);
@@ -199,9 +216,9 @@ describe('on-chain sync', () => {
   it('never pushes a stale price', async () => {
     sim.control.kill('pyth');
     sim.control.kill('coingecko');
-    await waitFor('SOL served as stale', () => prices.latest([SOL.pythFeedId]).then(([d]) => d?.stale || undefined), 20_000);
+    await waitFor('SOL served as stale', () => store.latest.latest([SOL.pythFeedId]).then(([d]) => d?.stale || undefined), 20_000);
     const heldAt = Number((await onChain('SOL-PERP')).publishTime);
-    await waitFor('a skip recorded as stale', () => pushes.pushes.findOne({ symbol: 'SOL-PERP', outcome: 'skipped', error: /stale/ }).lean().then((d) => d ?? undefined), 15_000);
+    await waitFor('a skip recorded as stale', () => pushesOf('SOL-PERP').then((d) => first(d, (x) => x.outcome === 'skipped' && /stale/.test(x.error ?? ''))), 15_000);
     await sleep(3_000);
     expect(Number((await onChain('SOL-PERP')).publishTime)).toBe(heldAt);
     expect((await syncStatus()).markets['SOL-PERP']?.holding).toBe('stale');
@@ -218,7 +235,7 @@ describe('on-chain sync', () => {
     // The same chain again (a fresh boot of it), on the same ports.
     localnet = await bootLocalnet(httpPort, wsPort);
     await waitFor('pushes after the RPC returned', () =>
-      pushes.pushes.findOne({ symbol: 'SOL-PERP', outcome: 'confirmed', recordedAt: { $gt: new Date(downAt) } }).lean().then((d) => d ?? undefined),
+      pushesOf('SOL-PERP').then((d) => first(d, (x) => x.outcome === 'confirmed' && x.recordedAt.getTime() > downAt)),
       60_000,
       250,
     );

@@ -163,7 +163,7 @@ export function createSyncActivities(deps: SyncDeps) {
           deps.metrics.onChainAge.set({ symbol: m.symbol }, chainPrice?.publishTime ? nowSec - chainPrice.publishTime : Number.NaN);
           if (latest) deps.metrics.onChainLag.set({ symbol: m.symbol }, Math.max(0, latest.publishTime - (chainPrice?.publishTime ?? 0)));
         }
-        const { due, skipped } = decider.decide(markets, (s) => deps.prices.get(s), (s) => onChain.get(s), nowMs);
+        const { due, skipped } = decider.decide(markets, (s) => deps.prices.get(s), (s) => onChain.get(s), nowMs, (s) => deps.prices.modeOf(s) === 'stale');
         for (const m of markets) {
           const s = state.get(m.symbol)!;
           s.holding = decider.holding.get(m.symbol);

@@ -38,13 +38,22 @@ export class PushDecider {
   /** Markets to send one per transaction. */
   private readonly isolated = new Set<string>();
 
-  decide(markets: readonly Market[], latest: (symbol: string) => LivePrice | undefined, onChain: (symbol: string) => OnChainPrice | undefined, nowMs: number): Decisions {
+  /** `stale`: the market's ingestion reports no source delivering (its price is only the last good one). */
+  decide(
+    markets: readonly Market[],
+    latest: (symbol: string) => LivePrice | undefined,
+    onChain: (symbol: string) => OnChainPrice | undefined,
+    nowMs: number,
+    stale: (symbol: string) => boolean = () => false,
+  ): Decisions {
     const nowSec = Math.floor(nowMs / 1000);
     const out: Decisions = { due: [], skipped: [] };
     for (const m of markets) {
       const p = latest(m.symbol);
       if (!p) continue;
-      const decision = decidePush({ candidate: candidateOf(p), onChain: onChain(m.symbol), now: nowSec, policy: m.push, bounds: m.validation });
+      const decision = stale(m.symbol)
+        ? ({ push: false, reason: 'stale' } as const)
+        : decidePush({ candidate: candidateOf(p), onChain: onChain(m.symbol), now: nowSec, policy: m.push, bounds: m.validation });
       const update = { symbol: m.symbol, feedId: m.pythFeedId, price: p.price, conf: p.conf, expo: p.expo, publishTime: p.publishTime, receivedAt: new Date(p.receivedAt) };
       if (!decision.push) {
         const hold = RECORDED_HOLDS.has(decision.reason) ? decision.reason : undefined;
