@@ -96,8 +96,9 @@ describe('margin invariants', () => {
         const liq = liquidationPrice(p, mp);
         if (liq === undefined || liq <= 0n) return;
         const ratio = marginRatioBps(p, liq)!;
-        // One price unit moves the ratio by at most |size|·10⁴·(1/K)/notional ≈ 10⁴/liq bps.
-        const tick = 10_000n / liq + 1n;
+        // One price unit moves the ratio by |d ratio/dP| = entry·10⁴/P² = (10⁴ ∓ ratio)/P bps (long −,
+        // short +), so by at most (10⁴ + maintenance)/liq near the liquidation price.
+        const tick = (10_000n + BigInt(mp.maintenanceBps)) / liq + 1n;
         expect(ratio >= BigInt(mp.maintenanceBps) - tick - 1n && ratio <= BigInt(mp.maintenanceBps) + tick).toBe(true);
       }),
     );
