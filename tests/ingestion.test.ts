@@ -196,6 +196,15 @@ describe('price ingestion', () => {
     const restoredAt = Date.now();
     await waitFor('Pyth prices again', () => received.find((p) => p.symbol === 'SOL-PERP' && p.source === 'pyth' && p.receivedAt >= restoredAt), 10_000, 50);
     expect((await workflowStatus()).mode).toBe('pyth');
+    // Once the mode is back to Pyth, no CoinGecko price is served or broadcast again (the fallback
+    // poller may still run until its cancellation arrives: it is only a cross-check by then).
+    const backAt = (await waitFor('the pyth status', () => statuses.find((s) => s.symbol === 'SOL-PERP' && s.mode === 'pyth' && s.at >= restoredAt))).at;
+    const index = received.length;
+    await sleep(3_000);
+    expect(received.slice(index).filter((p) => p.source === 'coingecko')).toEqual([]);
+    expect(received.filter((p) => p.source === 'coingecko' && p.receivedAt > backAt)).toEqual([]);
+    const rest = (await (await fetch(`${gatewayUrl}/api/prices/SOL-PERP`)).json()) as { price: PriceMessage };
+    expect(rest.price.source).toBe('pyth');
   }, 60_000);
 
   it('serves the last good price marked stale, with its age, when both sources fail — and invents nothing', async () => {

@@ -35,6 +35,7 @@ export class PricePusher {
   private unrecorded: Omit<PushDoc, 'recordedAt'>[] = [];
   private clearing: string[] = [];
   private recording: Promise<void> | undefined;
+  private recordingCount = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -44,9 +45,9 @@ export class PricePusher {
     private readonly now: () => number,
   ) {}
 
-  /** Outcome records not yet in the database. */
+  /** Outcome records not yet in the database (waiting or being written). */
   get backlog(): number {
-    return this.unrecorded.length;
+    return this.unrecorded.length + this.recordingCount;
   }
 
   /** Writes the audit trail in the background, retrying every second while the database is away. */
@@ -54,12 +55,18 @@ export class PricePusher {
     if (this.recording || (this.unrecorded.length === 0 && this.clearing.length === 0)) return;
     const docs = this.unrecorded.splice(0, 5_000);
     const clear = this.clearing.splice(0);
+    this.recordingCount = docs.length;
     this.recording = (async () => {
       await this.log.record(docs);
       for (const id of clear) await this.log.clearInflight(id);
     })()
-      .then(() => (this.recording = undefined, this.flushRecords()))
+      .then(() => {
+        this.recording = undefined;
+        this.recordingCount = 0;
+        this.flushRecords();
+      })
       .catch(() => {
+        this.recordingCount = 0;
         this.unrecorded.unshift(...docs);
         this.clearing.unshift(...clear);
         if (this.unrecorded.length > MAX_UNRECORDED) this.unrecorded.splice(0, this.unrecorded.length - MAX_UNRECORDED);
