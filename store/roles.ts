@@ -98,9 +98,10 @@ export interface PriceHistory {
   append(prices: readonly AcceptedPrice[]): Promise<number>;
   /**
    * Rolls the stored updates of these feeds' `minute` into its candle, and an hour whose last minute
-   * this is into the hour's. Idempotent: sealing again (late updates) recomputes from what is stored.
+   * this is into the hour's. Idempotent: sealing again (late updates) recomputes from what is stored;
+   * `again` says the caller sealed it before (the candles are then replaced, not inserted).
    */
-  seal(feedIds: readonly string[], minute: number): Promise<void>;
+  seal(feedIds: readonly string[], minute: number, again?: boolean): Promise<void>;
   /**
    * Candles of a feed's served series (Pyth's updates, CoinGecko's only in seconds without one)
    * over [from, to] at `intervalSec`. The work is bounded by the window and the interval, never by

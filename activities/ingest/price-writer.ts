@@ -78,6 +78,8 @@ export class PriceWriter {
   private lastLatestMs = 0;
   /** Minutes (per feed group) with updates this writer stored, not yet sealed. */
   private readonly unsealed = new Map<string, Set<number>>();
+  /** Minutes this writer sealed lately (a late update — CoinGecko's lag by tens of seconds — seals one again). */
+  private readonly sealed = new Map<string, Set<number>>();
   private timer: NodeJS.Timeout | undefined;
   private syncTimer: NodeJS.Timeout;
   private draining: Promise<void> = Promise.resolve();
@@ -262,9 +264,14 @@ export class PriceWriter {
       const feedIds = this.markets.groups().get(group)!.map((m) => m.pythFeedId);
       for (const minute of [...minutes].sort((a, b) => a - b)) {
         if (!all && minute > due) break;
+        const done = this.sealed.get(group) ?? new Set<number>();
         try {
-          await this.store.history.seal(feedIds, minute);
+          await this.store.history.seal(feedIds, minute, done.has(minute));
           minutes.delete(minute);
+          done.add(minute);
+          // Two hours of them are enough to tell a seal from a reseal.
+          for (const m of done) if (m < minute - 7_200) done.delete(m);
+          this.sealed.set(group, done);
         } catch (e) {
           this.fail(e as Error, 'seal');
           return;

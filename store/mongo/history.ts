@@ -121,9 +121,16 @@ export function createMongoHistory(c: Connection, marks: HistoryMarks): PriceHis
     return { _id: `${feedId}:${minute}`, h: `${feedId}:${hourOf(minute)}`, ...toFields(candles[0]!, expo) };
   }
 
-  /** Inserts documents (the rule); replaces those a writer sealed before (late updates: sealing again). */
-  async function upsertAll<T extends { _id: string }>(coll: mongo.Collection<T>, docs: T[]): Promise<void> {
+  /**
+   * Inserts documents (the rule); replaces those sealed before (late updates: sealing again) — at
+   * once when the caller knows it sealed them, else after the insert refused them.
+   */
+  async function upsertAll<T extends { _id: string }>(coll: mongo.Collection<T>, docs: T[], replace = false): Promise<void> {
     if (docs.length === 0) return;
+    if (replace) {
+      for (const d of docs) await coll.replaceOne({ _id: d._id } as mongo.Filter<T>, d as mongo.WithoutId<T>, { upsert: true });
+      return;
+    }
     let again: T[] = [];
     try {
       await coll.insertMany(docs as mongo.OptionalUnlessRequiredId<T>[], { ordered: false });
@@ -201,10 +208,10 @@ export function createMongoHistory(c: Connection, marks: HistoryMarks): PriceHis
       return inserted;
     },
 
-    async seal(feedIds, minute) {
+    async seal(feedIds, minute, again = false) {
       await partitions.ensure(dayKey(minute));
       const docs = (await inBatches(feedIds, (f) => sealMinute(f, minute))).filter((d): d is MinuteDoc => d !== undefined);
-      await upsertAll(minutesOf(minute), docs);
+      await upsertAll(minutesOf(minute), docs, again);
       if (minute % 3_600 === 3_540) {
         const hour = hourOf(minute);
         const hourDocs = await inBatches(feedIds, async (f): Promise<HourDoc | undefined> => {
@@ -212,7 +219,7 @@ export function createMongoHistory(c: Connection, marks: HistoryMarks): PriceHis
           if (minutes.length === 0) return undefined;
           return { _id: `${f}:${hour}`, t: hour, minutes: minutes.sort((a, b) => a.t - b.t).map(({ _id: _i, h: _h, ...fields }) => fields) };
         });
-        await upsertAll(hoursOf(hour), hourDocs.filter((d): d is HourDoc => d !== undefined));
+        await upsertAll(hoursOf(hour), hourDocs.filter((d): d is HourDoc => d !== undefined), again);
       }
       await marks.markSealed(feedIds, minute);
     },
