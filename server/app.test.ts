@@ -83,6 +83,20 @@ describe('gateway REST', () => {
   });
 });
 
+describe('gateway history reads', () => {
+  it('allows a few at once per client, and frees a slot as soon as its client goes away', async () => {
+    store.state.hang = true; // every read now hangs, as on a database that stopped answering
+    const path = `${url}/api/prices/SOL-PERP/history?interval=60`;
+    const hung = [0, 1, 2].map(() => new AbortController());
+    const requests = hung.map((c) => fetch(path, { signal: c.signal }).catch(() => undefined));
+    await waitFor('three reads in flight', async () => ((await fetch(path)).status === 429 ? true : undefined), 3_000);
+    for (const c of hung) c.abort();
+    await Promise.all(requests);
+    store.state.hang = false;
+    await waitFor('a read accepted again', async () => ((await fetch(path)).status === 200 ? true : undefined), 3_000);
+  });
+});
+
 describe('gateway live delivery', () => {
   it('delivers bus prices to subscribers, graded on arrival and by age, and never a malformed or foreign one', async () => {
     const c = connect();

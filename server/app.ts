@@ -132,7 +132,13 @@ export async function createGateway(deps: GatewayDeps) {
     };
     reply.raw.once('close', gone);
     try {
-      const { expo, candles } = await deps.history.candles(markets.bySymbol(r.symbol)!.pythFeedId, from, to, interval, abort.signal);
+      // The store stops between its lookups once aborted; the request itself does not wait for it.
+      const read = deps.history.candles(markets.bySymbol(r.symbol)!.pythFeedId, from, to, interval, abort.signal);
+      read.catch(() => undefined);
+      const { expo, candles } = await Promise.race([
+        read,
+        new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true })),
+      ]);
       const dec = (v: bigint) => format({ mantissa: v, scale: -expo }, -expo);
       return {
         symbol: r.symbol,
