@@ -130,3 +130,51 @@ export interface OracleSyncInput {
 
 export const syncProgressSignal = defineSignal<[SyncProgress]>('syncProgress');
 export const syncStatusQuery = defineQuery<OracleSyncState>('status');
+
+// ---- liquidations ---------------------------------------------------------------------------
+
+/** One trade of one position is liquidated by one saga, whichever scanner or keeper starts it. */
+export const liquidationWorkflowId = (position: string, openSlot: bigint | number | string) => `liquidate-${position}-${openSlot}`;
+export const scannerWorkflowId = (keeper: string) => `liquidation-scanner-${keeper}`;
+export const LIQUIDATION_SCAN_SCHEDULE_ID = 'liquidation-scan';
+
+/** What a scanner saw: enough for the saga to act, and to tell the trader. */
+export interface LiquidationSagaInput {
+  /** Position account (base58). */
+  position: string;
+  owner: string;
+  symbol: string;
+  openSlot: string;
+  /** Base units (10⁻⁹), signed, as the scanner saw it. */
+  size: string;
+  /** Margin ratio at the scanner's price, basis points. */
+  marginRatioBps: number;
+  /** Mark used by the scanner, 10⁻⁹ USD. */
+  markPrice: string;
+  /** Epoch ms. */
+  detectedAt: number;
+}
+
+export const LIQUIDATION_OUTCOMES = ['liquidated', 'partially-liquidated', 'healthy-again', 'outcompeted'] as const;
+/** Named outcomes, not errors; a failure after compensation is `failed:<reason>`. */
+export type LiquidationOutcome = (typeof LIQUIDATION_OUTCOMES)[number] | `failed:${string}`;
+
+export interface LiquidationResult {
+  outcome: LiquidationOutcome;
+  keeper?: string;
+  signature?: string;
+  slot?: number;
+  /** Base units liquidated. */
+  sizeLiquidated?: string;
+  /** Price used on-chain, 10⁻⁹ USD. */
+  price?: string;
+  keeperFee?: string;
+  insuranceFee?: string;
+  badDebt?: string;
+  /** From detection to confirmation, ms. */
+  latencyMs?: number;
+  detail?: string;
+}
+
+/** The saga's claim could not be taken: another saga of this trade holds it. */
+export const CLAIM_HELD = 'ClaimHeld';

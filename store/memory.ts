@@ -1,5 +1,5 @@
 import { buildCandles, servedSeries } from '../domain/candles.ts';
-import { MAX_HISTORY_WINDOW_SEC, MAX_UPDATES_WINDOW_SEC, type HistoryRow, type InflightDoc, type LastAccepted, type LatestPriceDoc, type LatestPrices, type PriceHistory, type PushDoc, type PushLog, type RejectionDoc, type Rejections, type StoreHealth } from './roles.ts';
+import { MAX_HISTORY_WINDOW_SEC, MAX_UPDATES_WINDOW_SEC, type HistoryRow, type InflightDoc, type LastAccepted, type LiquidationDoc, type Liquidations, type WalletAlertDoc, type WalletAlertLog, type LatestPriceDoc, type LatestPrices, type PriceHistory, type PushDoc, type PushLog, type RejectionDoc, type Rejections, type StoreHealth } from './roles.ts';
 import { toLatestDoc } from './price-docs.ts';
 
 /**
@@ -144,6 +144,52 @@ export function createMemoryStore() {
     },
   };
 
+  const liquidationDocs = new Map<string, LiquidationDoc>();
+  const liquidations: Liquidations = {
+    async claim(d) {
+      await io();
+      const had = liquidationDocs.get(d._id);
+      if (had && had.state !== 'released') return false;
+      const { claimant, ...rest } = d;
+      liquidationDocs.set(d._id, { ...rest, ...had, state: 'claimed', claimedBy: claimant, attempts: had?.attempts ?? [], updatedAt: new Date() });
+      return true;
+    },
+    async release(id, attempt) {
+      await io();
+      const d = liquidationDocs.get(id);
+      if (d) Object.assign(d, { state: 'released', updatedAt: new Date(), attempts: [...d.attempts, { ...attempt, at: new Date() }] });
+    },
+    async complete(id, result) {
+      await io();
+      const d = liquidationDocs.get(id);
+      if (d) Object.assign(d, { state: 'done', result, updatedAt: new Date() });
+    },
+    async get(id) {
+      await io();
+      const d = liquidationDocs.get(id);
+      return d && structuredClone(d);
+    },
+    async byWallet(wallet, limit) {
+      await io();
+      return [...liquidationDocs.values()].filter((d) => d.owner === wallet).sort((a, b) => b.detectedAt.getTime() - a.detectedAt.getTime()).slice(0, limit);
+    },
+    async recent(limit) {
+      await io();
+      return [...liquidationDocs.values()].sort((a, b) => b.detectedAt.getTime() - a.detectedAt.getTime()).slice(0, limit);
+    },
+  };
+  const alertDocs: WalletAlertDoc[] = [];
+  const alerts: WalletAlertLog = {
+    async record(a) {
+      await io();
+      alertDocs.push(a);
+    },
+    async byWallet(wallet, limit) {
+      await io();
+      return alertDocs.filter((a) => a.wallet === wallet).reverse().slice(0, limit);
+    },
+  };
+
   const health: StoreHealth = {
     async ping(timeoutMs) {
       if (state.hang) return { ok: false, error: `no answer within ${timeoutMs} ms` };
@@ -151,6 +197,6 @@ export function createMemoryStore() {
     },
   };
 
-  return { latest, history, rejections, pushes, health, state };
+  return { latest, history, rejections, pushes, liquidations, alerts, health, state };
 }
 export type MemoryStore = ReturnType<typeof createMemoryStore>;

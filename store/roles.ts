@@ -3,7 +3,8 @@ import type { Source, ValidPrice } from '../domain/price.ts';
 import type { PushTrigger } from '../domain/push-policy.ts';
 import type { RejectionReason } from '../domain/validation.ts';
 import type { Grades } from '../domain/validation.ts';
-import type { PushOutcome } from '../contracts/temporal.ts';
+import type { LiquidationAlert, MarginWarning } from '../contracts/socket.ts';
+import type { LiquidationResult, PushOutcome } from '../contracts/temporal.ts';
 
 /**
  * The store's roles: one interface per collection family. Callers (activities, the gateway, the
@@ -202,3 +203,44 @@ export const RAW_PAYLOAD_LIMIT = 2_048;
 export const MAX_HISTORY_WINDOW_SEC = 24 * 3_600;
 /** Longest window of raw updates one request may read. */
 export const MAX_UPDATES_WINDOW_SEC = 3_600;
+
+/** A liquidation saga's record: its claim on the trade, its failed attempts, its result. */
+export interface LiquidationDoc {
+  /** The saga's workflow id, `liquidate-<position>-<open slot>`. */
+  _id: string;
+  position: string;
+  owner: string;
+  symbol: string;
+  openSlot: string;
+  state: 'claimed' | 'released' | 'done';
+  claimedBy?: string;
+  /** Failed attempts, each compensated (claim released), oldest first. */
+  attempts: { at: Date; keeper?: string; reason: string }[];
+  result?: LiquidationResult;
+  detectedAt: Date;
+  updatedAt: Date;
+}
+
+export interface Liquidations {
+  /** Takes the claim on a trade; false when another saga holds it or it is done. */
+  claim(doc: Pick<LiquidationDoc, '_id' | 'position' | 'owner' | 'symbol' | 'openSlot' | 'detectedAt'> & { claimant: string }): Promise<boolean>;
+  /** Compensation: gives the claim back and records why the attempt failed. */
+  release(id: string, attempt: { keeper?: string; reason: string }): Promise<void>;
+  complete(id: string, result: LiquidationResult): Promise<void>;
+  get(id: string): Promise<LiquidationDoc | undefined>;
+  /** A trader's liquidations, newest first. */
+  byWallet(wallet: string, limit: number): Promise<LiquidationDoc[]>;
+  /** The latest sagas of the last day, newest first (the ops page). */
+  recent(limit: number): Promise<LiquidationDoc[]>;
+}
+
+export type WalletAlertDoc =
+  | { wallet: string; kind: 'margin-warning'; alert: MarginWarning; at: Date }
+  | { wallet: string; kind: 'liquidation'; alert: LiquidationAlert; at: Date };
+
+/** What traders were warned of and told, for the dashboard's history (delivery itself is live, at most once). */
+export interface WalletAlertLog {
+  record(alert: WalletAlertDoc): Promise<void>;
+  /** Newest first, at most `limit`, from the last `days` days. */
+  byWallet(wallet: string, limit: number, days?: number): Promise<WalletAlertDoc[]>;
+}

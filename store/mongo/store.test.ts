@@ -159,6 +159,21 @@ describe('latest prices, rejections and pushes (embedded database)', () => {
     expect(await store.pushes.recent('SOL-PERP', 1)).toHaveLength(1);
   });
 
+  it('lets one saga at a time claim a trade, takes it back on release, and keeps the outcome and the alerts', async () => {
+    const base = { _id: 'liquidate-P1-7', position: 'P1', owner: 'W1', symbol: 'SOL-PERP', openSlot: '7', detectedAt: new Date() };
+    expect(await store.liquidations.claim({ ...base, claimant: 'k1' })).toBe(true);
+    expect(await store.liquidations.claim({ ...base, claimant: 'k2' })).toBe(false);
+    await store.liquidations.release(base._id, { keeper: 'k1', reason: 'send_failed' });
+    expect(await store.liquidations.claim({ ...base, claimant: 'k2' })).toBe(true);
+    await store.liquidations.complete(base._id, { outcome: 'liquidated', keeper: 'k2', sizeLiquidated: '5' });
+    expect(await store.liquidations.claim({ ...base, claimant: 'k3' })).toBe(false);
+    const [doc] = await store.liquidations.byWallet('W1', 5);
+    expect(doc).toMatchObject({ state: 'done', claimedBy: 'k2', result: { outcome: 'liquidated' }, attempts: [{ keeper: 'k1', reason: 'send_failed' }] });
+    expect((await store.liquidations.recent(5)).map((d) => d._id)).toEqual([base._id]);
+    await store.alerts.record({ wallet: 'W1', kind: 'margin-warning', alert: { wallet: 'W1', position: 'P1', symbol: 'SOL-PERP', marginRatioBps: 600, maintenanceBps: 500, liquidationPrice: '1', at: 1 }, at: new Date() });
+    expect((await store.alerts.byWallet('W1', 5)).map((a) => a.kind)).toEqual(['margin-warning']);
+  });
+
   it('answers a ping within its bound', async () => {
     expect(await store.health.ping(1_000)).toMatchObject({ ok: true });
   });
