@@ -11,7 +11,7 @@ import { toBusPrice } from './wire.ts';
 export function createMemoryBus(now: () => number = Date.now) {
   const seq = new Map<string, number>();
   const statuses = new Map<string, StatusReport>();
-  const subscribers = new Set<{ prices: ((b: PriceBatch) => void)[]; status: ((r: StatusReport) => void)[]; state: ((s: BusState) => void)[] }>();
+  const subscribers = new Set<{ prices: ((b: PriceBatch) => void)[]; status: ((r: StatusReport) => void)[]; state: ((s: BusState) => void)[]; push: ((s: string) => void)[] }>();
   let state: BusState = 'up';
   let dropNext = 0;
   const published: PriceBatch[] = [];
@@ -43,11 +43,15 @@ export function createMemoryBus(now: () => number = Date.now) {
       if (state === 'down') return;
       for (const s of subscribers) for (const h of s.status) h(structuredClone(report));
     },
+    requestPush(symbol) {
+      if (state === 'down') return;
+      for (const s of subscribers) for (const h of s.push) h(symbol);
+    },
     async close() {},
   };
 
   function subscriber(): PriceBusSubscriber {
-    const handlers = { prices: [] as ((b: PriceBatch) => void)[], status: [] as ((r: StatusReport) => void)[], state: [] as ((s: BusState) => void)[] };
+    const handlers = { prices: [] as ((b: PriceBatch) => void)[], status: [] as ((r: StatusReport) => void)[], state: [] as ((s: BusState) => void)[], push: [] as ((s: string) => void)[] };
     subscribers.add(handlers);
     return {
       get state() {
@@ -56,6 +60,10 @@ export function createMemoryBus(now: () => number = Date.now) {
       onPrices: (h) => void handlers.prices.push(h),
       onStatus: (h) => void handlers.status.push(h),
       onState: (h) => void handlers.state.push(h),
+      onPushRequest(h) {
+        handlers.push.push(h);
+        return () => handlers.push.splice(handlers.push.indexOf(h) >>> 0, 1);
+      },
       async statusSnapshot() {
         if (state === 'down') throw new Error('bus down');
         return [...statuses.values()].map((r) => structuredClone(r));

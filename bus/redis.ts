@@ -110,6 +110,9 @@ export function createRedisPublisher(o: RedisBusOptions): PriceBusPublisher {
       reports.set(report.scope, report);
       if (state === 'up') void sendStatus(report);
     },
+    requestPush(symbol) {
+      if (state === 'up') redis.publish(BUS.pushRequests, JSON.stringify({ symbol })).catch(() => undefined);
+    },
     async close() {
       await redis.quit().catch(() => redis.disconnect());
     },
@@ -122,7 +125,7 @@ export function createRedisSubscriber(o: RedisBusOptions): PriceBusSubscriber {
   const sub = connect(o.url, {});
   const cmd = connect(o.url, { enableOfflineQueue: false });
   const log = o.log.child({ module: 'bus-subscriber' });
-  const handlers = { prices: [] as ((b: PriceBatch) => void)[], status: [] as ((r: StatusReport) => void)[], state: [] as ((s: BusState) => void)[] };
+  const handlers = { prices: [] as ((b: PriceBatch) => void)[], status: [] as ((r: StatusReport) => void)[], state: [] as ((s: BusState) => void)[], push: [] as ((s: string) => void)[] };
   let state: BusState = 'down';
   const setState = (s: BusState) => {
     if (s === state) return;
@@ -132,7 +135,7 @@ export function createRedisSubscriber(o: RedisBusOptions): PriceBusSubscriber {
   };
 
   sub.on('ready', () => {
-    sub.subscribe(BUS.prices, BUS.status).then(
+    sub.subscribe(BUS.prices, BUS.status, BUS.pushRequests).then(
       () => setState('up'),
       (e: Error) => log.warn({ err: e.message }, 'bus_subscribe_failed'),
     );
@@ -152,6 +155,9 @@ export function createRedisSubscriber(o: RedisBusOptions): PriceBusSubscriber {
       const batch = priceBatchSchema.safeParse(json);
       if (batch.success) for (const h of handlers.prices) h(batch.data as PriceBatch);
       else logRepeated('warn', channel, { channel, issues: batch.error.issues.slice(0, 2).map((i) => `${i.path.join('.')}: ${i.message}`) }, 'bus_message_malformed');
+    } else if (channel === BUS.pushRequests) {
+      const symbol = (json as { symbol?: unknown } | undefined)?.symbol;
+      if (typeof symbol === 'string' && /^[A-Z0-9]{1,10}-PERP$/.test(symbol)) for (const h of handlers.push) h(symbol);
     } else if (channel === BUS.status) {
       const report = statusReportSchema.safeParse(json);
       if (report.success) for (const h of handlers.status) h(report.data);
@@ -166,6 +172,10 @@ export function createRedisSubscriber(o: RedisBusOptions): PriceBusSubscriber {
     onPrices: (h) => void handlers.prices.push(h),
     onStatus: (h) => void handlers.status.push(h),
     onState: (h) => void handlers.state.push(h),
+    onPushRequest(h) {
+      handlers.push.push(h);
+      return () => handlers.push.splice(handlers.push.indexOf(h) >>> 0, 1);
+    },
     async statusSnapshot() {
       const all = await cmd.hgetall(BUS.statusKey);
       return Object.values(all).flatMap((json) => {

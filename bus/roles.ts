@@ -23,6 +23,8 @@ export interface PriceBusPublisher {
   publishPrices(prices: readonly GradedPrice[]): void;
   /** Publishes a status report and keeps it as the latest of its scope (republished on reconnect). */
   publishStatus(report: StatusReport): void;
+  /** Asks the on-chain sync to push a market's price now (a keeper that needs it fresher). */
+  requestPush(symbol: string): void;
   readonly state: BusState;
   close(): Promise<void>;
 }
@@ -32,6 +34,8 @@ export interface PriceBusSubscriber {
   onStatus(handler: (report: StatusReport) => void): void;
   /** Called on every change of the subscription's state (`up` once subscribed). */
   onState(handler: (state: BusState) => void): void;
+  /** Requests to push a market now; returns a function that stops listening. */
+  onPushRequest(handler: (symbol: string) => void): () => void;
   /** The latest status report of every scope, for a consumer that (re)joins. */
   statusSnapshot(): Promise<StatusReport[]>;
   readonly state: BusState;

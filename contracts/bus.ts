@@ -24,6 +24,8 @@ export function busNames(prefix = 'qd') {
     seqKey: `${prefix}:seq`,
     /** Hash: the latest `StatusReport` per scope, for consumers that join late. */
     statusKey: `${prefix}:status:latest`,
+    /** A keeper asking the sync to push a market's price now (its JSON: `{ "symbol": ... }`). */
+    pushRequests: `${prefix}:push-requests`,
     /** Channel prefix of the Socket.IO Redis adapter and emitter (wallet rooms across gateways). */
     socketIo: `${prefix}:socket.io`,
   } as const;

@@ -164,6 +164,11 @@ export function createMemoryStore() {
       const d = liquidationDocs.get(id);
       if (d) Object.assign(d, { state: 'done', result, updatedAt: new Date() });
     },
+    async note(id, result) {
+      await io();
+      const d = liquidationDocs.get(id);
+      if (d) Object.assign(d, { result, updatedAt: new Date() });
+    },
     async get(id) {
       await io();
       const d = liquidationDocs.get(id);

@@ -141,7 +141,7 @@ export interface PushDoc {
   feedId: string;
   batchId: string;
   attempt: number;
-  triggers: (PushTrigger | 'recovery')[];
+  triggers: (PushTrigger | 'recovery' | 'requested')[];
   price: string;
   conf: string;
   expo: number;
@@ -168,7 +168,7 @@ export interface InflightUpdate {
   expo: number;
   publishTime: number;
   receivedAt: Date;
-  triggers: (PushTrigger | 'recovery')[];
+  triggers: (PushTrigger | 'recovery' | 'requested')[];
 }
 
 /** A batch between signing and its outcome: a restarted worker sends it again (the program refuses a replay). */
@@ -227,6 +227,8 @@ export interface Liquidations {
   /** Compensation: gives the claim back and records why the attempt failed. */
   release(id: string, attempt: { keeper?: string; reason: string }): Promise<void>;
   complete(id: string, result: LiquidationResult): Promise<void>;
+  /** Keeps the outcome of an attempt that did not liquidate (its claim already released). */
+  note(id: string, result: LiquidationResult): Promise<void>;
   get(id: string): Promise<LiquidationDoc | undefined>;
   /** A trader's liquidations, newest first. */
   byWallet(wallet: string, limit: number): Promise<LiquidationDoc[]>;

@@ -16,6 +16,14 @@ export const PROFILES = {
     heartbeatTimeout: '5 seconds',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds' },
   },
+  /**
+   * Sending a transaction and waiting for it: RPC errors retry with backoff (a few times, then the
+   * saga compensates); the program's refusals are non-retryable failures named by its error.
+   */
+  chainSend: {
+    startToCloseTimeout: '45 seconds',
+    retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 4 },
+  },
   /** A single probe: one attempt, the workflow decides when to try again. */
   probe: {
     startToCloseTimeout: '5 seconds',

@@ -40,6 +40,8 @@ export const DEFAULT_SYNC_OPTIONS: SyncOptions = { maxMarketsPerTx: 8, downAfter
 export interface SyncDeps {
   markets: MarketIndex;
   prices: PriceFollower;
+  /** Keepers' requests to push a market now (the bus); returns a function that stops listening. */
+  pushRequests?: (handler: (symbol: string) => void) => () => void;
   pushes: PushLog;
   chain: OracleChain;
   programId: PublicKey;
@@ -182,6 +184,11 @@ export function createSyncActivities(deps: SyncDeps) {
         wake?.();
       };
       const offPrices = deps.prices.onPrices(poke);
+      const offRequests = deps.pushRequests?.((symbol) => {
+        if (!addresses.has(symbol)) return;
+        decider.request(symbol);
+        poke();
+      });
       const offBus = deps.prices.onBusState(() => report(true));
       const ticker = setInterval(poke, opts.tickMs);
       ctx.cancellationSignal.addEventListener('abort', poke, { once: true });
@@ -198,6 +205,7 @@ export function createSyncActivities(deps: SyncDeps) {
       } finally {
         clearInterval(ticker);
         offPrices();
+        offRequests?.();
         offBus();
         await pusher.close();
       }

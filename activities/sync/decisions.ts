@@ -37,6 +37,12 @@ export class PushDecider {
   readonly holding = new Map<string, string>();
   /** Markets to send one per transaction. */
   private readonly isolated = new Set<string>();
+  /** Markets a keeper asked to push now (if there is anything newer than the chain's). */
+  private readonly requested = new Set<string>();
+
+  request(symbol: string): void {
+    this.requested.add(symbol);
+  }
 
   /** `stale`: the market's ingestion reports no source delivering (its price is only the last good one). */
   decide(
@@ -55,6 +61,12 @@ export class PushDecider {
         ? ({ push: false, reason: 'stale' } as const)
         : decidePush({ candidate: candidateOf(p), onChain: onChain(m.symbol), now: nowSec, policy: m.push, bounds: m.validation });
       const update = { symbol: m.symbol, feedId: m.pythFeedId, price: p.price, conf: p.conf, expo: p.expo, publishTime: p.publishTime, receivedAt: new Date(p.receivedAt) };
+      if (!decision.push && decision.reason === 'within_thresholds' && this.requested.has(m.symbol)) {
+        this.requested.delete(m.symbol);
+        out.due.push({ ...update, triggers: ['requested'] });
+        continue;
+      }
+      if (decision.push || decision.reason !== 'within_thresholds') this.requested.delete(m.symbol);
       if (!decision.push) {
         const hold = RECORDED_HOLDS.has(decision.reason) ? decision.reason : undefined;
         if (hold && hold !== this.holding.get(m.symbol)) {

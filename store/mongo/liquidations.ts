@@ -64,6 +64,9 @@ export function createMongoLiquidations(c: Connection, now: () => number = Date.
     async complete(id, result) {
       await model.updateOne({ _id: id }, { $set: { state: 'done', result, updatedAt: new Date(now()) } });
     },
+    async note(id, result) {
+      await model.updateOne({ _id: id }, { $set: { result, updatedAt: new Date(now()) } });
+    },
     async get(id) {
       const d = await model.findOne({ _id: id }).lean<StoredLiquidation>();
       return d ? strip(d) : undefined;

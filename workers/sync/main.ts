@@ -64,6 +64,7 @@ const worker = await Worker.create({
   activities: createSyncActivities({
     markets,
     prices,
+    pushRequests: (h) => subscriber.onPushRequest(h),
     pushes: store.pushes,
     chain: createOracleChain({ connection, programId, authority, commitment: config.solana.commitment, priorityFeeMicroLamports: config.solana.priorityFeeMicroLamports }),
     programId,
