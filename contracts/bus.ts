@@ -32,8 +32,8 @@ export function busNames(prefix = 'qd') {
 }
 export type BusNames = ReturnType<typeof busNames>;
 
-/** One accepted price as the bus carries it. */
-export interface BusPrice {
+/** A price as it travels between our processes and to the dashboard: mantissas as decimal strings. */
+export interface WirePrice {
   symbol: string;
   feedId: string;
   source: Source;
@@ -49,6 +49,10 @@ export interface BusPrice {
   emaConf?: string;
   /** Epoch ms at which the ingest worker received it. */
   receivedAt: number;
+}
+
+/** One accepted price as the bus carries it. */
+export interface BusPrice extends WirePrice {
   /** Per action, `ok` or why not, as validation graded it on arrival; age degrades it further. */
   grades: Record<Action, 'ok' | UnusableReason>;
   /** Per symbol, one more for each price published; a jump means this consumer missed some. */

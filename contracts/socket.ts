@@ -4,25 +4,11 @@
  * Money travels as decimal strings (integer mantissas with their exponent), never as floats.
  */
 import type { Action } from '../domain/markets.ts';
-import type { Source } from '../domain/price.ts';
+import type { WirePrice } from './bus.ts';
 import type { ChainHealth, Divergence, IngestMode, SourceProblem } from './status.ts';
 
 /** A price as the dashboard receives it: with its sequence number and how usable it is now. */
-export interface PriceMessage {
-  symbol: string;
-  feedId: string;
-  source: Source;
-  /** Integer mantissa; the value is price × 10^expo USD. */
-  price: string;
-  conf: string;
-  expo: number;
-  /** Unix seconds, from the source. */
-  publishTime: number;
-  slot?: number;
-  emaPrice?: string;
-  emaConf?: string;
-  /** Epoch ms at which the ingest worker received it. */
-  receivedAt: number;
+export interface PriceMessage extends WirePrice {
   /** Per symbol and connection, one more per price this gateway took; a jump means updates were skipped (resync from REST). */
   seq: number;
   stale: boolean;

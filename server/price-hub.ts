@@ -109,8 +109,9 @@ export class PriceHub {
     const p = s.price!;
     const stale = this.isStale(s);
     const age = this.ageSec(s) ?? 0;
+    const { grades: _grades, ...wire } = p;
     return {
-      ...p,
+      ...wire,
       seq: s.seq,
       stale,
       ageSec: age,

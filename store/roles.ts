@@ -1,3 +1,4 @@
+import type { Candle } from '../domain/candles.ts';
 import type { PayloadRejection } from '../domain/payload.ts';
 import type { Source, ValidPrice } from '../domain/price.ts';
 import type { PushTrigger } from '../domain/push-policy.ts';
@@ -70,19 +71,7 @@ export interface HistoryRow {
 }
 
 /** OHLC of the served series over one interval, with the confidence at its close and its widest. */
-export interface StoredCandle {
-  /** Start of the interval, unix seconds. */
-  time: number;
-  open: bigint;
-  high: bigint;
-  low: bigint;
-  close: bigint;
-  /** Confidence at the close and the widest in the interval (0 for CoinGecko-only intervals). */
-  confClose: bigint;
-  confMax: bigint;
-  /** Updates in the interval. */
-  count: number;
-}
+export type StoredCandle = Candle;
 
 export interface CandleSeries {
   /** The exponent every value is at (the finest seen). */

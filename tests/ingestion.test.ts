@@ -5,21 +5,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connection as MongoConnection } from 'mongoose';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PriceFollower } from '../bus/follower.ts';
-import { createRedisSubscriber } from '../bus/redis.ts';
-import type { PriceBusSubscriber } from '../bus/roles.ts';
 import type { ClientToServerEvents, PriceMessage, ServerToClientEvents, StatusMessage, SubscribeAck } from '../contracts/socket.ts';
 import { RETENTION_SCHEDULE_ID, ingestWorkflowId, statusQuery } from '../contracts/temporal.ts';
 import { REJECTION_REASONS } from '../domain/validation.ts';
-import { createLogger } from '../runtime/logger.ts';
-import { createMetricsRegistry } from '../runtime/metrics.ts';
 import { createMarketSim, type MarketSim } from '../sandbox/market-sim/market-sim.ts';
-import { createGateway, type Gateway } from '../server/app.ts';
+import type { Gateway } from '../server/app.ts';
 import { openStore } from '../store/mongo/connection.ts';
 import { createMongoStore, type MongoStore } from '../store/mongo/store.ts';
 import type { RejectionDoc } from '../store/roles.ts';
 import { connectClient } from '../temporal/connection.ts';
 import { createTestNamespace, startProcess, testConfig, testDatabaseUri, testMarkets, uniqueName, waitFor, type ChildHandle } from './support.ts';
+import { startTestGateway } from './test-gateway.ts';
 
 /**
  * The ingestion path end to end, with the real parts: the market simulator (Hermes + CoinGecko),
@@ -35,8 +31,7 @@ let gateway: Gateway;
 let gatewayUrl: string;
 let db: MongoConnection;
 let store: MongoStore;
-let subscriber: PriceBusSubscriber;
-let follower: PriceFollower;
+let testGateway: Awaited<ReturnType<typeof startTestGateway>>;
 let worker: ChildHandle;
 let workerEnv: Record<string, string>;
 let temporalNamespace: string;
@@ -54,12 +49,9 @@ beforeAll(async () => {
   db = await openStore(testDatabaseUri(dbName));
   store = createMongoStore(db, markets);
   await store.ensureIndexes();
-  const log = createLogger('gateway-test', 'warn');
-  subscriber = createRedisSubscriber({ url: testConfig.redisUrl, prefix: busPrefix, log });
-  follower = new PriceFollower({ subscriber, store: store.latest, markets, log });
-  await follower.start();
-  gateway = await createGateway({ markets, follower, history: store.history, store: store.health, registry: createMetricsRegistry('gateway-test'), log });
-  gatewayUrl = `http://127.0.0.1:${new URL(await gateway.listen(0)).port}`;
+  testGateway = await startTestGateway({ markets, store, busPrefix });
+  gateway = testGateway.gateway;
+  gatewayUrl = testGateway.url;
 
   temporalNamespace = uniqueName('ingest');
   await createTestNamespace(temporalNamespace);
@@ -90,9 +82,7 @@ afterAll(async () => {
   for (const group of markets.groups().keys()) await temporal?.workflow.getHandle(ingestWorkflowId(group)).terminate('test over').catch(() => undefined);
   await temporal?.connection.close();
   await worker?.kill();
-  await gateway?.close();
-  await follower?.stop();
-  await subscriber?.close();
+  await testGateway?.close();
   await db?.close();
   await sim?.stop();
 }, 60_000);

@@ -5,24 +5,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@solana/web3.js';
 import type { Connection as MongoConnection } from 'mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PriceFollower } from '../bus/follower.ts';
-import { createRedisSubscriber } from '../bus/redis.ts';
-import type { PriceBusSubscriber } from '../bus/roles.ts';
 import { SYNC_WORKFLOW_ID, ingestWorkflowId, syncStatusQuery } from '../contracts/temporal.ts';
 import { indexMarkets, marketRegistrySchema, type MarketRegistry } from '../domain/markets.ts';
 import { decodeMarket, marketAddress } from '../programs/client/quantdesk-perp.ts';
 import { createLogger } from '../runtime/logger.ts';
-import { createMetricsRegistry } from '../runtime/metrics.ts';
 import { startLocalnet, type Localnet } from '../sandbox/localnet/localnet.ts';
 import { quantdeskBootstrapSteps } from '../sandbox/localnet/quantdesk-bootstrap.ts';
 import { createMarketSim, type MarketSim } from '../sandbox/market-sim/market-sim.ts';
-import { createGateway, type Gateway } from '../server/app.ts';
+import type { Gateway } from '../server/app.ts';
 import { openStore } from '../store/mongo/connection.ts';
 import { createMongoStore, type MongoStore } from '../store/mongo/store.ts';
 import type { PushDoc } from '../store/roles.ts';
 import { connectClient } from '../temporal/connection.ts';
 import { startRpcProxy } from './rpc-proxy.ts';
 import { ROOT, createTestNamespace, startProcess, testConfig, testDatabaseUri, uniqueName, waitFor, type ChildHandle } from './support.ts';
+import { startTestGateway } from './test-gateway.ts';
 
 /**
  * The on-chain sync end to end: simulator → ingest worker → FerretDB → sync worker → localnet
@@ -51,8 +48,7 @@ let localnet: Localnet;
 let gateway: Gateway;
 let db: MongoConnection;
 let store: MongoStore;
-let subscriber: PriceBusSubscriber;
-let follower: PriceFollower;
+let testGateway: Awaited<ReturnType<typeof startTestGateway>>;
 let ingest: ChildHandle;
 let sync: ChildHandle;
 let proxy: Awaited<ReturnType<typeof startRpcProxy>>;
@@ -94,11 +90,8 @@ beforeAll(async () => {
   db = await openStore(testDatabaseUri(dbName));
   store = createMongoStore(db, markets);
   await store.ensureIndexes();
-  const log = createLogger('gw', 'warn');
-  subscriber = createRedisSubscriber({ url: testConfig.redisUrl, prefix: busPrefix, log });
-  follower = new PriceFollower({ subscriber, store: store.latest, markets, log });
-  await follower.start();
-  gateway = await createGateway({ markets, follower, history: store.history, store: store.health, registry: createMetricsRegistry('gw'), log });
+  testGateway = await startTestGateway({ markets, store, busPrefix });
+  gateway = testGateway.gateway;
   namespace = uniqueName('sync');
   await createTestNamespace(namespace);
   env = {
@@ -123,9 +116,7 @@ afterAll(async () => {
   await client?.connection.close();
   await Promise.all([sync?.kill(), ingest?.kill()]);
   await proxy?.close();
-  await gateway?.close();
-  await follower?.stop();
-  await subscriber?.close();
+  await testGateway?.close();
   await localnet?.stop();
   await db?.close();
   await sim?.stop();

@@ -4,19 +4,15 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connection as MongoConnection } from 'mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PriceFollower } from '../bus/follower.ts';
-import { createRedisSubscriber } from '../bus/redis.ts';
-import type { PriceBusSubscriber } from '../bus/roles.ts';
 import { ingestWorkflowId } from '../contracts/temporal.ts';
 import { marketRegistrySchema, type MarketRegistry } from '../domain/markets.ts';
-import { createLogger } from '../runtime/logger.ts';
-import { createMetricsRegistry } from '../runtime/metrics.ts';
 import { createMarketSim, type MarketSim } from '../sandbox/market-sim/market-sim.ts';
-import { createGateway, type Gateway } from '../server/app.ts';
+import type { Gateway } from '../server/app.ts';
 import { openStore } from '../store/mongo/connection.ts';
 import { createMongoStore } from '../store/mongo/store.ts';
 import { connectClient } from '../temporal/connection.ts';
 import { ROOT, createTestNamespace, startProcess, testConfig, testDatabaseUri, testMarkets, uniqueName, waitFor, type ChildHandle } from './support.ts';
+import { startTestGateway } from './test-gateway.ts';
 
 /**
  * Health per market and per source against an upstream that lacks one of our markets and wants an
@@ -32,8 +28,7 @@ const busPrefix = uniqueName('qd-health-test');
 
 let sim: MarketSim;
 let db: MongoConnection;
-let subscriber: PriceBusSubscriber;
-let follower: PriceFollower;
+let testGateway: Awaited<ReturnType<typeof startTestGateway>>;
 let gateway: Gateway;
 let gatewayUrl: string;
 let worker: ChildHandle;
@@ -55,12 +50,9 @@ beforeAll(async () => {
   db = await openStore(testDatabaseUri(dbName));
   const store = createMongoStore(db, markets);
   await store.ensureIndexes();
-  const log = createLogger('gateway-test', 'warn');
-  subscriber = createRedisSubscriber({ url: testConfig.redisUrl, prefix: busPrefix, log });
-  follower = new PriceFollower({ subscriber, store: store.latest, markets, log });
-  await follower.start();
-  gateway = await createGateway({ markets, follower, history: store.history, store: store.health, registry: createMetricsRegistry('gw'), log });
-  gatewayUrl = `http://127.0.0.1:${new URL(await gateway.listen(0)).port}`;
+  testGateway = await startTestGateway({ markets, store, busPrefix });
+  gateway = testGateway.gateway;
+  gatewayUrl = testGateway.url;
   namespace = uniqueName('health');
   await createTestNamespace(namespace);
   env = {
@@ -83,9 +75,7 @@ afterAll(async () => {
   for (const group of markets.groups().keys()) await temporal?.workflow.getHandle(ingestWorkflowId(group)).terminate('test over').catch(() => undefined);
   await temporal?.connection.close();
   await worker?.kill();
-  await gateway?.close();
-  await follower?.stop();
-  await subscriber?.close();
+  await testGateway?.close();
   await db?.close();
   await sim?.stop();
 }, 60_000);

@@ -1,0 +1,28 @@
+import { PriceFollower } from '../bus/follower.ts';
+import { createRedisSubscriber } from '../bus/redis.ts';
+import type { MarketIndex } from '../domain/markets.ts';
+import { createLogger } from '../runtime/logger.ts';
+import { createMetricsRegistry } from '../runtime/metrics.ts';
+import { createGateway, type Gateway } from '../server/app.ts';
+import type { MongoStore } from '../store/mongo/store.ts';
+import { testConfig } from './support.ts';
+
+/** A gateway in the test's process on the test Redis (its own bus prefix) and a store, as server/main.ts composes one. */
+export async function startTestGateway(o: { markets: MarketIndex; store: MongoStore; busPrefix: string }): Promise<{ gateway: Gateway; url: string; follower: PriceFollower; close(): Promise<void> }> {
+  const log = createLogger('gateway-test', 'warn');
+  const subscriber = createRedisSubscriber({ url: testConfig.redisUrl, prefix: o.busPrefix, log });
+  const follower = new PriceFollower({ subscriber, store: o.store.latest, markets: o.markets, log });
+  await follower.start();
+  const gateway = await createGateway({ markets: o.markets, follower, history: o.store.history, store: o.store.health, registry: createMetricsRegistry('gateway-test'), log });
+  const url = `http://127.0.0.1:${new URL(await gateway.listen(0)).port}`;
+  return {
+    gateway,
+    url,
+    follower,
+    async close() {
+      await gateway.close();
+      await follower.stop();
+      await subscriber.close();
+    },
+  };
+}
