@@ -1,3 +1,4 @@
+import { TOKEN_PROGRAM_ID } from '@solana/spl-token';
 import { PublicKey, type Commitment, type Connection } from '@solana/web3.js';
 import {
   QUANTDESK_PERP_PROGRAM_ID,
@@ -37,8 +38,6 @@ export interface TokenBalance {
   amount: string;
   decimals: number;
 }
-
-const TOKEN_PROGRAM_ID = new PublicKey('TokenkegQfeZyiNwAJbNbGQPzs9u6xjrXFvLhv4Bwa');
 
 /** getMultipleAccounts takes at most 100 addresses per call. */
 async function accountsOf(connection: Connection, keys: PublicKey[], commitment: Commitment) {

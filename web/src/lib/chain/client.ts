@@ -1,4 +1,5 @@
 import './buffer-global.ts';
+import { getAssociatedTokenAddressSync } from '@solana/spl-token';
 import { Connection, Keypair, PublicKey, SendTransactionError, Transaction, type TransactionInstruction } from '@solana/web3.js';
 import {
   PERP_ERRORS,
@@ -25,8 +26,6 @@ import type { TxSigner } from './signer.ts';
  * wallet), sent straight to the cluster's RPC. The gateway never sees a key or a transaction.
  * Loaded on demand (web3.js and the coder stay out of pages that only show prices).
  */
-const TOKEN_PROGRAM_ID = new PublicKey('TokenkegQfeZyiNwAJbNbGQPzs9u6xjrXFvLhv4Bwa');
-const ASSOCIATED_TOKEN_PROGRAM_ID = new PublicKey('ATokenGPvbdGVxr1b2hvZbsiqW5xPw7HUWzfVgPu9Yy');
 
 export type TxStatus =
   | { step: 'signing' }
@@ -52,7 +51,7 @@ export interface Chain {
 }
 
 export function associatedTokenAddress(owner: PublicKey, mint: PublicKey): PublicKey {
-  return PublicKey.findProgramAddressSync([owner.toBuffer(), TOKEN_PROGRAM_ID.toBuffer(), mint.toBuffer()], ASSOCIATED_TOKEN_PROGRAM_ID)[0];
+  return getAssociatedTokenAddressSync(mint, owner);
 }
 
 /** A failed send or transaction in the program's words: its error name and message when it is ours. */
