@@ -1,4 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
+import { untrack } from 'svelte';
 import { SvelteMap } from 'svelte/reactivity';
 import type { ClientToServerEvents, LiquidationAlert, MarginWarning, PriceMessage, ServerToClientEvents, StatusMessage } from '$contracts/socket.ts';
 import { RoomCounts, judge, newer } from './sequence.ts';
@@ -46,9 +47,12 @@ class LiveFeed {
 
   /** Seeds prices rendered on the server, so the first paint is already current. */
   seed(prices: readonly PriceMessage[], statuses: readonly StatusMessage[] = []): void {
-    const at = performance.now();
-    for (const p of prices) if (newer(this.held.get(p.symbol)?.message, p)) this.held.set(p.symbol, { message: p, at });
-    for (const s of statuses) this.statuses.set(s.symbol, s);
+    // Called from effects: what it reads to compare must not become their dependency.
+    untrack(() => {
+      const at = performance.now();
+      for (const p of prices) if (newer(this.held.get(p.symbol)?.message, p)) this.held.set(p.symbol, { message: p, at });
+      for (const s of statuses) if (!this.statuses.has(s.symbol)) this.statuses.set(s.symbol, s);
+    });
   }
 
   price(symbol: string): Held | undefined {
@@ -75,6 +79,10 @@ class LiveFeed {
 
   /** Follow these markets while the returned function is not called. */
   subscribe(symbols: readonly string[]): () => void {
+    return untrack(() => this.subscribeNow(symbols));
+  }
+
+  private subscribeNow(symbols: readonly string[]): () => void {
     const joined = this.rooms.add(symbols);
     const client = this.connect();
     if (joined.length > 0 && client.connected) this.join(client, joined);
@@ -89,6 +97,10 @@ class LiveFeed {
 
   /** Follow a wallet's margin warnings and liquidations. */
   watchWallet(wallet: string): () => void {
+    return untrack(() => this.watchNow(wallet));
+  }
+
+  private watchNow(wallet: string): () => void {
     const joined = this.wallets.add([wallet]);
     const client = this.connect();
     if (joined.length > 0 && client.connected) client.emit('watch-wallet', wallet, () => undefined);
