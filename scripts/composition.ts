@@ -97,7 +97,7 @@ export function composeSystem(config: Config, o: CompositionOptions = {}): Compo
   );
 
   rows.push(
-    ['Dashboard', `http://localhost:${config.web.port}`],
+    ['Dashboard', `http://127.0.0.1:${config.web.port}`],
     ['Prices (REST)', `${config.gateway.url}/api/prices`],
     ['Socket.IO', `${config.gateway.url} (events: prices, status, margin-warning, liquidation)`],
     ['processes', specs.map((s) => s.name).join(', ')],

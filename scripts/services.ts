@@ -256,10 +256,11 @@ export function web(port: number, gatewayUrl: string): ProcessSpec {
     name: 'web',
     command: process.execPath,
     args: [WEB_ENTRY as string],
-    env: { PORT: String(port), HOST: '127.0.0.1', QD_GATEWAY_URL: gatewayUrl },
+    // ORIGIN: adapter-node's own origin, which its CSRF check compares form posts against.
+    env: { PORT: String(port), HOST: '127.0.0.1', ORIGIN: `http://127.0.0.1:${port}`, QD_GATEWAY_URL: gatewayUrl },
     ready: { kind: 'http', url: `http://127.0.0.1:${port}/` },
     readyTimeoutMs: 180_000,
-    urls: { dashboard: `http://localhost:${port}` },
+    urls: { dashboard: `http://127.0.0.1:${port}` },
     prepare: async () => {
       await ensureWebBuilt();
     },

@@ -23,11 +23,11 @@ import { ROOT, createTestNamespace, startProcess, testConfig, testDatabaseUri, u
  */
 export interface WebSystem {
   sim: MarketSim;
-  localnet: Localnet;
+  localnet: Localnet | undefined;
   gatewayUrl: string;
   webUrl: string;
   registry: MarketRegistry;
-  processes: Record<'gateway' | 'ingest' | 'sync' | 'web', ChildHandle>;
+  processes: Partial<Record<'gateway' | 'ingest' | 'sync' | 'web', ChildHandle>>;
   stop(): Promise<void>;
 }
 
@@ -41,7 +41,8 @@ export async function freePort(): Promise<number> {
 
 export const shippedRegistry = (): MarketRegistry => marketRegistrySchema.parse(JSON.parse(readFileSync(join(ROOT, 'config/markets.json'), 'utf8')));
 
-export async function startWebSystem(o: { registry?: MarketRegistry; seed?: number; withChain?: boolean; traders?: number } = {}): Promise<WebSystem> {
+/** `chain: false`: no localnet and no sync worker (the gateway's RPC is a closed port), for price-only benchmarks. */
+export async function startWebSystem(o: { registry?: MarketRegistry; seed?: number; chain?: boolean; traders?: number } = {}): Promise<WebSystem> {
   if (testConfig.embedded.temporal || testConfig.embedded.mongodb || testConfig.embedded.redis) {
     throw new Error('the web system needs the test services: run it through npm test or npm run bench');
   }
@@ -52,7 +53,8 @@ export async function startWebSystem(o: { registry?: MarketRegistry; seed?: numb
   writeFileSync(marketsFile, JSON.stringify(registry));
   const sim = createMarketSim({ port: 0, seed: o.seed ?? 5, registry, coingeckoIntervalMs: 1_000, logLevel: 'warn' });
   await sim.start();
-  const localnet = await startLocalnet({
+  const withChain = o.chain ?? true;
+  const localnet: Localnet | undefined = !withChain ? undefined : await startLocalnet({
     httpPort: 0,
     slotMs: 200,
     dataDir: join(dir, 'localnet'),
@@ -74,8 +76,8 @@ export async function startWebSystem(o: { registry?: MarketRegistry; seed?: numb
     QD_MARKETS_FILE: marketsFile,
     QD_HERMES_URL: sim.url,
     QD_COINGECKO_URL: sim.url,
-    QD_SOLANA_RPC_URL: localnet.rpcUrl,
-    QD_SOLANA_WS_URL: localnet.wsUrl,
+    QD_SOLANA_RPC_URL: localnet?.rpcUrl ?? `http://127.0.0.1:${await freePort()}`,
+    ...(localnet && { QD_SOLANA_WS_URL: localnet.wsUrl }),
     QD_ORACLE_AUTHORITY_KEYPAIR: join(dir, 'localnet', 'keys', 'oracle-authority.json'),
     QD_GATEWAY_PORT: String(gatewayPort),
     QD_GATEWAY_URL: gatewayUrl,
@@ -85,15 +87,15 @@ export async function startWebSystem(o: { registry?: MarketRegistry; seed?: numb
   const processes = {
     gateway: startProcess('server/main.ts', env),
     ingest: startProcess('workers/ingest/main.ts', { ...env, QD_METRICS_PORT: String(await freePort()) }),
-    sync: startProcess('workers/sync/main.ts', { ...env, QD_METRICS_PORT: String(await freePort()) }),
-    web: startNode(entry, { ...env, PORT: String(webPort), HOST: '127.0.0.1' }),
+    ...(withChain && { sync: startProcess('workers/sync/main.ts', { ...env, QD_METRICS_PORT: String(await freePort()) }) }),
+    web: startNode(entry, { ...env, PORT: String(webPort), HOST: '127.0.0.1', ORIGIN: webUrl }),
   };
   const stop = async () => {
     const client = await connectClient({ ...testConfig.temporal, namespace }).catch(() => undefined);
     for (const id of [SYNC_WORKFLOW_ID, ...[...indexMarkets(registry).groups().keys()].map(ingestWorkflowId)]) await client?.workflow.getHandle(id).terminate('test over').catch(() => undefined);
     await client?.connection.close();
-    await Promise.all(Object.values(processes).map((p) => p.kill()));
-    await localnet.stop();
+    await Promise.all(Object.values(processes).map((p) => p?.kill()));
+    await localnet?.stop();
     await sim.stop();
     rmSync(dir, { recursive: true, force: true });
   };
@@ -101,7 +103,7 @@ export async function startWebSystem(o: { registry?: MarketRegistry; seed?: numb
     await waitFor('the gateway', async () => (await fetch(`${gatewayUrl}/api/live`)).ok, 90_000, 250);
     await waitFor('the dashboard', async () => (await fetch(webUrl)).status < 500, 60_000, 250);
   } catch (e) {
-    const tails = Object.entries(processes).map(([n, p]) => `--- ${n}\n${p.output().slice(-2_000)}`).join('\n');
+    const tails = Object.entries(processes).map(([n, p]) => `--- ${n}\n${p?.output().slice(-2_000)}`).join('\n');
     await stop();
     throw new Error(`${(e as Error).message}\n${tails}`);
   }
