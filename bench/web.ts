@@ -20,7 +20,7 @@ const PROBE = () => {
       w.firstLive ??= performance.now();
       mo.disconnect();
     });
-    for (const c of cells) mo.observe(c, { attributes: true, childList: true, characterData: true, subtree: true });
+    for (const c of Array.from(cells)) mo.observe(c, { attributes: true, childList: true, characterData: true, subtree: true });
   };
   document.addEventListener('DOMContentLoaded', watch);
 };

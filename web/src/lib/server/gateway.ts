@@ -1,4 +1,4 @@
-import { error } from '@sveltejs/kit';
+import { error, isHttpError } from '@sveltejs/kit';
 import { loadConfig } from '../../../../runtime/config.ts';
 
 /**
@@ -23,12 +23,15 @@ export async function gatewayGet<T>(path: string, f: typeof fetch = fetch, timeo
   return body;
 }
 
-/** The same, or undefined when the gateway cannot be reached (the page then renders its banner). */
+/**
+ * The same, or undefined when the gateway cannot be reached or cannot answer this part (an RPC that
+ * is down makes /api/chain/markets 502): the page renders without it, and says so.
+ */
 export async function gatewayTry<T>(path: string, f: typeof fetch = fetch): Promise<T | undefined> {
   try {
     return await gatewayGet<T>(path, f);
   } catch (e) {
-    if (e instanceof GatewayDown) return undefined;
+    if (e instanceof GatewayDown || isHttpError(e)) return undefined;
     throw e;
   }
 }
