@@ -3,8 +3,9 @@
 //   sync      simulator publish → on-chain latency, transactions and CU per market update [--seconds 30]
 //   program   compute units per instruction of quantdesk_perp (LiteSVM)
 //   localnet  confirmed transactions/s through the localnet's JSON-RPC
+//   web       dashboard: JS shipped for /, navigation → first live price, 200 markets ticking (Chromium)
 import { spawn } from 'node:child_process';
-import { withTestServices } from '../scripts/test-services.ts';
+import { TEST_ENV, withTestServices } from '../scripts/test-services.ts';
 
 const name = process.argv[2] ?? 'ingest';
 const scripts: Record<string, string> = { program: 'bench/program-cu.ts', localnet: 'bench/localnet-tps.ts' };
@@ -12,6 +13,14 @@ const scripts: Record<string, string> = { program: 'bench/program-cu.ts', localn
 if (name in scripts) {
   const child = spawn(process.execPath, ['--import', 'tsx', scripts[name]!, ...process.argv.slice(3)], { stdio: 'inherit' });
   child.once('exit', (code) => process.exit(code ?? 1));
+} else if (name === 'web') {
+  // The system it starts reads its services' addresses from the environment, like npm test's.
+  Object.assign(process.env, TEST_ENV);
+  const code = await withTestServices(async () => {
+    await (await import('./web.ts')).runWebBench();
+    return 0;
+  });
+  process.exit(code);
 } else if (name === 'ingest' || name === 'sync') {
   const i = process.argv.indexOf('--seconds');
   const seconds = i > 0 ? Number(process.argv[i + 1]) : undefined;
@@ -24,6 +33,6 @@ if (name in scripts) {
   });
   process.exit(code);
 } else {
-  process.stderr.write(`unknown benchmark ${name}; one of: ingest, sync, ${Object.keys(scripts).join(', ')}\n`);
+  process.stderr.write(`unknown benchmark ${name}; one of: ingest, sync, web, ${Object.keys(scripts).join(', ')}\n`);
   process.exit(2);
 }

@@ -7,7 +7,7 @@ const binaries = { temporal: '/opt/temporal', ferretdb: '/opt/ferretdb', redis: 
 const compose = (env: Record<string, string>) => composeSystem(loadConfig(env), { binaries });
 const names = (env: Record<string, string>) => compose(env).specs.map((s) => s.name);
 const bannerRow = (env: Record<string, string>, service: string) => compose(env).banner.find((l) => l.trimStart().startsWith(`${service} `));
-const OUR_OWN = ['gateway', 'ingest', 'sync'];
+const OUR_OWN = ['gateway', 'ingest', 'sync', 'web'];
 
 describe('composeSystem', () => {
   it('runs every embedded service on its default endpoint, then our own processes', () => {
@@ -61,7 +61,7 @@ describe('composeSystem', () => {
     expect(bannerRow(env, 'MongoDB')).toMatch(/ external  mongodb\+srv:\/\/trader:<redacted>@cluster\.example\/quantdesk$/);
     expect(bannerRow(env, 'Redis')).toMatch(/ external  rediss:\/\/:<redacted>@redis\.example:6380$/);
     expect(bannerRow(env, 'Solana RPC')).toMatch(/ external  https:\/\/rpc\.example\/\?api-key=<redacted> /);
-    expect(text).toMatch(/^  processes +gateway, ingest, sync$/m);
+    expect(text).toMatch(/^  processes +gateway, ingest, sync, web$/m);
   });
 
   it('starts each service on its own: only Redis external leaves the rest embedded', () => {

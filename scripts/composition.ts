@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Config } from '../runtime/config.ts';
-import { ferretDb, gateway, localnet, marketSim, postgres, postgresUrl, redisServer, temporalDevServer, worker } from './services.ts';
+import { ferretDb, gateway, localnet, marketSim, postgres, postgresUrl, redisServer, temporalDevServer, web, worker } from './services.ts';
 import type { ProcessSpec } from './supervisor.ts';
 
 /**
@@ -93,9 +93,11 @@ export function composeSystem(config: Config, o: CompositionOptions = {}): Compo
     gateway(config.gateway.port, {}),
     worker('ingest', 'workers/ingest/main.ts', metrics.ingest, {}),
     worker('sync', 'workers/sync/main.ts', metrics.sync, {}),
+    web(config.web.port, config.gateway.url),
   );
 
   rows.push(
+    ['Dashboard', `http://127.0.0.1:${config.web.port}`],
     ['Prices (REST)', `${config.gateway.url}/api/prices`],
     ['Socket.IO', `${config.gateway.url} (events: prices, status, margin-warning, liquidation)`],
     ['processes', specs.map((s) => s.name).join(', ')],

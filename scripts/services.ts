@@ -8,6 +8,8 @@ import { Connection } from '@temporalio/client';
 import pg from 'pg';
 import { devServerSearchAttributeArgs } from '../temporal/search-attributes.ts';
 import type { ProcessSpec } from './supervisor.ts';
+// @ts-expect-error plain ESM without types
+import { WEB_ENTRY, ensureWebBuilt } from '../web/build.mjs';
 // @ts-expect-error plain ESM without types: it must run before npm dependencies exist
 import { ferretdbBinary, postgresBinDir, redisServerBinary, temporalBinary } from './tools.mjs';
 
@@ -242,5 +244,25 @@ export function localnet(port: number, dataDir: string, hermesUrl: string, marke
       ['--port', String(port), '--data-dir', dataDir, '--hermes-url', hermesUrl, '--markets', marketsFile, '--log-level', 'warn'],
     ),
     urls: { 'Solana JSON-RPC': `http://127.0.0.1:${port}`, PubSub: `ws://127.0.0.1:${port + 1}` },
+  };
+}
+
+/**
+ * The dashboard (SvelteKit on adapter-node): rebuilt before it starts when its sources changed
+ * (web/build.mjs keeps a stamp), then served on `port`; it reads the gateway at `gatewayUrl`.
+ */
+export function web(port: number, gatewayUrl: string): ProcessSpec {
+  return {
+    name: 'web',
+    command: process.execPath,
+    args: [WEB_ENTRY as string],
+    // ORIGIN: adapter-node's own origin, which its CSRF check compares form posts against.
+    env: { PORT: String(port), HOST: '127.0.0.1', ORIGIN: `http://127.0.0.1:${port}`, QD_GATEWAY_URL: gatewayUrl },
+    ready: { kind: 'http', url: `http://127.0.0.1:${port}/` },
+    readyTimeoutMs: 180_000,
+    urls: { dashboard: `http://127.0.0.1:${port}` },
+    prepare: async () => {
+      await ensureWebBuilt();
+    },
   };
 }

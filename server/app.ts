@@ -10,6 +10,7 @@ import { MAX_CANDLES } from '../domain/candles.ts';
 import { format } from '../domain/decimal.ts';
 import type { MarketIndex } from '../domain/markets.ts';
 import { MAX_HISTORY_WINDOW_SEC, type PriceHistory, type StoreHealth } from '../store/roles.ts';
+import { registerDashboardRoutes, type DashboardDeps } from './dashboard.ts';
 import { LatestValueChannel } from './delivery.ts';
 import { PriceHub } from './price-hub.ts';
 
@@ -35,6 +36,8 @@ export interface GatewayDeps {
   healthTimeoutMs?: number;
   /** History reads one client may have running at once. */
   maxHistoryPerClient?: number;
+  /** The dashboard's routes (chain state, portfolios, ops, faucet); server/dashboard.ts. */
+  dashboard?: DashboardDeps;
   now?: () => number;
 }
 
@@ -194,6 +197,8 @@ export async function createGateway(deps: GatewayDeps) {
     reply.header('content-type', deps.registry.contentType);
     return deps.registry.metrics();
   });
+
+  if (deps.dashboard) registerDashboardRoutes(app, deps.dashboard, { markets, priceOf: (s) => hub.snapshot(s), log, now });
 
   await app.ready();
 

@@ -1,5 +1,7 @@
 // The gateway process: REST + Socket.IO on QD_GATEWAY_PORT. Run several behind one address: they
 // share the bus and, through the Socket.IO Redis adapter, the wallet rooms.
+import { join } from 'node:path';
+import { Connection, PublicKey } from '@solana/web3.js';
 import { PriceFollower } from '../bus/follower.ts';
 import { createAdapterClients, createRedisSubscriber } from '../bus/redis.ts';
 import { busNames } from '../contracts/bus.ts';
@@ -13,6 +15,7 @@ import { connectClient } from '../temporal/connection.ts';
 import { ingestWorkflowId, statusQuery } from '../contracts/temporal.ts';
 import { closeAll } from '../workers/process.ts';
 import { createGateway } from './app.ts';
+import { createRpcChainReader } from './chain-state.ts';
 
 const config = loadConfigOrExit();
 const log = createLogger('gateway', config.logLevel);
@@ -23,6 +26,11 @@ const temporal = await connectClient(config.temporal);
 const subscriber = createRedisSubscriber({ url: config.redisUrl, prefix: config.busPrefix, log });
 const follower = new PriceFollower({ subscriber, store: store.latest, markets, log: log.child({ module: 'follower' }) });
 await follower.start();
+// Tests run a localnet of their own on a free port: QD_TEST_LOCALNET=1 treats the configured RPC as
+// the embedded localnet (its faucet and keypairs under QD_DATA_DIR), as scripts/start.ts reads its test ports.
+const embeddedSolana = config.embedded.solana || process.env.QD_TEST_LOCALNET === '1';
+const solana = new Connection(config.solana.rpcUrl, { commitment: config.solana.commitment, ...(config.solana.wsUrl && { wsEndpoint: config.solana.wsUrl }) });
+const chain = createRpcChainReader(solana, { commitment: config.solana.commitment, ...(config.solana.programId && { programId: new PublicKey(config.solana.programId) }) });
 const adapter = { ...createAdapterClients(config.redisUrl), key: busNames(config.busPrefix).socketIo };
 
 const gateway = await createGateway({
@@ -33,6 +41,14 @@ const gateway = await createGateway({
   adapter,
   registry: createMetricsRegistry('gateway'),
   log,
+  dashboard: {
+    chain,
+    rejections: store.rejections,
+    pushes: store.pushes,
+    cluster: { rpcUrl: config.solana.rpcUrl, ...(config.solana.wsUrl && { wsUrl: config.solana.wsUrl }), commitment: config.solana.commitment, embedded: embeddedSolana },
+    // The test faucet exists only on the embedded localnet, whose keypairs are under the data folder.
+    ...(embeddedSolana && { faucet: { connection: solana, keysDir: join(config.dataDir, 'localnet', 'keys') } }),
+  },
   // Operators see each ingestion workflow's mode next to the database's health.
   async health() {
     const ingestion: Record<string, unknown> = {};

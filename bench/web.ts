@@ -1,0 +1,89 @@
+// `npm run bench -- web`: the dashboard in Debian's Chromium against the whole system.
+//   1. gzipped JavaScript shipped for / (budget 250 KB);
+//   2. navigation → first live price rendered (a Socket.IO price after hydration), p50/p99 over 20 loads (goal ≤ 1 s);
+//   3. 200 markets ticking at 2.5 Hz on /: long tasks > 50 ms (PerformanceObserver) over 20 s (goal none).
+import { gzipSync } from 'node:zlib';
+import { percentile, registryOf } from './support.ts';
+import { launchChromium, startWebSystem } from '../tests/web-system.ts';
+
+/** Installed before any page script: records the first change of a rendered price, and long tasks. */
+const PROBE = () => {
+  const w = window as unknown as { firstLive?: number; longTasks: number[] };
+  w.longTasks = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) w.longTasks.push(e.duration);
+  }).observe({ type: 'longtask', buffered: true });
+  const watch = () => {
+    const cells = document.querySelectorAll('[data-testid="price"]');
+    if (cells.length === 0) return void setTimeout(watch, 5);
+    const mo = new MutationObserver(() => {
+      w.firstLive ??= performance.now();
+      mo.disconnect();
+    });
+    for (const c of Array.from(cells)) mo.observe(c, { attributes: true, childList: true, characterData: true, subtree: true });
+  };
+  document.addEventListener('DOMContentLoaded', watch);
+};
+
+export async function runWebBench(): Promise<void> {
+  const started = Date.now();
+  let sys = await startWebSystem({ chain: false });
+  const browser = await launchChromium();
+  try {
+    // 1. Bundle size.
+    const page = await browser.newPage();
+    const scripts = new Map<string, number>();
+    page.on('response', async (r) => {
+      if (r.request().resourceType() !== 'script') return;
+      const body = await r.body().catch(() => undefined);
+      if (body) scripts.set(r.url(), gzipSync(body, { level: 9 }).length);
+    });
+    await page.goto(sys.webUrl, { waitUntil: 'networkidle' });
+    await page.waitForTimeout(1_000);
+    const gz = [...scripts.values()].reduce((a, b) => a + b, 0);
+    process.stdout.write(`web: JavaScript for / — ${scripts.size} files, ${(gz / 1024).toFixed(1)} KB gzipped (budget 250 KB: ${gz <= 250 * 1024 ? 'met' : 'NOT met'})\n`);
+    await page.close();
+
+    // 2. Navigation → first live price.
+    const samples: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const context = await browser.newContext();
+      const p = await context.newPage();
+      await p.addInitScript(PROBE);
+      await p.goto(sys.webUrl, { waitUntil: 'commit' });
+      await p.waitForFunction(() => (window as unknown as { firstLive?: number }).firstLive !== undefined, undefined, { timeout: 15_000 });
+      samples.push(await p.evaluate(() => (window as unknown as { firstLive: number }).firstLive));
+      await context.close();
+    }
+    samples.sort((a, b) => a - b);
+    process.stdout.write(`web: navigation → first live price rendered over 20 loads: p50 ${Math.round(percentile(samples, 50))} ms, p99 ${Math.round(percentile(samples, 99))} ms (goal ≤ 1,000 ms: ${percentile(samples, 99) <= 1_000 ? 'met' : 'NOT met'})\n`);
+    await sys.stop();
+
+    // 3. 200 markets ticking at 2.5 Hz (the simulator's default rate).
+    sys = await startWebSystem({ chain: false, registry: registryOf(200) });
+    const context = await browser.newContext();
+    const p = await context.newPage();
+    await p.addInitScript(PROBE);
+    await p.goto(sys.webUrl, { waitUntil: 'networkidle' });
+    await p.waitForTimeout(3_000);
+    const before = await p.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks.length);
+    const rendered = await p.evaluate(async () => {
+      let n = 0;
+      const mo = new MutationObserver((records) => (n += records.length));
+      mo.observe(document.querySelector('tbody')!, { subtree: true, characterData: true, childList: true });
+      await new Promise((r) => setTimeout(r, 20_000));
+      mo.disconnect();
+      return n;
+    });
+    const tasks = await p.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+    const during = tasks.slice(before);
+    process.stdout.write(
+      `web: 200 markets at 2.5 Hz for 20 s: ${rendered} DOM updates, long tasks > 50 ms: ${during.length}${during.length ? ` (longest ${Math.round(Math.max(...during))} ms)` : ''} after load, ${before} during load (goal none: ${during.length === 0 ? 'met' : 'NOT met'})\n`,
+    );
+    await context.close();
+  } finally {
+    await browser.close();
+    await sys.stop();
+    process.stdout.write(`(total ${Math.round((Date.now() - started) / 1000)} s)\n`);
+  }
+}

@@ -1,0 +1,144 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { SYNC_WORKFLOW_ID, ingestWorkflowId } from '../contracts/temporal.ts';
+import { indexMarkets, marketRegistrySchema, type MarketRegistry } from '../domain/markets.ts';
+import { createLogger } from '../runtime/logger.ts';
+import { startLocalnet, type Localnet } from '../sandbox/localnet/localnet.ts';
+import { quantdeskBootstrapSteps } from '../sandbox/localnet/quantdesk-bootstrap.ts';
+import { createMarketSim, type MarketSim } from '../sandbox/market-sim/market-sim.ts';
+import { connectClient } from '../temporal/connection.ts';
+// @ts-expect-error plain ESM without types (it runs before dependencies are loaded)
+import { ensureWebBuilt } from '../web/build.mjs';
+import { ROOT, createTestNamespace, startProcess, testConfig, testDatabaseUri, uniqueName, waitFor, type ChildHandle } from './support.ts';
+
+/**
+ * The whole system for browser tests and the web benchmark, on embedded-like services of the test's
+ * own: a market simulator and a localnet (our program, markets, a demo trader) in this process; the
+ * gateway, ingest and sync workers and the dashboard as processes, on free ports, against npm test's
+ * Temporal, FerretDB and Redis. Nothing here runs on npm start's ports.
+ */
+export interface WebSystem {
+  sim: MarketSim;
+  localnet: Localnet | undefined;
+  gatewayUrl: string;
+  webUrl: string;
+  registry: MarketRegistry;
+  processes: Partial<Record<'gateway' | 'ingest' | 'sync' | 'web', ChildHandle>>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+export const shippedRegistry = (): MarketRegistry => marketRegistrySchema.parse(JSON.parse(readFileSync(join(ROOT, 'config/markets.json'), 'utf8')));
+
+/** `chain: false`: no localnet and no sync worker (the gateway's RPC is a closed port), for price-only benchmarks. */
+export async function startWebSystem(o: { registry?: MarketRegistry; seed?: number; chain?: boolean; traders?: number } = {}): Promise<WebSystem> {
+  if (testConfig.embedded.temporal || testConfig.embedded.mongodb || testConfig.embedded.redis) {
+    throw new Error('the web system needs the test services: run it through npm test or npm run bench');
+  }
+  const entry: string = await ensureWebBuilt();
+  const registry = o.registry ?? shippedRegistry();
+  const dir = mkdtempSync(join(tmpdir(), 'qd-web-'));
+  const marketsFile = join(dir, 'markets.json');
+  writeFileSync(marketsFile, JSON.stringify(registry));
+  const sim = createMarketSim({ port: 0, seed: o.seed ?? 5, registry, coingeckoIntervalMs: 1_000, logLevel: 'warn' });
+  await sim.start();
+  const withChain = o.chain ?? true;
+  const localnet: Localnet | undefined = !withChain ? undefined : await startLocalnet({
+    httpPort: 0,
+    slotMs: 200,
+    dataDir: join(dir, 'localnet'),
+    logger: createLogger('localnet', 'warn'),
+    bootstrap: quantdeskBootstrapSteps({ hermesUrl: sim.url, markets: marketsFile, traders: o.traders ?? 1 }),
+  });
+  const namespace = uniqueName('web');
+  await createTestNamespace(namespace);
+  const gatewayPort = await freePort();
+  const webPort = await freePort();
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  const webUrl = `http://127.0.0.1:${webPort}`;
+  const env: Record<string, string> = {
+    QD_LOG_LEVEL: 'warn',
+    QD_DATA_DIR: dir,
+    QD_TEMPORAL_NAMESPACE: namespace,
+    QD_MONGODB_URI: testDatabaseUri(uniqueName('qd-web')),
+    QD_BUS_PREFIX: uniqueName('qd-web'),
+    QD_MARKETS_FILE: marketsFile,
+    QD_HERMES_URL: sim.url,
+    QD_COINGECKO_URL: sim.url,
+    QD_SOLANA_RPC_URL: localnet?.rpcUrl ?? `http://127.0.0.1:${await freePort()}`,
+    ...(localnet && { QD_SOLANA_WS_URL: localnet.wsUrl }),
+    QD_ORACLE_AUTHORITY_KEYPAIR: join(dir, 'localnet', 'keys', 'oracle-authority.json'),
+    QD_GATEWAY_PORT: String(gatewayPort),
+    QD_GATEWAY_URL: gatewayUrl,
+    QD_WEB_PORT: String(webPort),
+    QD_TEST_LOCALNET: '1',
+  };
+  const processes = {
+    gateway: startProcess('server/main.ts', env),
+    ingest: startProcess('workers/ingest/main.ts', { ...env, QD_METRICS_PORT: String(await freePort()) }),
+    ...(withChain && { sync: startProcess('workers/sync/main.ts', { ...env, QD_METRICS_PORT: String(await freePort()) }) }),
+    web: startNode(entry, { ...env, PORT: String(webPort), HOST: '127.0.0.1', ORIGIN: webUrl }),
+  };
+  const stop = async () => {
+    const client = await connectClient({ ...testConfig.temporal, namespace }).catch(() => undefined);
+    for (const id of [SYNC_WORKFLOW_ID, ...[...indexMarkets(registry).groups().keys()].map(ingestWorkflowId)]) await client?.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+    await client?.connection.close();
+    await Promise.all(Object.values(processes).map((p) => p?.kill()));
+    await localnet?.stop();
+    await sim.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor('the gateway', async () => (await fetch(`${gatewayUrl}/api/live`)).ok, 90_000, 250);
+    await waitFor('the dashboard', async () => (await fetch(webUrl)).status < 500, 60_000, 250);
+  } catch (e) {
+    const tails = Object.entries(processes).map(([n, p]) => `--- ${n}\n${p?.output().slice(-2_000)}`).join('\n');
+    await stop();
+    throw new Error(`${(e as Error).message}\n${tails}`);
+  }
+  return { sim, localnet, gatewayUrl, webUrl, registry, processes, stop };
+}
+
+/** The built dashboard (adapter-node's server), with its output kept like startProcess's. */
+function startNode(entry: string, env: Record<string, string>): ChildHandle {
+  const child = spawn(process.execPath, [entry], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const keep = (b: Buffer) => {
+    lines.push(b.toString());
+    if (lines.length > 400) lines.splice(0, lines.length - 400);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  process.once('exit', () => child.kill('SIGKILL'));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    child,
+    output: () => lines.join(''),
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/**
+ * Debian's Chromium through playwright-core (INFRA.md "Browser tests"). Playwright gives every
+ * launch a fresh temporary profile itself (it refuses a --user-data-dir flag).
+ */
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
