@@ -55,6 +55,8 @@ export const envSchema = z.object({
   QD_SOLANA_RPC_URL: httpUrl.default('http://127.0.0.1:8899'),
   QD_SOLANA_WS_URL: url(['ws:', 'wss:']).optional(),
   QD_SOLANA_COMMITMENT: z.enum(['processed', 'confirmed', 'finalized']).default('confirmed'),
+  /** The RPC is a localnet of ours (its faucet, its keypairs under QD_DATA_DIR): by default only the embedded one. */
+  QD_SOLANA_LOCALNET: flag.optional(),
   /** Our program's id on the configured cluster (the localnet deploys it at the IDL's address). */
   QD_PROGRAM_ID: base58Key.optional(),
   /** Keypair file (solana-keygen JSON) of the oracle authority that signs update_oracle_price. */
@@ -138,6 +140,7 @@ function toConfig(e: Parsed, ctx: z.RefinementCtx) {
       rpcUrl: e.QD_SOLANA_RPC_URL,
       ...(e.QD_SOLANA_WS_URL && { wsUrl: e.QD_SOLANA_WS_URL }),
       commitment: e.QD_SOLANA_COMMITMENT,
+      localnet: e.QD_SOLANA_LOCALNET ?? embedded.solana,
       /** Absent: the IDL's address. */
       ...(e.QD_PROGRAM_ID && { programId: e.QD_PROGRAM_ID }),
       // The localnet writes its keypairs under the data folder.

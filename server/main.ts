@@ -26,9 +26,6 @@ const temporal = await connectClient(config.temporal);
 const subscriber = createRedisSubscriber({ url: config.redisUrl, prefix: config.busPrefix, log });
 const follower = new PriceFollower({ subscriber, store: store.latest, markets, log: log.child({ module: 'follower' }) });
 await follower.start();
-// Tests run a localnet of their own on a free port: QD_TEST_LOCALNET=1 treats the configured RPC as
-// the embedded localnet (its faucet and keypairs under QD_DATA_DIR), as scripts/start.ts reads its test ports.
-const embeddedSolana = config.embedded.solana || process.env.QD_TEST_LOCALNET === '1';
 const solana = new Connection(config.solana.rpcUrl, { commitment: config.solana.commitment, ...(config.solana.wsUrl && { wsEndpoint: config.solana.wsUrl }) });
 const chain = createRpcChainReader(solana, { commitment: config.solana.commitment, ...(config.solana.programId && { programId: new PublicKey(config.solana.programId) }) });
 const adapter = { ...createAdapterClients(config.redisUrl), key: busNames(config.busPrefix).socketIo };
@@ -45,9 +42,9 @@ const gateway = await createGateway({
     chain,
     rejections: store.rejections,
     pushes: store.pushes,
-    cluster: { rpcUrl: config.solana.rpcUrl, ...(config.solana.wsUrl && { wsUrl: config.solana.wsUrl }), commitment: config.solana.commitment, embedded: embeddedSolana },
+    cluster: { rpcUrl: config.solana.rpcUrl, ...(config.solana.wsUrl && { wsUrl: config.solana.wsUrl }), commitment: config.solana.commitment, embedded: config.solana.localnet },
     // The test faucet exists only on the embedded localnet, whose keypairs are under the data folder.
-    ...(embeddedSolana && { faucet: { connection: solana, keysDir: join(config.dataDir, 'localnet', 'keys') } }),
+    ...(config.solana.localnet && { faucet: { connection: solana, keysDir: join(config.dataDir, 'localnet', 'keys') } }),
   },
   // Operators see each ingestion workflow's mode next to the database's health.
   async health() {

@@ -82,7 +82,7 @@ export async function startWebSystem(o: { registry?: MarketRegistry; seed?: numb
     QD_GATEWAY_PORT: String(gatewayPort),
     QD_GATEWAY_URL: gatewayUrl,
     QD_WEB_PORT: String(webPort),
-    QD_TEST_LOCALNET: '1',
+    QD_SOLANA_LOCALNET: 'true',
   };
   const processes = {
     gateway: startProcess('server/main.ts', env),
