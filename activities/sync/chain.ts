@@ -1,15 +1,8 @@
 import bs58 from 'bs58';
-import {
-  ComputeBudgetProgram,
-  SendTransactionError,
-  Transaction,
-  type Commitment,
-  type Connection,
-  type Keypair,
-  type PublicKey,
-} from '@solana/web3.js';
+import { ComputeBudgetProgram, Transaction, type Commitment, type Connection, type Keypair, type PublicKey } from '@solana/web3.js';
 import type { OnChainPrice } from '../../domain/push-policy.ts';
-import { customErrorCode, decodeMarket, perpErrorName, updateOraclePriceInstruction } from '../../programs/client/quantdesk-perp.ts';
+import { decodeMarket, updateOraclePriceInstruction } from '../../programs/client/quantdesk-perp.ts';
+import { landTransaction, type LandingOutcome, type SignedTransaction } from '../chain/landing.ts';
 
 /**
  * The chain side of the on-chain sync (the role Pyth's price pusher calls IPricePusher): read what
@@ -25,19 +18,11 @@ export interface PushUpdate {
   publishTime: number;
 }
 
-export interface SignedBatch {
-  signature: string;
-  raw: Buffer;
-  lastValidBlockHeight: number;
-}
+export type SignedBatch = SignedTransaction;
 
 export type BatchOutcome =
   | { status: 'confirmed'; slot: number; feeLamports?: number; computeUnits?: number }
-  /** The program refused the batch: `code` is its custom error code, `name` its name. */
-  | { status: 'rejected'; code?: number; name?: string; detail: string }
-  | { status: 'expired' }
-  /** The RPC failed; nothing is known about the batch. */
-  | { status: 'unreachable'; detail: string };
+  | Exclude<LandingOutcome, { status: 'confirmed' }>;
 
 export interface OracleChain {
   readMarkets(markets: readonly PublicKey[]): Promise<(OnChainPrice & { slot: number } | undefined)[]>;
@@ -58,8 +43,6 @@ export interface ChainOptions {
 
 /** update_oracle_price costs ~770 CU for one market and ~470 per extra market (bench/program-cu.ts). */
 export const computeUnitsFor = (markets: number) => 1_000 + 600 * markets;
-
-const COMMITMENT_RANK = { processed: 0, confirmed: 1, finalized: 2 } as const;
 
 export function createOracleChain(o: ChainOptions): OracleChain {
   const pollMs = o.pollMs ?? 150;
@@ -90,42 +73,8 @@ export function createOracleChain(o: ChainOptions): OracleChain {
     },
 
     async land(batch, signal) {
-      try {
-        await o.connection.sendRawTransaction(batch.raw, { skipPreflight: false, preflightCommitment: o.commitment, maxRetries: 0 });
-      } catch (e) {
-        if (e instanceof SendTransactionError) {
-          const logs = (await e.getLogs(o.connection).catch(() => undefined)) ?? e.logs ?? [];
-          const code = customErrorCode(e, logs);
-          if (code !== undefined) return { status: 'rejected', code, name: perpErrorName(code), detail: e.message.slice(0, 300) };
-          if (/blockhash not found/i.test(e.message)) return { status: 'expired' };
-          return { status: 'rejected', detail: e.message.slice(0, 300) };
-        }
-        return { status: 'unreachable', detail: (e as Error).message.slice(0, 300) };
-      }
-      // Poll the signature until it reaches the commitment, fails, or its blockhash can no longer land.
-      for (;;) {
-        if (signal?.aborted) return { status: 'unreachable', detail: 'cancelled while waiting for confirmation' };
-        try {
-          const { value } = await o.connection.getSignatureStatuses([batch.signature]);
-          const st = value[0];
-          if (st?.err) {
-            const code = customErrorCode({ err: st.err });
-            return { status: 'rejected', ...(code !== undefined && { code, name: perpErrorName(code) }), detail: JSON.stringify(st.err).slice(0, 300) };
-          }
-          if (st?.confirmationStatus && COMMITMENT_RANK[st.confirmationStatus] >= COMMITMENT_RANK[o.commitment as keyof typeof COMMITMENT_RANK]) {
-            const tx = await o.connection.getTransaction(batch.signature, { commitment: 'confirmed', maxSupportedTransactionVersion: 0 }).catch(() => null);
-            return {
-              status: 'confirmed',
-              slot: st.slot,
-              ...(tx?.meta && { feeLamports: tx.meta.fee, ...(tx.meta.computeUnitsConsumed !== undefined && { computeUnits: tx.meta.computeUnitsConsumed }) }),
-            };
-          }
-          if (!st && (await o.connection.getBlockHeight(o.commitment)) > batch.lastValidBlockHeight) return { status: 'expired' };
-        } catch (e) {
-          return { status: 'unreachable', detail: (e as Error).message.slice(0, 300) };
-        }
-        await new Promise((r) => setTimeout(r, pollMs));
-      }
+      const r = await landTransaction(o.connection, batch, { commitment: o.commitment, pollMs, ...(signal && { signal }) });
+      return r.status === 'confirmed' ? { status: 'confirmed', slot: r.slot, ...(r.feeLamports !== undefined && { feeLamports: r.feeLamports }), ...(r.computeUnits !== undefined && { computeUnits: r.computeUnits }) } : r;
     },
   };
 }

@@ -93,7 +93,7 @@ export class PricePusher {
       // Bounded: with the database away the push goes ahead (the sync verifies the chain on restart).
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        this.log.markInflight({ _id: batchId, attempt, signature, decidedAt, updates }).catch(() => undefined),
+        this.log.markInflight({ _id: batchId, attempt, signature: signed.signature, decidedAt, updates }).catch(() => undefined),
         new Promise((r) => (timer = setTimeout(r, INFLIGHT_WAIT_MS))),
       ]);
       clearTimeout(timer);
