@@ -1,5 +1,5 @@
 //! Host tests against files shared with the TypeScript side: the vectors in `tests/vectors/`
-//! (written by an independent Python oracle) and the program's IDL.
+//! (written by an independent Python oracle).
 
 use crate::error::PerpError;
 use crate::math::margin::{is_liquidatable, meets_initial_margin, notional, settle, unrealized_pnl};
@@ -329,99 +329,4 @@ fn coingecko_mantissa(s: &str) -> Option<String> {
     }
     let digits = digits.trim_start_matches('0');
     Some(if digits.is_empty() { "0".into() } else { digits.into() })
-}
-
-/// Size in bytes of an IDL type used by this program's accounts and arguments.
-fn idl_type_size(t: &Json) -> usize {
-    match t {
-        Json::Str(s) => match s.as_str() {
-            "u8" | "i8" | "bool" => 1,
-            "u16" | "i16" => 2,
-            "u32" | "i32" => 4,
-            "u64" | "i64" => 8,
-            "pubkey" => 32,
-            other => panic!("IDL type {other} is not used by this program"),
-        },
-        Json::Obj(_) => {
-            let array = t.get("array").arr();
-            idl_type_size(&array[0]) * array[1].int() as usize
-        }
-        other => panic!("unexpected IDL type {other:?}"),
-    }
-}
-
-fn idl_struct<'a>(idl: &'a Json, name: &str) -> &'a [Json] {
-    let ty = idl.get("types").arr().iter().find(|t| t.get("name").str() == name).unwrap_or_else(|| panic!("IDL type {name} missing"));
-    ty.get("type").get("fields").arr()
-}
-
-fn discriminator(j: &Json) -> [u8; 8] {
-    let v: Vec<u8> = j.arr().iter().map(|b| b.int() as u8).collect();
-    v.try_into().expect("discriminators are 8 bytes")
-}
-
-/// The IDL in programs/quantdesk_perp/idl states what the Rust code does: error codes and names,
-/// account and instruction discriminators, every account field's name and offset, argument sizes.
-#[test]
-fn idl_matches_rust() {
-    use crate::instruction as ix;
-    use crate::state::{Account, Config, Market, Position};
-
-    let idl = repo_file("idl/quantdesk_perp.json");
-
-    let errors: Vec<(i128, &str)> = idl.get("errors").arr().iter().map(|e| (e.get("code").int(), e.get("name").str())).collect();
-    let rust: Vec<(i128, &str)> = PerpError::ALL.iter().map(|e| (e.code() as i128, e.name())).collect();
-    assert_eq!(errors, rust, "IDL errors differ from PerpError");
-
-    let layouts: [(&str, [u8; 8], usize, &[(&str, usize)]); 3] = [
-        ("Config", Config::DISCRIMINATOR, Config::LEN, Config::FIELD_OFFSETS),
-        ("Market", Market::DISCRIMINATOR, Market::LEN, Market::FIELD_OFFSETS),
-        ("Position", Position::DISCRIMINATOR, Position::LEN, Position::FIELD_OFFSETS),
-    ];
-    for (name, disc, len, rust_fields) in layouts {
-        let account = idl.get("accounts").arr().iter().find(|a| a.get("name").str() == name).expect(name);
-        assert_eq!(discriminator(account.get("discriminator")), disc, "{name} discriminator");
-        let mut offset = 8;
-        let mut idl_fields = vec![("discriminator".to_string(), 0usize)];
-        for f in idl_struct(&idl, name) {
-            idl_fields.push((f.get("name").str().to_string(), offset));
-            offset += idl_type_size(f.get("type"));
-        }
-        assert_eq!(offset, len, "{name} size");
-        let rust_fields: Vec<(String, usize)> = rust_fields.iter().map(|(n, o)| (n.to_string(), *o)).collect();
-        assert_eq!(idl_fields, rust_fields, "{name} fields (name, offset)");
-    }
-
-    let instructions = [
-        ("initialize", ix::INITIALIZE, 32 + 32 + 2),
-        ("create_market", ix::CREATE_MARKET, 16 + 32 + 36),
-        ("update_oracle_price", ix::UPDATE_ORACLE_PRICE, 4),
-        ("deposit", ix::DEPOSIT, 8),
-        ("withdraw", ix::WITHDRAW, 8),
-        ("open_position", ix::OPEN_POSITION, 8),
-        ("close_position", ix::CLOSE_POSITION, 0),
-        ("liquidate", ix::LIQUIDATE, 0),
-    ];
-    let idl_ixs = idl.get("instructions").arr();
-    assert_eq!(idl_ixs.len(), instructions.len());
-    for (name, disc, args_len) in instructions {
-        let i = idl_ixs.iter().find(|i| i.get("name").str() == name).expect(name);
-        assert_eq!(discriminator(i.get("discriminator")), disc, "{name} discriminator");
-        let size: usize = i
-            .get("args")
-            .arr()
-            .iter()
-            .map(|a| match a.get("type") {
-                t @ Json::Obj(_) if t.get("defined") != &Json::Null => {
-                    idl_struct(&idl, t.get("defined").get("name").str()).iter().map(|f| idl_type_size(f.get("type"))).sum()
-                }
-                // A Vec's fixed part is its u32 length; the items are checked below.
-                t @ Json::Obj(_) if t.get("vec") != &Json::Null => 4,
-                t => idl_type_size(t),
-            })
-            .sum();
-        assert_eq!(size, args_len, "{name} argument bytes");
-    }
-    let price_input: usize = idl_struct(&idl, "PriceInput").iter().map(|f| idl_type_size(f.get("type"))).sum();
-    assert_eq!(price_input, ix::PRICE_UPDATE_LEN);
 }

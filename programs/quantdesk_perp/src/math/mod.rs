@@ -4,4 +4,5 @@
 pub mod constants;
 pub mod margin;
 pub mod price;
+pub mod safe_math;
 pub mod wide;

@@ -1,53 +1,16 @@
-//! Account checks: presence, signer, writability, owner, type.
+//! Account checks beyond an account's kind: owner, type, program address.
 
 use crate::cpi::SYSTEM_PROGRAM_ID;
 use crate::error::{PerpError, ProgramResult};
 use crate::input::AccountInfo;
+use crate::instruction::accounts::require_writable;
 use crate::processor::Context;
 use crate::state::{Account, Config, Market, Position};
 use crate::syscalls::{sol_try_find_program_address, SolBytes};
 use crate::{keys_eq, Pubkey};
 
-/// The account at `index`, or `NotEnoughAccounts`.
 #[inline(always)]
-pub fn account<'a>(ctx: &Context<'a>, index: usize) -> Result<&'a AccountInfo, PerpError> {
-    ctx.accounts.get(index).ok_or(PerpError::NotEnoughAccounts)
-}
-
-/// The optional account at `index`: absent, or passed as the program's own id (Anchor's
-/// placeholder for an omitted optional account), gives None.
-#[inline(always)]
-pub fn optional_account<'a>(ctx: &Context<'a>, index: usize) -> Option<&'a AccountInfo> {
-    ctx.accounts.get(index).filter(|a| !keys_eq(a.key(), ctx.program_id))
-}
-
-#[inline(always)]
-pub fn require_signer(a: &AccountInfo) -> ProgramResult {
-    if !a.is_signer() {
-        return Err(PerpError::MissingSignature);
-    }
-    Ok(())
-}
-
-#[inline(always)]
-pub fn require_writable(a: &AccountInfo) -> ProgramResult {
-    if !a.is_writable() {
-        return Err(PerpError::AccountNotWritable);
-    }
-    Ok(())
-}
-
-/// `a` must be the program `id` (token or system program passed for a CPI).
-#[inline(always)]
-pub fn require_program(a: &AccountInfo, id: &Pubkey) -> ProgramResult {
-    if !keys_eq(a.key(), id) {
-        return Err(PerpError::WrongProgramAccount);
-    }
-    Ok(())
-}
-
-#[inline(always)]
-fn require_owned_by_program(ctx: &Context, a: &AccountInfo) -> ProgramResult {
+pub fn require_owned_by_program(ctx: &Context, a: &AccountInfo) -> ProgramResult {
     if !keys_eq(a.owner(), ctx.program_id) {
         return Err(PerpError::WrongAccountOwner);
     }

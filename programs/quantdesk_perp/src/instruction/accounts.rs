@@ -1,0 +1,139 @@
+//! Each instruction's accounts, declared once: order, kind (signer, payer, writable, read-only,
+//! fixed program) and, for the IDL, the program-address seeds. `parse` destructures the slice and
+//! runs the kind checks; what an account must *be* (owner, type, PDA, the config's vault) is
+//! checked by the processor, which knows.
+
+use crate::error::{PerpError, ProgramResult};
+use crate::ids::{SYSTEM_PROGRAM_ID, TOKEN_PROGRAM_ID};
+use crate::input::AccountInfo;
+use crate::{keys_eq, Pubkey};
+
+#[inline(always)]
+pub fn require_signer(a: &AccountInfo) -> ProgramResult {
+    if !a.is_signer() {
+        return Err(PerpError::MissingSignature);
+    }
+    Ok(())
+}
+
+#[inline(always)]
+pub fn require_writable(a: &AccountInfo) -> ProgramResult {
+    if !a.is_writable() {
+        return Err(PerpError::AccountNotWritable);
+    }
+    Ok(())
+}
+
+/// `a` must be the program `id` (token or system program passed for a CPI).
+#[inline(always)]
+pub fn require_program(a: &AccountInfo, id: &Pubkey) -> ProgramResult {
+    if !keys_eq(a.key(), id) {
+        return Err(PerpError::WrongProgramAccount);
+    }
+    Ok(())
+}
+
+/// The first of `rest`, unless absent or passed as the program's own id (Anchor's placeholder for
+/// an omitted optional account).
+#[inline(always)]
+pub fn optional_account<'a>(rest: &'a [AccountInfo], program_id: &Pubkey) -> Option<&'a AccountInfo> {
+    rest.first().filter(|a| !keys_eq(a.key(), program_id))
+}
+
+instruction_accounts! {
+    pub struct InitializeAccounts {
+        /// Pays for the config and the vault; becomes the admin.
+        admin: payer,
+        config: writable ["config"],
+        /// The collateral mint: SPL Token, 6 decimals.
+        mint: readonly,
+        /// Token account of `mint` that is its own authority.
+        vault: writable ["vault"],
+        token_program: program(TOKEN_PROGRAM_ID),
+        system_program: program(SYSTEM_PROGRAM_ID),
+    }
+}
+
+instruction_accounts! {
+    pub struct CreateMarketAccounts {
+        /// The config's admin; pays for the market.
+        admin: payer,
+        config: readonly ["config"],
+        /// PDA ["market", symbol bytes up to the first zero].
+        market: writable,
+        system_program: program(SYSTEM_PROGRAM_ID),
+    }
+}
+
+instruction_accounts! {
+    pub struct UpdateOraclePriceAccounts {
+        oracle_authority: signer,
+        config: readonly ["config"],
+    }
+    remaining markets;
+}
+
+instruction_accounts! {
+    pub struct DepositAccounts {
+        /// Pays for the position on the first deposit.
+        owner: payer,
+        config: readonly ["config"],
+        market: readonly,
+        position: writable ["position", market, owner],
+        owner_token_account: writable,
+        vault: writable ["vault"],
+        token_program: program(TOKEN_PROGRAM_ID),
+        system_program: program(SYSTEM_PROGRAM_ID),
+    }
+}
+
+instruction_accounts! {
+    pub struct WithdrawAccounts {
+        owner: signer,
+        config: readonly ["config"],
+        market: readonly,
+        position: writable ["position", market, owner],
+        owner_token_account: writable,
+        vault: writable ["vault"],
+        token_program: program(TOKEN_PROGRAM_ID),
+    }
+    /// A Pyth PriceUpdateV2 account for the market's feed; when omitted (or unusable for staleness or confidence) the pushed price is used.
+    optional price_update;
+}
+
+instruction_accounts! {
+    pub struct OpenPositionAccounts {
+        owner: signer,
+        config: readonly ["config"],
+        market: readonly,
+        position: writable ["position", market, owner],
+    }
+    /// A Pyth PriceUpdateV2 account for the market's feed; when omitted (or unusable for staleness or confidence) the pushed price is used.
+    optional price_update;
+}
+
+instruction_accounts! {
+    pub struct ClosePositionAccounts {
+        owner: signer,
+        config: readonly ["config"],
+        market: readonly,
+        position: writable ["position", market, owner],
+    }
+    /// A Pyth PriceUpdateV2 account for the market's feed; when omitted (or unusable for staleness or confidence) the pushed price is used.
+    optional price_update;
+}
+
+instruction_accounts! {
+    pub struct LiquidateAccounts {
+        keeper: signer,
+        config: readonly ["config"],
+        market: readonly,
+        position: writable,
+        /// Receives the keeper's fee.
+        keeper_token_account: writable,
+        vault: writable ["vault"],
+        token_program: program(TOKEN_PROGRAM_ID),
+    }
+    /// A Pyth PriceUpdateV2 account for the market's feed; when omitted (or unusable for staleness or confidence) the pushed price is used.
+    optional price_update;
+}
