@@ -62,29 +62,31 @@ const close = (priceUpdate?: PublicKey) =>
   h.send([closePositionInstruction({ owner: alice.keypair.publicKey, market: sol, priceUpdate, programId: h.programId })], [alice.keypair]);
 record('open_position', open(), 'pushed price');
 record('close_position', close(), 'pushed price');
-record('open_position', open(h.writePythUpdate({ price: 15_000_000_000n })), 'Pyth PriceUpdateV2');
+// From here the market pins a PriceUpdateV2 account, which every priced instruction passes.
+h.pinOracle(sol);
+record('open_position', open(h.writePythUpdate({ price: 15_000_000_000n, publishTime: h.now })), 'pinned Pyth PriceUpdateV2');
 record(
   'withdraw',
-  h.send([withdrawInstruction({ owner: alice.keypair.publicKey, market: sol, ownerTokenAccount: alice.tokenAccount, amount: 100n * USDC, programId: h.programId })], [alice.keypair]),
-  'position open: margin check',
+  h.send([withdrawInstruction({ owner: alice.keypair.publicKey, market: sol, ownerTokenAccount: alice.tokenAccount, amount: 100n * USDC, priceUpdate: h.oracleOf(), programId: h.programId })], [alice.keypair]),
+  'position open: margin check (pinned Pyth)',
 );
-record('close_position', close(h.writePythUpdate({ price: 15_000_000_000n })), 'Pyth PriceUpdateV2');
+record('close_position', close(h.writePythUpdate({ price: 15_000_000_000n, publishTime: h.now })), 'pinned Pyth PriceUpdateV2');
 
 // A position that falls below maintenance margin: long 10 SOL at $150 with $150.
 const bob = h.trader(1_000n);
 h.advance(2);
 h.mustPush(sol, price({ price: 15_000_000_000n, conf: 0n, ageSec: 0 }, h.now));
-if (!h.openWith(bob, sol, 150n * USDC, 10n * BASE).ok) throw new Error('could not open the position to liquidate');
+if (!h.openWith(bob, sol, 150n * USDC, 10n * BASE, h.oracleOf()).ok) throw new Error('could not open the position to liquidate');
 const keeper = h.trader(0n);
 h.advance(2);
 h.mustPush(sol, price({ price: 14_000_000_000n, conf: 0n, ageSec: 0 }, h.now));
 record(
   'liquidate',
   h.send(
-    [liquidateInstruction({ keeper: keeper.keypair.publicKey, market: sol, owner: bob.keypair.publicKey, keeperTokenAccount: keeper.tokenAccount, programId: h.programId })],
+    [liquidateInstruction({ keeper: keeper.keypair.publicKey, market: sol, owner: bob.keypair.publicKey, keeperTokenAccount: keeper.tokenAccount, priceUpdate: h.oracleOf(), programId: h.programId })],
     [keeper.keypair],
   ),
-  'pushed price, keeper fee paid',
+  'pushed price (newer than the pinned account), keeper fee paid',
 );
 
 if (values.json) {

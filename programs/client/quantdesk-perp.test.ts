@@ -32,6 +32,7 @@ describe('quantdesk-perp client', () => {
       expoMin: -18,
       expoMax: 0,
       maxFutureSkewSec: 5,
+      maxAgeDisplaySec: 60,
       maxAgePushSec: 30,
       maxAgeMarginSec: 20,
       maxAgeLiquidationSec: 10,
@@ -41,6 +42,8 @@ describe('quantdesk-perp client', () => {
       initialMarginBps: 1000,
       maintenanceMarginBps: 500,
       liquidationFeeBps: 100,
+      sanityBandBps: 1000,
+      emaBandBps: 2000,
     });
   });
 

@@ -76,6 +76,8 @@ export interface MarketParams {
   expoMin: number;
   expoMax: number;
   maxFutureSkewSec: number;
+  /** A last good price older than this no longer anchors the sanity band (the display age). */
+  maxAgeDisplaySec: number;
   maxAgePushSec: number;
   maxAgeMarginSec: number;
   maxAgeLiquidationSec: number;
@@ -85,15 +87,21 @@ export interface MarketParams {
   initialMarginBps: number;
   maintenanceMarginBps: number;
   liquidationFeeBps: number;
+  /** Largest move of a Pyth price against the market's last good price that margin and liquidation accept. */
+  sanityBandBps: number;
+  /** Largest distance of a Pyth price from its EMA that margin and liquidation accept. */
+  emaBandBps: number;
 }
 
 /** The parts of a config/markets.json entry (domain/markets.ts) that the program enforces. */
 export interface RegistryMarketBounds {
   validation: {
     expoRange: readonly [number, number];
-    maxAgeSec: { push: number; margin: number; liquidation: number };
+    maxAgeSec: { display: number; push: number; margin: number; liquidation: number };
     maxConfBps: { push: number; margin: number; liquidation: number };
     maxFutureSkewSec: number;
+    sanityBandBps: number;
+    emaBandBps: number;
   };
   margin: { initialBps: number; maintenanceBps: number; liquidationFeeBps: number };
 }
@@ -105,6 +113,7 @@ export function marketParamsFromRegistry(m: RegistryMarketBounds): MarketParams 
     expoMin: v.expoRange[0],
     expoMax: v.expoRange[1],
     maxFutureSkewSec: v.maxFutureSkewSec,
+    maxAgeDisplaySec: v.maxAgeSec.display,
     maxAgePushSec: v.maxAgeSec.push,
     maxAgeMarginSec: v.maxAgeSec.margin,
     maxAgeLiquidationSec: v.maxAgeSec.liquidation,
@@ -114,6 +123,8 @@ export function marketParamsFromRegistry(m: RegistryMarketBounds): MarketParams 
     initialMarginBps: m.margin.initialBps,
     maintenanceMarginBps: m.margin.maintenanceBps,
     liquidationFeeBps: m.margin.liquidationFeeBps,
+    sanityBandBps: v.sanityBandBps,
+    emaBandBps: v.emaBandBps,
   };
 }
 
@@ -126,6 +137,32 @@ export interface PriceInput {
 }
 
 const bn = (v: bigint | number) => new BN(v.toString());
+
+const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** A params object with the IDL's snake_case field names; bigints become BN. */
+function snakeCase(o: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [snake(k), typeof v === 'bigint' ? bn(v) : v]));
+}
+
+/** The named fields of a decoded object, camelCased; BN becomes bigint. */
+function camelCase<T>(r: Record<string, unknown>, keys: readonly (keyof T & string)[]): T {
+  return Object.fromEntries(keys.map((k) => {
+    const v = r[snake(k)];
+    return [k, BN.isBN(v) ? BigInt((v as BN).toString()) : v];
+  })) as T;
+}
+
+const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** The camelCased field names of an IDL struct type. */
+function idlFields(typeName: string): string[] {
+  const t = QUANTDESK_PERP_IDL.types?.find((x) => x.name === typeName);
+  if (!t || t.type.kind !== 'struct' || !Array.isArray(t.type.fields)) throw new Error(`IDL type ${typeName} is not a struct`);
+  return (t.type.fields as { name: string }[]).map((f) => camel(f.name));
+}
+
+const MARKET_PARAM_KEYS = idlFields('MarketParams') as (keyof MarketParams & string)[];
 
 type IdlInstruction = Idl['instructions'][number];
 type IdlAccountItem = IdlInstruction['accounts'][number];
@@ -194,24 +231,20 @@ export function createMarketInstruction(p: {
     {
       symbol: symbolBytes(p.symbol),
       feed_id: feedIdBytes(p.feedId),
-      params: {
-        expo_min: m.expoMin,
-        expo_max: m.expoMax,
-        max_future_skew_sec: m.maxFutureSkewSec,
-        max_age_push_sec: m.maxAgePushSec,
-        max_age_margin_sec: m.maxAgeMarginSec,
-        max_age_liquidation_sec: m.maxAgeLiquidationSec,
-        max_conf_push_bps: m.maxConfPushBps,
-        max_conf_margin_bps: m.maxConfMarginBps,
-        max_conf_liquidation_bps: m.maxConfLiquidationBps,
-        initial_margin_bps: m.initialMarginBps,
-        maintenance_margin_bps: m.maintenanceMarginBps,
-        liquidation_fee_bps: m.liquidationFeeBps,
-      },
+      params: snakeCase(m),
     },
     { admin: p.admin, config: configAddress(programId), market: marketAddress(p.symbol, programId) },
     programId,
   );
+}
+
+/**
+ * Pins the Pyth PriceUpdateV2 account `market` trusts (on a real cluster, the receiver's sponsored
+ * feed account); from then on margin and liquidation must pass exactly it. `null` unpins.
+ */
+export function setMarketOracleInstruction(p: { admin: PublicKey; market: PublicKey; oracle: PublicKey | null; programId?: PublicKey }): TransactionInstruction {
+  const programId = p.programId ?? QUANTDESK_PERP_PROGRAM_ID;
+  return instruction('set_market_oracle', { oracle: p.oracle ?? PublicKey.default }, { admin: p.admin, config: configAddress(programId), market: p.market }, programId);
 }
 
 /** Pushes prices for several markets in one instruction (the program takes up to 32). */
@@ -337,12 +370,19 @@ export interface MarketAccount {
   symbol: string;
   /** Lower-case hex, no 0x (as in config/markets.json after parsing). */
   feedId: string;
+  /** The pinned Pyth PriceUpdateV2 account, to pass as `priceUpdate`; null: none (pushed prices only). */
+  oracle: PublicKey | null;
   /** The pushed price; 0 when nothing was pushed yet. */
   price: bigint;
   conf: bigint;
   expo: number;
   publishTime: bigint;
   priceSlot: bigint;
+  /** The last price margin or liquidation used (mantissa at `lastUsedExpo`). */
+  lastUsedPrice: bigint;
+  lastUsedExpo: number;
+  /** The watermark: no price published before max(this, publishTime) is used again; 0 before the first use. */
+  lastUsedPublishTime: bigint;
   params: MarketParams;
   bump: number;
 }
@@ -385,25 +425,16 @@ export function decodeMarket(data: Uint8Array): MarketAccount {
   return {
     symbol: symbol.subarray(0, end < 0 ? SYMBOL_BYTES : end).toString('ascii'),
     feedId: Buffer.from(r.feed_id as number[]).toString('hex'),
+    oracle: (r.oracle as PublicKey).equals(PublicKey.default) ? null : r.oracle,
     price: big(r.price),
     conf: big(r.conf),
     expo: r.expo,
     publishTime: big(r.publish_time),
     priceSlot: big(r.price_slot),
-    params: {
-      expoMin: r.expo_min,
-      expoMax: r.expo_max,
-      maxFutureSkewSec: r.max_future_skew_sec,
-      maxAgePushSec: r.max_age_push_sec,
-      maxAgeMarginSec: r.max_age_margin_sec,
-      maxAgeLiquidationSec: r.max_age_liquidation_sec,
-      maxConfPushBps: r.max_conf_push_bps,
-      maxConfMarginBps: r.max_conf_margin_bps,
-      maxConfLiquidationBps: r.max_conf_liquidation_bps,
-      initialMarginBps: r.initial_margin_bps,
-      maintenanceMarginBps: r.maintenance_margin_bps,
-      liquidationFeeBps: r.liquidation_fee_bps,
-    },
+    lastUsedPrice: big(r.last_used_price),
+    lastUsedExpo: r.last_used_expo,
+    lastUsedPublishTime: big(r.last_used_publish_time),
+    params: camelCase<MarketParams>(r, MARKET_PARAM_KEYS),
     bump: r.bump,
   };
 }

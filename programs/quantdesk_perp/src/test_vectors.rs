@@ -3,6 +3,7 @@
 
 use crate::error::PerpError;
 use crate::math::margin::{is_liquidatable, meets_initial_margin, notional, settle, unrealized_pnl};
+use crate::oracle::resolve::{check_bands, Bands};
 use crate::oracle::{validate, Action, Bounds, PriceData};
 use std::path::PathBuf;
 
@@ -288,6 +289,57 @@ fn validation_vectors() {
     }
     assert!(checked >= 40, "only {checked} on-chain verdicts checked");
     assert!(unrepresentable >= 5, "only {unrepresentable} out-of-range cases");
+}
+
+/// Every case marked `"bands": true`: the program's sanity and EMA bands for a pinned Pyth price
+/// give the domain's verdict, with the case's last good price as the market's and no other
+/// source to confirm a jump.
+#[test]
+fn band_vectors() {
+    let v = repo_file("../../tests/vectors/validation.json");
+    let b = v.get("bounds");
+    let bands = Bands {
+        anchor_max_age_sec: b.get("maxAgeSec").get("display").int() as u32,
+        sanity_band_bps: b.get("sanityBandBps").int() as u16,
+        ema_band_bps: b.get("emaBandBps").int() as u16,
+    };
+    let price = |o: &Json| PriceData {
+        price: o.get("price").int() as i64,
+        conf: o.get("conf").int() as u64,
+        expo: o.get("expo").int() as i32,
+        publish_time: o.get("publishTime").int() as i64,
+    };
+    let mut checked = 0;
+    for c in v.get("cases").arr() {
+        if c.get("bands") != &Json::Bool(true) {
+            continue;
+        }
+        let name = c.get("name").str();
+        let o = c.get("observation");
+        let ctx = c.get("context");
+        assert_eq!(ctx.get("otherSource"), &Json::Null, "{name}: no other source confirms on-chain");
+        let anchor = match ctx.get("lastGood") {
+            Json::Null => None,
+            g => Some(price(g)),
+        };
+        let ema = match o.get("emaPrice") {
+            Json::Null => 0,
+            e => e.int() as i64,
+        };
+        let expect = c.get("expect");
+        let want = if expect.get("ok").bool() {
+            Ok(())
+        } else {
+            Err(match expect.get("reason").str() {
+                "sanity_band_exceeded" => PerpError::SanityBandExceeded,
+                "ema_band_exceeded" => PerpError::EmaBandExceeded,
+                other => panic!("{name}: a bands case rejected for {other}"),
+            })
+        };
+        assert_eq!(check_bands(&price(o), ema, anchor.as_ref(), &bands, ctx.get("now").int() as i64), want, "{name}");
+        checked += 1;
+    }
+    assert!(checked >= 12, "only {checked} band cases");
 }
 
 /// Whether an observation's Pyth mantissas would fit the program's `PriceData` (price i64, conf

@@ -24,6 +24,7 @@ describe('entrypoint', () => {
       expo_min: -8,
       expo_max: 0,
       max_future_skew_sec: 5,
+      max_age_display_sec: 60,
       max_age_push_sec: 30,
       max_age_margin_sec: 20,
       max_age_liquidation_sec: 10,
@@ -33,6 +34,8 @@ describe('entrypoint', () => {
       initial_margin_bps: 1000,
       maintenance_margin_bps: 500,
       liquidation_fee_bps: 100,
+      sanity_band_bps: 1000,
+      ema_band_bps: 2000,
     };
     const args: Record<string, Record<string, unknown>> = {
       initialize: { oracle_authority: key, pyth_receiver: key, max_keeper_fee_bps: 100 },
@@ -43,6 +46,7 @@ describe('entrypoint', () => {
       open_position: { size: new BN(-1) },
       close_position: {},
       liquidate: {},
+      set_market_oracle: { oracle: key },
     };
     for (const [name, a] of Object.entries(args)) {
       const data = perpCoder.instruction.encode(name, a);

@@ -29,6 +29,7 @@ import {
   openPositionInstruction,
   perpErrorName,
   positionAddress,
+  setMarketOracleInstruction,
   updateOraclePriceInstruction,
   type ConfigAccount,
   type MarketAccount,
@@ -53,6 +54,7 @@ export const MAJOR_PARAMS: MarketParams = {
   expoMin: -18,
   expoMax: 0,
   maxFutureSkewSec: 5,
+  maxAgeDisplaySec: 60,
   maxAgePushSec: 30,
   maxAgeMarginSec: 20,
   maxAgeLiquidationSec: 10,
@@ -62,6 +64,8 @@ export const MAJOR_PARAMS: MarketParams = {
   initialMarginBps: 1000,
   maintenanceMarginBps: 500,
   liquidationFeeBps: 100,
+  sanityBandBps: 1000,
+  emaBandBps: 2000,
 };
 
 export interface TxResult {
@@ -114,6 +118,8 @@ export class PerpHarness {
   readonly pythReceiver = Keypair.generate().publicKey;
   private clockNow = NOW;
   private clockSlot = START_SLOT;
+  /** Pinned PriceUpdateV2 addresses by feed id: where writePythUpdate writes unless told. */
+  private readonly pinned = new Map<string, PublicKey>();
 
   private constructor(bytes: Uint8Array, programId: PublicKey) {
     this.programId = programId;
@@ -282,9 +288,26 @@ export class PerpHarness {
     return { keypair, tokenAccount: this.createTokenAccount(keypair.publicKey, usdc * USDC) };
   }
 
-  createMarket(symbol = 'SOL-PERP', feedId = SOL_FEED, params: MarketParams = MAJOR_PARAMS): PublicKey {
+  /** Creates a market; with `pinOracle`, also pins a fresh PriceUpdateV2 address (see `oracleOf`). */
+  createMarket(symbol = 'SOL-PERP', feedId = SOL_FEED, params: MarketParams = MAJOR_PARAMS, opts: { pinOracle?: boolean } = {}): PublicKey {
     this.mustSend([createMarketInstruction({ admin: this.admin.publicKey, symbol, feedId, params, programId: this.programId })], [this.admin]);
-    return marketAddress(symbol, this.programId);
+    const market = marketAddress(symbol, this.programId);
+    if (opts.pinOracle) this.pinOracle(market, feedId);
+    return market;
+  }
+
+  /** Pins `oracle` (default: a fresh address) as the market's PriceUpdateV2 account. */
+  pinOracle(market: PublicKey, feedId = SOL_FEED, oracle = Keypair.generate().publicKey): PublicKey {
+    this.mustSend([setMarketOracleInstruction({ admin: this.admin.publicKey, market, oracle, programId: this.programId })], [this.admin]);
+    this.pinned.set(feedId, oracle);
+    return oracle;
+  }
+
+  /** The address pinned for `feedId` by this harness. */
+  oracleOf(feedId = SOL_FEED): PublicKey {
+    const key = this.pinned.get(feedId);
+    if (!key) throw new Error(`no oracle pinned for feed ${feedId}`);
+    return key;
   }
 
   pushIx(updates: { market: PublicKey; price: PriceInput }[]): TransactionInstruction {
@@ -310,7 +333,10 @@ export class PerpHarness {
     return this.send([openPositionInstruction({ owner: t.keypair.publicKey, market, size, priceUpdate, programId: this.programId })], [t.keypair]);
   }
 
-  /** Writes a PriceUpdateV2 account (owned by the receiver unless `owner` says otherwise). */
+  /**
+   * Writes a PriceUpdateV2 account (owned by the receiver unless `owner` says otherwise) at `key`,
+   * by default the address pinned for its feed, else a fresh one. The EMA equals the price unless given.
+   */
   writePythUpdate(u: {
     key?: PublicKey;
     feedId?: string;
@@ -318,10 +344,11 @@ export class PerpHarness {
     conf?: bigint;
     exponent?: number;
     publishTime?: bigint;
+    emaPrice?: bigint;
     verification?: VerificationLevel;
     owner?: PublicKey;
   }): PublicKey {
-    const key = u.key ?? Keypair.generate().publicKey;
+    const key = u.key ?? this.pinned.get(u.feedId ?? SOL_FEED) ?? Keypair.generate().publicKey;
     const publishTime = u.publishTime ?? this.clockNow - 1n;
     const data = encodePriceUpdateV2({
       writeAuthority: this.payer.publicKey,
@@ -332,7 +359,7 @@ export class PerpHarness {
       exponent: u.exponent ?? -8,
       publishTime,
       prevPublishTime: publishTime - 1n,
-      emaPrice: u.price ?? 15_100_000_000n,
+      emaPrice: u.emaPrice ?? u.price ?? 15_100_000_000n,
       emaConf: u.conf ?? 1_500_000n,
       postedSlot: this.clockSlot,
     });

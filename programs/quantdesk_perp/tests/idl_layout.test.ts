@@ -57,6 +57,7 @@ describe('IDL ↔ Rust layouts', () => {
       expoMin: -17,
       expoMax: -3,
       maxFutureSkewSec: 7,
+      maxAgeDisplaySec: 59,
       maxAgePushSec: 29,
       maxAgeMarginSec: 19,
       maxAgeLiquidationSec: 9,
@@ -66,21 +67,33 @@ describe('IDL ↔ Rust layouts', () => {
       initialMarginBps: 1111,
       maintenanceMarginBps: 555,
       liquidationFeeBps: 77,
+      sanityBandBps: 1111,
+      emaBandBps: 2222,
     };
     const key = h.createMarket('XYZ-PERP', BTC_FEED, params);
+    const oracle = h.pinOracle(key, BTC_FEED);
     h.advance(3);
     h.mustPush(key, { price: 123_456_789n, conf: 12_345n, expo: -7, publishTime: h.now - 2n });
+    // An open with the pinned account (newer, at another exponent) records it as the last used.
+    const t = h.trader(1_000n);
+    expect(h.deposit(t, key, 100n * 1_000_000n).ok).toBe(true);
+    h.writePythUpdate({ feedId: BTC_FEED, price: 1_234_567_901n, conf: 0n, exponent: -8, publishTime: h.now - 1n });
+    h.mustSend([openPositionInstruction({ owner: t.keypair.publicKey, market: key, size: 1_000_000n, priceUpdate: oracle, programId: h.programId })], [t.keypair]);
     const data = h.mustAccount(key).data;
     expect(data.length).toBe(ACCOUNT_SIZE.Market);
     const m = h.market(key);
     expect(m).toEqual({
       symbol: 'XYZ-PERP',
       feedId: BTC_FEED,
+      oracle,
       price: 123_456_789n,
       conf: 12_345n,
       expo: -7,
       publishTime: h.now - 2n,
       priceSlot: h.slot,
+      lastUsedPrice: 1_234_567_901n,
+      lastUsedExpo: -8,
+      lastUsedPublishTime: h.now - 1n,
       params,
       bump: PublicKey.findProgramAddressSync([Buffer.from('market'), Buffer.from('XYZ-PERP')], h.programId)[1],
     });

@@ -4,12 +4,14 @@ import { liquidateInstruction, positionAddress, vaultAddress } from '../../clien
 import { BASE, BTC_FEED, PerpHarness, USDC, logged, price, type Trader, BUILD_TIMEOUT_MS, loadProgram } from './harness.ts';
 
 /** Long 10 SOL at $150 with $150 of collateral, as in margin.json's "long SOL just above maintenance". */
-async function setup() {
+async function setup(opts: { pinOracle?: boolean } = {}) {
   const h = await PerpHarness.create();
   const sol = h.createMarket();
   h.mustPush(sol, price({ price: 15_000_000_000n, conf: 0n }, h.now));
   const alice = h.trader(1_000n);
   expect(h.openWith(alice, sol, 150n * USDC, 10n * BASE).ok).toBe(true);
+  // Pinned after the open (which used the pushed price), for the tests that pass a Pyth account.
+  if (opts.pinOracle) h.pinOracle(sol);
   const keeper = h.trader(0n);
   const liquidate = (opts: { market?: PublicKey; owner?: Trader; priceUpdate?: PublicKey } = {}) =>
     h.send(
@@ -72,18 +74,19 @@ describe('liquidate', () => {
   });
 
   it('re-checks with the liquidation bounds: 10 s and 50 bps', async () => {
-    const { h, liquidate, moveTo } = await setup();
+    const { h, liquidate, moveTo } = await setup({ pinOracle: true });
+    const stalePyth = h.writePythUpdate({ price: 15_000_000_000n, conf: 0n, publishTime: h.now - 30n });
     moveTo(14_000_000_000n, 70_000_001n);
-    expect(liquidate().error).toBe('ConfidenceTooWide');
+    expect(liquidate({ priceUpdate: stalePyth }).error).toBe('ConfidenceTooWide');
     moveTo(14_000_000_000n);
     h.advance(11);
-    expect(liquidate().error).toBe('PriceStale');
+    expect(liquidate({ priceUpdate: stalePyth }).error).toBe('PriceStale');
     const pyth = h.writePythUpdate({ price: 14_000_000_000n, conf: 0n });
     expect(liquidate({ priceUpdate: pyth }).ok).toBe(true);
   });
 
-  it('uses the Pyth price, not a stale-but-acceptable pushed one, when given', async () => {
-    const { h, liquidate } = await setup();
+  it('uses the pinned Pyth price when it is newer than the pushed one', async () => {
+    const { h, liquidate } = await setup({ pinOracle: true });
     // The pushed price ($150) says healthy; Pyth's fresh $140 says liquidatable.
     const pyth = h.writePythUpdate({ price: 14_000_000_000n, conf: 0n });
     const r = liquidate({ priceUpdate: pyth });

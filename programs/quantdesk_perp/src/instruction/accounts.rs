@@ -66,6 +66,15 @@ instruction_accounts! {
 }
 
 instruction_accounts! {
+    pub struct SetMarketOracleAccounts {
+        /// The config's admin.
+        admin: signer,
+        config: readonly ["config"],
+        market: writable,
+    }
+}
+
+instruction_accounts! {
     pub struct UpdateOraclePriceAccounts {
         oracle_authority: signer,
         config: readonly ["config"],
@@ -91,13 +100,14 @@ instruction_accounts! {
     pub struct WithdrawAccounts {
         owner: signer,
         config: readonly ["config"],
-        market: readonly,
+        /// Writable: resolving a price moves its watermark.
+        market: writable,
         position: writable ["position", market, owner],
         owner_token_account: writable,
         vault: writable ["vault"],
         token_program: program(TOKEN_PROGRAM_ID),
     }
-    /// A Pyth PriceUpdateV2 account for the market's feed; when omitted (or unusable for staleness or confidence) the pushed price is used.
+    /// The market's pinned Pyth PriceUpdateV2 account: required when the market pins one, refused when it pins none.
     optional price_update;
 }
 
@@ -105,10 +115,11 @@ instruction_accounts! {
     pub struct OpenPositionAccounts {
         owner: signer,
         config: readonly ["config"],
-        market: readonly,
+        /// Writable: resolving a price moves its watermark.
+        market: writable,
         position: writable ["position", market, owner],
     }
-    /// A Pyth PriceUpdateV2 account for the market's feed; when omitted (or unusable for staleness or confidence) the pushed price is used.
+    /// The market's pinned Pyth PriceUpdateV2 account: required when the market pins one, refused when it pins none.
     optional price_update;
 }
 
@@ -116,10 +127,11 @@ instruction_accounts! {
     pub struct ClosePositionAccounts {
         owner: signer,
         config: readonly ["config"],
-        market: readonly,
+        /// Writable: resolving a price moves its watermark.
+        market: writable,
         position: writable ["position", market, owner],
     }
-    /// A Pyth PriceUpdateV2 account for the market's feed; when omitted (or unusable for staleness or confidence) the pushed price is used.
+    /// The market's pinned Pyth PriceUpdateV2 account: required when the market pins one, refused when it pins none.
     optional price_update;
 }
 
@@ -127,13 +139,14 @@ instruction_accounts! {
     pub struct LiquidateAccounts {
         keeper: signer,
         config: readonly ["config"],
-        market: readonly,
+        /// Writable: resolving a price moves its watermark.
+        market: writable,
         position: writable,
         /// Receives the keeper's fee.
         keeper_token_account: writable,
         vault: writable ["vault"],
         token_program: program(TOKEN_PROGRAM_ID),
     }
-    /// A Pyth PriceUpdateV2 account for the market's feed; when omitted (or unusable for staleness or confidence) the pushed price is used.
+    /// The market's pinned Pyth PriceUpdateV2 account: required when the market pins one, refused when it pins none.
     optional price_update;
 }

@@ -21,6 +21,8 @@ borsh_struct! {
         expo_min: i32,
         expo_max: i32,
         max_future_skew_sec: u32,
+        /// The display age: a last good price older than this no longer anchors the sanity band.
+        max_age_display_sec: u32,
         max_age_push_sec: u32,
         max_age_margin_sec: u32,
         max_age_liquidation_sec: u32,
@@ -30,6 +32,10 @@ borsh_struct! {
         initial_margin_bps: u16,
         maintenance_margin_bps: u16,
         liquidation_fee_bps: u16,
+        /// Largest move of a Pyth price against the last good price that margin and liquidation accept.
+        sanity_band_bps: u16,
+        /// Largest distance of a Pyth price from its EMA price that margin and liquidation accept.
+        ema_band_bps: u16,
     }
 }
 
@@ -40,8 +46,8 @@ pub const MAX_SECONDS_BOUND: u32 = 86_400;
 
 impl MarketParams {
     /// The rules of `domain/markets.ts`: exponents within Pyth's range, ages positive and at most a
-    /// day, bounds not growing from push to margin to liquidation, initial ≥ maintenance > fee.
-    /// The fee must also stay within the config's ceiling.
+    /// day, bounds not growing from display to push to margin to liquidation, initial ≥
+    /// maintenance > fee, bands within 100 %. The fee must also stay within the config's ceiling.
     pub fn validate(&self, max_keeper_fee_bps: u16) -> Result<(), PerpError> {
         let bps_ok = |b: u16| b as u64 <= 10_000;
         let age_ok = |s: u32| s >= 1 && s <= MAX_SECONDS_BOUND;
@@ -49,6 +55,8 @@ impl MarketParams {
             && self.expo_max <= EXPO_LIMITS.1
             && self.expo_min <= self.expo_max
             && self.max_future_skew_sec <= 300
+            && age_ok(self.max_age_display_sec)
+            && self.max_age_display_sec >= self.max_age_push_sec
             && age_ok(self.max_age_push_sec)
             && age_ok(self.max_age_margin_sec)
             && age_ok(self.max_age_liquidation_sec)
@@ -61,7 +69,9 @@ impl MarketParams {
             && self.maintenance_margin_bps >= 1
             && self.initial_margin_bps >= self.maintenance_margin_bps
             && self.liquidation_fee_bps < self.maintenance_margin_bps
-            && self.liquidation_fee_bps <= max_keeper_fee_bps;
+            && self.liquidation_fee_bps <= max_keeper_fee_bps
+            && bps_ok(self.sanity_band_bps)
+            && bps_ok(self.ema_band_bps);
         if !ok {
             return Err(PerpError::InvalidMarketParams);
         }
@@ -145,6 +155,13 @@ impl PriceUpdates<'_> {
 }
 
 instruction_args! {
+    pub struct SetMarketOracleArgs {
+        /// The Pyth PriceUpdateV2 account the market trusts (Pyth's sponsored feed account on a real cluster); all zeros unpins.
+        oracle: Pubkey,
+    }
+}
+
+instruction_args! {
     /// A collateral amount in quote units (10^-6).
     pub struct AmountArgs {
         amount: u64,
@@ -195,6 +212,7 @@ mod tests {
             expo_min: -18,
             expo_max: 0,
             max_future_skew_sec: 5,
+            max_age_display_sec: 60,
             max_age_push_sec: 30,
             max_age_margin_sec: 20,
             max_age_liquidation_sec: 10,
@@ -204,6 +222,8 @@ mod tests {
             initial_margin_bps: 1000,
             maintenance_margin_bps: 500,
             liquidation_fee_bps: 100,
+            sanity_band_bps: 1000,
+            ema_band_bps: 2000,
         }
     }
 
@@ -221,6 +241,9 @@ mod tests {
             MarketParams { maintenance_margin_bps: 1001, ..sol_perp() },
             MarketParams { liquidation_fee_bps: 500, ..sol_perp() },
             MarketParams { initial_margin_bps: 10_001, ..sol_perp() },
+            MarketParams { max_age_display_sec: 29, ..sol_perp() },
+            MarketParams { sanity_band_bps: 10_001, ..sol_perp() },
+            MarketParams { ema_band_bps: 10_001, ..sol_perp() },
         ];
         for p in bad {
             assert_eq!(p.validate(10_000), Err(PerpError::InvalidMarketParams), "{p:?}");
@@ -233,8 +256,8 @@ mod tests {
         let mut buf = [0u8; MarketParams::LEN];
         p.write(&mut super::super::Writer::new(&mut buf));
         assert_eq!(MarketParams::read(&mut Reader::new(&buf)), Ok(p));
-        assert_eq!(MarketParams::LEN, 36);
+        assert_eq!(MarketParams::LEN, 44);
         assert_eq!(PriceInput::LEN, 28);
-        assert_eq!(CreateMarketArgs::LEN, 16 + 32 + 36);
+        assert_eq!(CreateMarketArgs::LEN, 16 + 32 + 44);
     }
 }

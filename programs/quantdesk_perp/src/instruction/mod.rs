@@ -31,6 +31,8 @@ macro_rules! for_each_instruction {
             withdraw: WithdrawAccounts, AmountArgs;
             /// Creates a market with its Pyth feed id and bounds.
             create_market: CreateMarketAccounts, CreateMarketArgs;
+            /// The admin pins the Pyth PriceUpdateV2 account a market trusts (all zeros: none).
+            set_market_oracle: SetMarketOracleAccounts, SetMarketOracleArgs;
             /// Creates the config and the collateral vault.
             initialize: InitializeAccounts, InitializeArgs;
         }

@@ -30,6 +30,7 @@ pub fn process(ctx: &Context, a: &CreateMarketAccounts, args: &CreateMarketArgs)
     market.set_expo_min(p.expo_min);
     market.set_expo_max(p.expo_max);
     market.set_max_future_skew_sec(p.max_future_skew_sec);
+    market.set_max_age_display_sec(p.max_age_display_sec);
     market.set_max_age_push_sec(p.max_age_push_sec);
     market.set_max_age_margin_sec(p.max_age_margin_sec);
     market.set_max_age_liquidation_sec(p.max_age_liquidation_sec);
@@ -39,6 +40,8 @@ pub fn process(ctx: &Context, a: &CreateMarketAccounts, args: &CreateMarketArgs)
     market.set_initial_margin_bps(p.initial_margin_bps);
     market.set_maintenance_margin_bps(p.maintenance_margin_bps);
     market.set_liquidation_fee_bps(p.liquidation_fee_bps);
+    market.set_sanity_band_bps(p.sanity_band_bps);
+    market.set_ema_band_bps(p.ema_band_bps);
     market.set_bump(bump[0]);
     Ok(())
 }

@@ -4,8 +4,9 @@
 //! to the keeper's token account, and the rest stays as the owner's collateral. The position is
 //! then flat, so a second liquidation fails with `PositionNotOpen`.
 
-use super::shared::accounts::{load_config, load_market, require_owned_by_program};
+use super::shared::accounts::{load_config, load_market_mut, require_owned_by_program};
 use super::shared::oracle::{resolve_mark_price, PriceQuery};
+use crate::oracle::resolve::Resolved;
 use super::shared::sysvar::{clock, empty_clock};
 use super::Context;
 use crate::cpi::{token_transfer, PdaSeeds, Transfer};
@@ -20,7 +21,8 @@ use crate::state::{Account, Config, Position};
 
 pub fn process(ctx: &Context, a: &LiquidateAccounts, _: &NoArgs) -> ProgramResult {
     let config = load_config(ctx, a.config)?;
-    let market = load_market(ctx, a.market)?;
+    // SAFETY: accounts are unique and this is the instruction's only view of the market.
+    let market = unsafe { load_market_mut(ctx, a.market)? };
     if !keys_eq(a.vault.key(), config.vault()) {
         return Err(PerpError::WrongVault);
     }
@@ -37,7 +39,9 @@ pub fn process(ctx: &Context, a: &LiquidateAccounts, _: &NoArgs) -> ProgramResul
 
     let mut now = empty_clock();
     clock(&mut now)?;
-    let mark = resolve_mark_price(&PriceQuery { config, market, pyth: a.price_update, now: now.unix_timestamp, action: Action::Liquidation })?;
+    let mut resolved = Resolved::EMPTY;
+    resolve_mark_price(&PriceQuery { config, pyth: a.price_update, now: now.unix_timestamp, action: Action::Liquidation }, market, &mut resolved)?;
+    let mark = resolved.mark;
     let collateral = position.collateral();
     let entry = position.entry_price();
     if !is_liquidatable(collateral, size, entry, mark, market.maintenance_margin_bps())? {

@@ -8,6 +8,7 @@ mod deposit;
 mod initialize;
 mod liquidate;
 mod open_position;
+mod set_market_oracle;
 mod shared;
 mod update_oracle_price;
 mod withdraw;

@@ -1,8 +1,9 @@
 //! `open_position`: opens a long (size > 0) or short (size < 0) at the resolved mark price, if the
 //! position is flat and its collateral meets initial margin for the new size.
 
-use super::shared::accounts::{load_config, load_market, load_position_mut};
+use super::shared::accounts::{load_config, load_market_mut, load_position_mut};
 use super::shared::oracle::{resolve_mark_price, PriceQuery};
+use crate::oracle::resolve::Resolved;
 use super::shared::sysvar::{clock, empty_clock};
 use super::Context;
 use crate::error::{PerpError, ProgramResult};
@@ -15,7 +16,8 @@ use crate::oracle::Action;
 pub fn process(ctx: &Context, a: &OpenPositionAccounts, args: &OpenPositionArgs) -> ProgramResult {
     let size = args.size;
     let config = load_config(ctx, a.config)?;
-    let market = load_market(ctx, a.market)?;
+    // SAFETY: accounts are unique and this is the instruction's only view of the market.
+    let market = unsafe { load_market_mut(ctx, a.market)? };
     if size == 0 {
         return Err(PerpError::ZeroSize);
     }
@@ -27,7 +29,9 @@ pub fn process(ctx: &Context, a: &OpenPositionAccounts, args: &OpenPositionArgs)
 
     let mut now = empty_clock();
     clock(&mut now)?;
-    let mark = resolve_mark_price(&PriceQuery { config, market, pyth: a.price_update, now: now.unix_timestamp, action: Action::Margin })?;
+    let mut resolved = Resolved::EMPTY;
+    resolve_mark_price(&PriceQuery { config, pyth: a.price_update, now: now.unix_timestamp, action: Action::Margin }, market, &mut resolved)?;
+    let mark = resolved.mark;
     if !meets_initial_margin(position.collateral(), size, mark, mark, market.initial_margin_bps())? {
         return Err(PerpError::OpenExceedsLeverage);
     }

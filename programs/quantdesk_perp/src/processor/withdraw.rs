@@ -1,8 +1,9 @@
 //! `withdraw`: returns collateral from the vault to the owner. With a position open, what stays
 //! must meet initial margin at the resolved mark price.
 
-use super::shared::accounts::{load_config, load_market, load_position_mut};
+use super::shared::accounts::{load_config, load_market_mut, load_position_mut};
 use super::shared::oracle::{resolve_mark_price, PriceQuery};
+use crate::oracle::resolve::Resolved;
 use super::shared::sysvar::{clock, empty_clock};
 use super::Context;
 use crate::cpi::{token_transfer, PdaSeeds, Transfer};
@@ -18,7 +19,8 @@ use crate::state::Config;
 pub fn process(ctx: &Context, a: &WithdrawAccounts, args: &AmountArgs) -> ProgramResult {
     let amount = args.amount;
     let config = load_config(ctx, a.config)?;
-    let market = load_market(ctx, a.market)?;
+    // SAFETY: accounts are unique and this is the instruction's only view of the market.
+    let market = unsafe { load_market_mut(ctx, a.market)? };
     if amount == 0 {
         return Err(PerpError::ZeroAmount);
     }
@@ -33,7 +35,9 @@ pub fn process(ctx: &Context, a: &WithdrawAccounts, args: &AmountArgs) -> Progra
     if size != 0 {
         let mut now = empty_clock();
         clock(&mut now)?;
-        let mark = resolve_mark_price(&PriceQuery { config, market, pyth: a.price_update, now: now.unix_timestamp, action: Action::Margin })?;
+        let mut resolved = Resolved::EMPTY;
+        resolve_mark_price(&PriceQuery { config, pyth: a.price_update, now: now.unix_timestamp, action: Action::Margin }, market, &mut resolved)?;
+        let mark = resolved.mark;
         if !meets_initial_margin(collateral, size, position.entry_price(), mark, market.initial_margin_bps())? {
             return Err(PerpError::WithdrawBelowInitialMargin);
         }

@@ -1,3 +1,4 @@
+use crate::oracle::resolve::Bands;
 use crate::oracle::{Action, Bounds, PriceData};
 
 account_layout! {
@@ -7,6 +8,8 @@ account_layout! {
         symbol / set_symbol: [u8; 16],
         /// Pyth price feed id.
         feed_id / set_feed_id: [u8; 32],
+        /// The Pyth PriceUpdateV2 account that margin and liquidation must pass (`set_market_oracle`); all zeros: none, pushed prices only.
+        oracle / set_oracle: Pubkey,
         // The pushed price: price × 10^expo ± conf × 10^expo, published at `publish_time` (Unix
         // seconds), stored at `price_slot`. (Ordered so that every field sits at a multiple of its
         // size: one load or store each.)
@@ -14,11 +17,17 @@ account_layout! {
         conf / set_conf: u64,
         publish_time / set_publish_time: i64,
         price_slot / set_price_slot: u64,
+        /// The last price margin or liquidation used (mantissa at `last_used_expo`); with the pushed price it is the last good price the sanity band is measured from.
+        last_used_price / set_last_used_price: i64,
+        /// The watermark: no price published before max(this, publish_time) is used again. 0 before the first use.
+        last_used_publish_time / set_last_used_publish_time: i64,
         expo / set_expo: i32,
+        last_used_expo / set_last_used_expo: i32,
         // Bounds, as in config/markets.json ("validation" and "margin").
         expo_min / set_expo_min: i32,
         expo_max / set_expo_max: i32,
         max_future_skew_sec / set_max_future_skew_sec: u32,
+        max_age_display_sec / set_max_age_display_sec: u32,
         max_age_push_sec / set_max_age_push_sec: u32,
         max_age_margin_sec / set_max_age_margin_sec: u32,
         max_age_liquidation_sec / set_max_age_liquidation_sec: u32,
@@ -28,6 +37,8 @@ account_layout! {
         initial_margin_bps / set_initial_margin_bps: u16,
         maintenance_margin_bps / set_maintenance_margin_bps: u16,
         liquidation_fee_bps / set_liquidation_fee_bps: u16,
+        sanity_band_bps / set_sanity_band_bps: u16,
+        ema_band_bps / set_ema_band_bps: u16,
         bump / set_bump: u8,
     }
 }
@@ -47,6 +58,27 @@ impl Market {
         self.set_expo(p.expo);
         self.set_publish_time(p.publish_time);
         self.set_price_slot(slot);
+    }
+
+    /// The last price margin or liquidation used; None before the first use.
+    #[inline(always)]
+    pub fn last_used(&self) -> Option<PriceData> {
+        if self.last_used_publish_time() == 0 {
+            return None;
+        }
+        Some(PriceData { price: self.last_used_price(), conf: 0, expo: self.last_used_expo(), publish_time: self.last_used_publish_time() })
+    }
+
+    #[inline(always)]
+    pub fn set_last_used(&mut self, p: &PriceData) {
+        self.set_last_used_price(p.price);
+        self.set_last_used_expo(p.expo);
+        self.set_last_used_publish_time(p.publish_time);
+    }
+
+    #[inline(always)]
+    pub fn bands(&self) -> Bands {
+        Bands { anchor_max_age_sec: self.max_age_display_sec(), sanity_band_bps: self.sanity_band_bps(), ema_band_bps: self.ema_band_bps() }
     }
 
     /// The bounds a price must meet to be used for `action` in this market.

@@ -72,7 +72,7 @@ mod tests {
         assert_eq!(core::mem::align_of::<Market>(), 1);
         assert_eq!(core::mem::align_of::<Position>(), 1);
         assert_eq!(Config::LEN, 172);
-        assert_eq!(Market::LEN, 129);
+        assert_eq!(Market::LEN, 129 + 32 + 8 + 8 + 4 + 4 + 2 + 2);
         assert_eq!(Position::LEN, 105);
     }
 
