@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import vectors from '../tests/vectors/margin.json' with { type: 'json' };
+import liquidationVectors from '../tests/vectors/liquidation.json' with { type: 'json' };
 import { BASE_DECIMALS, PRICE_DECIMALS, QUOTE_DECIMALS } from './decimal.ts';
 import {
   equity,
@@ -12,12 +13,15 @@ import {
   marginRatioBps,
   meetsInitialMargin,
   notional,
+  planLiquidation,
   pnlBand,
   settleLiquidation,
   toMarginPrice,
   unrealizedPnl,
   type Position,
 } from './margin.ts';
+import { shippedMarkets } from './test-fixtures.ts';
+import { liquidationRules, type LiquidationRules } from './margin.ts';
 import type { MarginParams } from './markets.ts';
 
 const str = (x: bigint | undefined) => (x === undefined ? null : x.toString());
@@ -46,6 +50,25 @@ describe('shared vectors: margin', () => {
       pnlBand: { low: str(band.low), high: str(band.high) },
       settlement: Object.fromEntries(Object.entries(settlement).map(([k, v]) => [k, str(v)])),
     }).toEqual(c.expect);
+  });
+});
+
+describe('shared vectors: liquidation', () => {
+  it.each(liquidationVectors.cases)('$name', (c) => {
+    const p: Position = { size: BigInt(c.position.size), entryPrice: BigInt(c.position.entryPrice), collateral: BigInt(c.position.collateral) };
+    const rules: LiquidationRules = { ...c.params, minPositionNotional: BigInt(c.params.minPositionNotional) };
+    const plan = planLiquidation(p, BigInt(c.mark), rules, BigInt(c.insuranceBalance));
+    if (!c.expect.liquidatable) {
+      expect(plan).toBeUndefined();
+      return;
+    }
+    const { full, ...amounts } = plan!;
+    expect({ liquidatable: true, full, ...Object.fromEntries(Object.entries(amounts).map(([k, v]) => [k, String(v)])) }).toEqual(c.expect);
+  });
+
+  it('reads the rules of a registry market', () => {
+    const sol = shippedMarkets.bySymbol('SOL-PERP')!;
+    expect(liquidationRules(sol)).toEqual({ maintenanceBps: 500, liquidationFeeBps: 100, liquidationBufferBps: 200, insuranceFeeShareBps: 2500, minPositionNotional: 10_000_000n });
   });
 });
 
@@ -121,6 +144,41 @@ describe('margin invariants', () => {
         expect(s.keeperFee >= 0n && s.toOwner >= 0n && s.badDebt >= 0n).toBe(true);
         expect(s.toOwner + s.keeperFee - s.badDebt).toBe(p.collateral + s.pnl);
       }),
+    );
+  });
+
+  it('a partial liquidation leaves a position at maintenance + buffer, a full one nothing; money is conserved', () => {
+    const rules = fc.record({
+      maintenanceBps: fc.integer({ min: 50, max: 2_000 }),
+      liquidationFeeBps: fc.integer({ min: 0, max: 49 }),
+      liquidationBufferBps: fc.integer({ min: 0, max: 500 }),
+      insuranceFeeShareBps: fc.integer({ min: 0, max: 10_000 }),
+      minPositionNotional: fc.bigInt({ min: 0n, max: 10n ** 8n }),
+    });
+    fc.assert(
+      fc.property(position, rules, price, fc.bigInt({ min: 0n, max: 10n ** 12n }), (p, r, mark, fund) => {
+        const plan = planLiquidation(p, mark, r, fund);
+        const margin = { initialBps: r.maintenanceBps, maintenanceBps: r.maintenanceBps, liquidationFeeBps: r.liquidationFeeBps };
+        if (!plan) {
+          expect(isLiquidatable(p, mark, margin)).toBe(false);
+          return;
+        }
+        expect(plan.keeperFee + plan.insuranceFee).toBe(plan.fee);
+        expect(plan.sizeLiquidated + plan.remainingSize).toBe(p.size);
+        expect(plan.insuranceCover + plan.badDebt).toBe(plan.lossBeyondCollateral);
+        expect(plan.insuranceCover <= fund).toBe(true);
+        if (plan.full) {
+          expect(plan.remainingSize).toBe(0n);
+          expect(plan.remainingCollateral + plan.fee - plan.lossBeyondCollateral).toBe(p.collateral + plan.realizedPnl);
+        } else {
+          expect(plan.remainingCollateral + plan.fee).toBe(p.collateral + plan.realizedPnl);
+          const rest = { ...p, size: plan.remainingSize, collateral: plan.remainingCollateral };
+          const withBuffer = { ...margin, maintenanceBps: r.maintenanceBps + r.liquidationBufferBps };
+          expect(isLiquidatable(rest, mark, withBuffer)).toBe(false);
+          expect(notional(plan.remainingSize, mark) >= r.minPositionNotional).toBe(true);
+        }
+      }),
+      { numRuns: 1_000 },
     );
   });
 
