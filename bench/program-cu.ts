@@ -11,9 +11,12 @@ import { PublicKey } from '@solana/web3.js';
 import {
   closePositionInstruction,
   depositInstruction,
+  deregisterKeeperInstruction,
   liquidateInstruction,
   openPositionInstruction,
+  registerKeeperInstruction,
   withdrawInstruction,
+  withdrawKeeperStakeInstruction,
 } from '../programs/client/quantdesk-perp.ts';
 import { BASE, MAJOR_PARAMS, PerpHarness, USDC, price, type TxResult } from '../programs/quantdesk_perp/tests/harness.ts';
 
@@ -72,22 +75,48 @@ record(
 );
 record('close_position', close(h.writePythUpdate({ price: 15_000_000_000n, publishTime: h.now })), 'pinned Pyth PriceUpdateV2');
 
-// A position that falls below maintenance margin: long 10 SOL at $150 with $150.
-const bob = h.trader(1_000n);
+// Positions that fall below maintenance margin: long 10 SOL at $150 with $150, liquidated by a
+// registered keeper with the pinned account passed (the pushed price is newer, so it is used).
+const keeper = h.keeper();
+h.fundInsurance(1_000n * USDC);
+const liquidate = (owner: PublicKey) =>
+  h.send(
+    [liquidateInstruction({ keeper: keeper.keypair.publicKey, market: sol, owner, keeperTokenAccount: keeper.tokenAccount, priceUpdate: h.oracleOf(), programId: h.programId })],
+    [keeper.keypair],
+  );
+const underwater = (collateral: bigint) => {
+  const t = h.trader(1_000n);
+  h.advance(2);
+  h.mustPush(sol, price({ price: 15_000_000_000n, conf: 0n, ageSec: 0 }, h.now));
+  if (!h.openWith(t, sol, collateral, 10n * BASE, h.oracleOf()).ok) throw new Error('could not open the position to liquidate');
+  return t;
+};
+const partial = underwater(150n * USDC);
+const full = underwater(150n * USDC);
 h.advance(2);
-h.mustPush(sol, price({ price: 15_000_000_000n, conf: 0n, ageSec: 0 }, h.now));
-if (!h.openWith(bob, sol, 150n * USDC, 10n * BASE, h.oracleOf()).ok) throw new Error('could not open the position to liquidate');
-const keeper = h.trader(0n);
+h.mustPush(sol, price({ price: 14_210_000_000n, conf: 0n, ageSec: 0 }, h.now));
+record('liquidate', liquidate(partial.keypair.publicKey), 'partial: keeper fee and insurance share paid (2 transfers)');
 h.advance(2);
-h.mustPush(sol, price({ price: 14_000_000_000n, conf: 0n, ageSec: 0 }, h.now));
+h.mustPush(sol, price({ price: 12_000_000_000n, conf: 0n, ageSec: 0 }, h.now));
+record('liquidate', liquidate(full.keypair.publicKey), 'full, loss beyond collateral covered by the insurance fund (1 transfer)');
+const stranger = h.trader(0n);
+const late = underwater(150n * USDC);
+h.advance(2);
+h.mustPush(sol, price({ price: 14_210_000_000n, conf: 0n, ageSec: 0 }, h.now));
 record(
   'liquidate',
   h.send(
-    [liquidateInstruction({ keeper: keeper.keypair.publicKey, market: sol, owner: bob.keypair.publicKey, keeperTokenAccount: keeper.tokenAccount, priceUpdate: h.oracleOf(), programId: h.programId })],
-    [keeper.keypair],
+    [liquidateInstruction({ keeper: stranger.keypair.publicKey, market: sol, owner: late.keypair.publicKey, keeperTokenAccount: stranger.tokenAccount, priceUpdate: h.oracleOf(), programId: h.programId })],
+    [stranger.keypair],
   ),
-  'pushed price (newer than the pinned account), keeper fee paid',
+  'not a registered keeper: first sighting recorded (deferred)',
 );
+
+const k2 = h.trader(1_000n);
+record('register_keeper', h.send([registerKeeperInstruction({ authority: k2.keypair.publicKey, authorityTokenAccount: k2.tokenAccount, stake: 500n * USDC, programId: h.programId })], [k2.keypair]), 'first: creates the keeper account');
+record('deregister_keeper', h.send([deregisterKeeperInstruction({ authority: k2.keypair.publicKey, programId: h.programId })], [k2.keypair]));
+h.setTime(h.now + 60n, h.slot + 1_000n);
+record('withdraw_keeper_stake', h.send([withdrawKeeperStakeInstruction({ authority: k2.keypair.publicKey, authorityTokenAccount: k2.tokenAccount, programId: h.programId })], [k2.keypair]));
 
 if (values.json) {
   process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);

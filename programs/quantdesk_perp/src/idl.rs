@@ -5,10 +5,11 @@
 //! (`node programs/sbpf/build.mjs idl`). Anchor 0.30 format, so `@coral-xyz/anchor`'s coder reads it.
 
 use crate::error::PerpError;
+use crate::event::{LiquidationDeferred, LiquidationEvent};
 use crate::instruction::accounts::*;
 use crate::instruction::args::*;
 use crate::instruction::{for_each_instruction, Args};
-use crate::state::{Config, Market, Position};
+use crate::state::{Config, Keeper, Market, Position};
 use crate::Pubkey;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -114,11 +115,14 @@ macro_rules! idl_instructions {
 }
 
 pub const INSTRUCTIONS: &[IdlInstruction] = for_each_instruction!(idl_instructions);
-pub const ACCOUNTS: &[Layout] = &[Config::IDL, Market::IDL, Position::IDL];
+pub const ACCOUNTS: &[Layout] = &[Config::IDL, Market::IDL, Position::IDL, Keeper::IDL];
 /// Argument types, referenced by name from instructions.
 pub const TYPES: &[TypeDef] = &[MarketParams::IDL, PriceInput::IDL];
 /// Events: `(type, discriminator)`.
-pub const EVENTS: &[(TypeDef, [u8; 8])] = &[];
+pub const EVENTS: &[(TypeDef, [u8; 8])] = &[
+    (LiquidationEvent::IDL, LiquidationEvent::DISCRIMINATOR),
+    (LiquidationDeferred::IDL, LiquidationDeferred::DISCRIMINATOR),
+];
 
 fn find_type<'a>(types: &'a [TypeDef], name: &str) -> &'a TypeDef {
     types.iter().find(|t| t.name == name).unwrap_or_else(|| panic!("IDL type {name} is not declared"))

@@ -14,6 +14,7 @@
 mod macros;
 
 pub mod error;
+pub mod event;
 pub mod ids;
 pub mod input;
 pub mod instruction;

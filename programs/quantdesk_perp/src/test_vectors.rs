@@ -2,6 +2,7 @@
 //! (written by an independent Python oracle).
 
 use crate::error::PerpError;
+use crate::math::liquidation::{plan_liquidation, Liquidation, LiquidationInput, LiquidationParams};
 use crate::math::margin::{is_liquidatable, meets_initial_margin, notional, settle, unrealized_pnl};
 use crate::oracle::resolve::{check_bands, Bands};
 use crate::oracle::{validate, Action, Bounds, PriceData};
@@ -220,6 +221,60 @@ fn margin_vectors() {
         assert_eq!(s.to_owner as i128, want.get("toOwner").int(), "{name}: to owner");
         assert_eq!(s.bad_debt as i128, want.get("badDebt").int(), "{name}: bad debt");
     }
+}
+
+#[test]
+fn liquidation_vectors() {
+    let v = repo_file("../../tests/vectors/liquidation.json");
+    let cases = v.get("cases").arr();
+    assert!(cases.len() >= 50, "expected the generated cases, found {}", cases.len());
+    let mut planned = 0;
+    for c in cases {
+        let name = c.get("name").str();
+        let p = c.get("params");
+        let params = LiquidationParams {
+            maintenance_bps: p.get("maintenanceBps").int() as u16,
+            fee_bps: p.get("liquidationFeeBps").int() as u16,
+            buffer_bps: p.get("liquidationBufferBps").int() as u16,
+            insurance_share_bps: p.get("insuranceFeeShareBps").int() as u16,
+            min_notional: p.get("minPositionNotional").int() as u64,
+        };
+        let pos = c.get("position");
+        let input = LiquidationInput {
+            collateral: pos.get("collateral").int() as u64,
+            size: pos.get("size").int() as i64,
+            entry: pos.get("entryPrice").int() as u64,
+            mark: c.get("mark").int() as u64,
+            insurance_balance: c.get("insuranceBalance").int() as u64,
+        };
+        let expect = c.get("expect");
+        let liquidatable = is_liquidatable(input.collateral, input.size, input.entry, input.mark, params.maintenance_bps).unwrap();
+        assert_eq!(liquidatable, expect.get("liquidatable").bool(), "{name}: liquidatable");
+        if !liquidatable {
+            continue;
+        }
+        let mut l = Liquidation::default();
+        plan_liquidation(&input, &params, &mut l).unwrap();
+        let got = [
+            ("sizeLiquidated", l.size_liquidated as i128),
+            ("remainingSize", l.remaining_size as i128),
+            ("notionalLiquidated", l.notional_liquidated as i128),
+            ("realizedPnl", l.realized_pnl),
+            ("fee", l.fee as i128),
+            ("keeperFee", l.keeper_fee as i128),
+            ("insuranceFee", l.insurance_fee as i128),
+            ("remainingCollateral", l.remaining_collateral as i128),
+            ("lossBeyondCollateral", l.loss_beyond_collateral as i128),
+            ("insuranceCover", l.insurance_cover as i128),
+            ("badDebt", l.bad_debt as i128),
+        ];
+        assert_eq!(l.full, expect.get("full").bool(), "{name}: full");
+        for (key, value) in got {
+            assert_eq!(value, expect.get(key).int(), "{name}: {key}");
+        }
+        planned += 1;
+    }
+    assert!(planned >= 40, "only {planned} liquidations planned");
 }
 
 fn reason_to_error(reason: &str) -> Result<(), PerpError> {

@@ -21,10 +21,15 @@ import {
   createMarketInstruction,
   customErrorCode,
   decodeConfig,
+  decodeKeeper,
   decodeMarket,
   decodePosition,
   depositInstruction,
   initializeInstruction,
+  initializeKeeperNetworkInstruction,
+  insuranceFundAddress,
+  keeperAddress,
+  registerKeeperInstruction,
   marketAddress,
   openPositionInstruction,
   perpErrorName,
@@ -32,6 +37,7 @@ import {
   setMarketOracleInstruction,
   updateOraclePriceInstruction,
   type ConfigAccount,
+  type KeeperAccount,
   type MarketAccount,
   type MarketParams,
   type PositionAccount,
@@ -66,7 +72,16 @@ export const MAJOR_PARAMS: MarketParams = {
   liquidationFeeBps: 100,
   sanityBandBps: 1000,
   emaBandBps: 2000,
+  liquidationBufferBps: 200,
+  insuranceFeeShareBps: 2500,
+  minPositionNotional: 10_000_000n,
+  permissionlessLiquidation: true,
+  permissionlessAfterSlots: 150n,
 };
+
+/** initialize_keeper_network's parameters in the harness: 100 USDC minimum stake, 50 slots cooldown. */
+export const MIN_KEEPER_STAKE = 100n * 1_000_000n;
+export const KEEPER_COOLDOWN_SLOTS = 50n;
 
 export interface TxResult {
   ok: boolean;
@@ -129,12 +144,37 @@ export class PerpHarness {
     for (const k of [this.payer, this.admin, this.oracle, this.mintAuthority]) this.airdrop(k.publicKey, 100n * 1_000_000_000n);
   }
 
-  /** A chain with the program and the mint; `initialize` also runs the program's initialize. */
-  static async create(opts: { initialize?: boolean; programId?: PublicKey; maxKeeperFeeBps?: number } = {}): Promise<PerpHarness> {
+  /**
+   * A chain with the program and the mint; `initialize` (default) also runs the program's
+   * initialize, and `keeperNetwork` (default: with initialize) initialize_keeper_network.
+   */
+  static async create(opts: { initialize?: boolean; keeperNetwork?: boolean; programId?: PublicKey; maxKeeperFeeBps?: number } = {}): Promise<PerpHarness> {
     const h = new PerpHarness(await loadProgram(), opts.programId ?? QUANTDESK_PERP_PROGRAM_ID);
     h.createMint(h.mint, 6);
-    if (opts.initialize ?? true) h.mustSend([h.initializeIx(opts.maxKeeperFeeBps ?? 200)], [h.admin]);
+    const initialize = opts.initialize ?? true;
+    if (initialize) h.mustSend([h.initializeIx(opts.maxKeeperFeeBps ?? 200)], [h.admin]);
+    if (opts.keeperNetwork ?? initialize) h.mustSend([h.keeperNetworkIx()], [h.admin]);
     return h;
+  }
+
+  keeperNetworkIx(minKeeperStake = MIN_KEEPER_STAKE, keeperCooldownSlots = KEEPER_COOLDOWN_SLOTS): TransactionInstruction {
+    return initializeKeeperNetworkInstruction({ admin: this.admin.publicKey, mint: this.mint.publicKey, minKeeperStake, keeperCooldownSlots, programId: this.programId });
+  }
+
+  /** A registered keeper: a trader with `usdc` tokens that locked `stake` of them. */
+  keeper(stake = MIN_KEEPER_STAKE, usdc = 1_000n): Trader {
+    const t = this.trader(usdc);
+    this.mustSend([registerKeeperInstruction({ authority: t.keypair.publicKey, authorityTokenAccount: t.tokenAccount, stake, programId: this.programId })], [t.keypair]);
+    return t;
+  }
+
+  keeperAccount(authority: PublicKey): KeeperAccount {
+    return decodeKeeper(this.mustAccount(keeperAddress(authority, this.programId)).data);
+  }
+
+  /** Mints `amount` quote units straight into the insurance fund (anyone may send it tokens). */
+  fundInsurance(amount: bigint): void {
+    this.mustSend([createMintToInstruction(this.mint.publicKey, insuranceFundAddress(this.programId), this.mintAuthority.publicKey, amount)], [this.mintAuthority]);
   }
 
   initializeIx(maxKeeperFeeBps = 200): TransactionInstruction {

@@ -197,7 +197,7 @@ describe('price pinning: open, close, withdraw, liquidate', () => {
         const bob = h.trader(1_000n);
         expect(h.deposit(bob, sol, 150n * USDC).ok).toBe(true);
         h.mustSend([openPositionInstruction({ owner: bob.keypair.publicKey, market: sol, size: 10n * BASE, priceUpdate: h.oracleOf(), programId: h.programId })], [bob.keypair]);
-        const keeper = h.trader(0n);
+        const keeper = h.keeper();
         void alice;
         return {
           build: (priceUpdate) =>

@@ -137,16 +137,68 @@ instruction_accounts! {
 
 instruction_accounts! {
     pub struct LiquidateAccounts {
+        /// A registered keeper's authority, or anyone where the market allows permissionless liquidation.
         keeper: signer,
         config: readonly ["config"],
-        /// Writable: resolving a price moves its watermark.
+        /// Writable: the price watermark and the bad-debt counter.
         market: writable,
         position: writable,
-        /// Receives the keeper's fee.
+        /// The signer's Keeper account; for a liquidator that is not registered, any account it does not own (stats are kept for registered keepers only).
+        keeper_account: writable ["keeper", keeper],
+        /// Receives the keeper's share of the fee.
         keeper_token_account: writable,
         vault: writable ["vault"],
+        /// Receives its share of the fee; covers a loss beyond collateral.
+        insurance_fund: writable ["insurance_fund"],
         token_program: program(TOKEN_PROGRAM_ID),
     }
     /// The market's pinned Pyth PriceUpdateV2 account: required when the market pins one, refused when it pins none.
     optional price_update;
+}
+
+instruction_accounts! {
+    pub struct InitializeKeeperNetworkAccounts {
+        /// The config's admin; pays for the two token accounts.
+        admin: payer,
+        config: writable ["config"],
+        /// The config's collateral mint: stakes and the insurance fund are in it.
+        mint: readonly,
+        insurance_fund: writable ["insurance_fund"],
+        keeper_stake_vault: writable ["keeper_stake"],
+        token_program: program(TOKEN_PROGRAM_ID),
+        system_program: program(SYSTEM_PROGRAM_ID),
+    }
+}
+
+instruction_accounts! {
+    pub struct RegisterKeeperAccounts {
+        /// The keeper's authority: signs, pays for the Keeper account, provides the stake.
+        authority: payer,
+        config: readonly ["config"],
+        keeper: writable ["keeper", authority],
+        /// The stake comes from here.
+        authority_token_account: writable,
+        keeper_stake_vault: writable ["keeper_stake"],
+        token_program: program(TOKEN_PROGRAM_ID),
+        system_program: program(SYSTEM_PROGRAM_ID),
+    }
+}
+
+instruction_accounts! {
+    pub struct DeregisterKeeperAccounts {
+        authority: signer,
+        keeper: writable ["keeper", authority],
+    }
+}
+
+instruction_accounts! {
+    pub struct WithdrawKeeperStakeAccounts {
+        authority: signer,
+        config: readonly ["config"],
+        keeper: writable ["keeper", authority],
+        /// The stake goes back here.
+        authority_token_account: writable,
+        keeper_stake_vault: writable ["keeper_stake"],
+        token_program: program(TOKEN_PROGRAM_ID),
+    }
 }

@@ -36,6 +36,15 @@ borsh_struct! {
         sanity_band_bps: u16,
         /// Largest distance of a Pyth price from its EMA price that margin and liquidation accept.
         ema_band_bps: u16,
+        /// A partial liquidation restores maintenance margin plus this buffer.
+        liquidation_buffer_bps: u16,
+        /// The insurance fund's share of every liquidation fee; the keeper gets the rest.
+        insurance_fee_share_bps: u16,
+        /// A remainder whose notional would be below this (quote units) is liquidated too.
+        min_position_notional: u64,
+        /// Whether anyone may liquidate once `permissionless_after_slots` passed without a registered keeper.
+        permissionless_liquidation: bool,
+        permissionless_after_slots: u64,
     }
 }
 
@@ -47,7 +56,8 @@ pub const MAX_SECONDS_BOUND: u32 = 86_400;
 impl MarketParams {
     /// The rules of `domain/markets.ts`: exponents within Pyth's range, ages positive and at most a
     /// day, bounds not growing from display to push to margin to liquidation, initial ≥
-    /// maintenance > fee, bands within 100 %. The fee must also stay within the config's ceiling.
+    /// maintenance > fee, bands, maintenance + liquidation buffer and the insurance share within
+    /// 100 %. The fee must also stay within the config's ceiling.
     pub fn validate(&self, max_keeper_fee_bps: u16) -> Result<(), PerpError> {
         let bps_ok = |b: u16| b as u64 <= 10_000;
         let age_ok = |s: u32| s >= 1 && s <= MAX_SECONDS_BOUND;
@@ -71,7 +81,9 @@ impl MarketParams {
             && self.liquidation_fee_bps < self.maintenance_margin_bps
             && self.liquidation_fee_bps <= max_keeper_fee_bps
             && bps_ok(self.sanity_band_bps)
-            && bps_ok(self.ema_band_bps);
+            && bps_ok(self.ema_band_bps)
+            && self.maintenance_margin_bps as u64 + self.liquidation_buffer_bps as u64 <= 10_000
+            && bps_ok(self.insurance_fee_share_bps);
         if !ok {
             return Err(PerpError::InvalidMarketParams);
         }
@@ -162,6 +174,22 @@ instruction_args! {
 }
 
 instruction_args! {
+    pub struct InitializeKeeperNetworkArgs {
+        /// Least stake `register_keeper` accepts, quote units (at least 1).
+        min_keeper_stake: u64,
+        /// Slots between `deregister_keeper` and `withdraw_keeper_stake`.
+        keeper_cooldown_slots: u64,
+    }
+}
+
+instruction_args! {
+    pub struct RegisterKeeperArgs {
+        /// Quote units to lock, at least the config's minimum.
+        stake: u64,
+    }
+}
+
+instruction_args! {
     /// A collateral amount in quote units (10^-6).
     pub struct AmountArgs {
         amount: u64,
@@ -224,6 +252,11 @@ mod tests {
             liquidation_fee_bps: 100,
             sanity_band_bps: 1000,
             ema_band_bps: 2000,
+            liquidation_buffer_bps: 200,
+            insurance_fee_share_bps: 2500,
+            min_position_notional: 10_000_000,
+            permissionless_liquidation: true,
+            permissionless_after_slots: 150,
         }
     }
 
@@ -244,6 +277,8 @@ mod tests {
             MarketParams { max_age_display_sec: 29, ..sol_perp() },
             MarketParams { sanity_band_bps: 10_001, ..sol_perp() },
             MarketParams { ema_band_bps: 10_001, ..sol_perp() },
+            MarketParams { liquidation_buffer_bps: 9_501, ..sol_perp() },
+            MarketParams { insurance_fee_share_bps: 10_001, ..sol_perp() },
         ];
         for p in bad {
             assert_eq!(p.validate(10_000), Err(PerpError::InvalidMarketParams), "{p:?}");
@@ -256,8 +291,8 @@ mod tests {
         let mut buf = [0u8; MarketParams::LEN];
         p.write(&mut super::super::Writer::new(&mut buf));
         assert_eq!(MarketParams::read(&mut Reader::new(&buf)), Ok(p));
-        assert_eq!(MarketParams::LEN, 44);
+        assert_eq!(MarketParams::LEN, 65);
         assert_eq!(PriceInput::LEN, 28);
-        assert_eq!(CreateMarketArgs::LEN, 16 + 32 + 44);
+        assert_eq!(CreateMarketArgs::LEN, 16 + 32 + 65);
     }
 }

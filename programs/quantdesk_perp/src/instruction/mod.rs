@@ -19,7 +19,9 @@ macro_rules! for_each_instruction {
             /// The oracle authority pushes prices for one or more markets; each must pass the push
             /// bounds and move its publish time strictly forward.
             update_oracle_price: UpdateOraclePriceAccounts, PriceUpdates;
-            /// Liquidates a position below maintenance margin at the liquidation-grade price.
+            /// Liquidates a position below maintenance margin at the liquidation-grade price: just
+            /// enough to restore maintenance plus the buffer, or all of it; the fee is split between
+            /// the keeper and the insurance fund, which also covers a loss beyond collateral.
             liquidate: LiquidateAccounts, NoArgs;
             /// Opens a long (size > 0) or short (size < 0) at the resolved price within initial margin.
             open_position: OpenPositionAccounts, OpenPositionArgs;
@@ -35,6 +37,14 @@ macro_rules! for_each_instruction {
             set_market_oracle: SetMarketOracleAccounts, SetMarketOracleArgs;
             /// Creates the config and the collateral vault.
             initialize: InitializeAccounts, InitializeArgs;
+            /// Creates the insurance fund and the keeper stake vault; sets the minimum stake and cooldown.
+            initialize_keeper_network: InitializeKeeperNetworkAccounts, InitializeKeeperNetworkArgs;
+            /// Locks a stake and registers (or re-registers) the signer as a keeper.
+            register_keeper: RegisterKeeperAccounts, RegisterKeeperArgs;
+            /// Starts the cooldown after which the stake can be withdrawn; the keeper stops liquidating.
+            deregister_keeper: DeregisterKeeperAccounts, NoArgs;
+            /// Returns the stake once the cooldown has passed.
+            withdraw_keeper_stake: WithdrawKeeperStakeAccounts, NoArgs;
         }
     };
 }

@@ -33,6 +33,7 @@ pub fn process(ctx: &Context, a: &ClosePositionAccounts, _: &NoArgs) -> ProgramR
     position.set_collateral(s.to_owner);
     position.set_size(0);
     position.set_entry_price(0);
+    position.set_liquidatable_since_slot(0);
     log_u64s(3, mark, s.pnl as u64, s.to_owner, s.bad_debt as u64);
     Ok(())
 }

@@ -42,6 +42,11 @@ pub fn process(ctx: &Context, a: &CreateMarketAccounts, args: &CreateMarketArgs)
     market.set_liquidation_fee_bps(p.liquidation_fee_bps);
     market.set_sanity_band_bps(p.sanity_band_bps);
     market.set_ema_band_bps(p.ema_band_bps);
+    market.set_liquidation_buffer_bps(p.liquidation_buffer_bps);
+    market.set_insurance_fee_share_bps(p.insurance_fee_share_bps);
+    market.set_min_position_notional(p.min_position_notional);
+    market.set_permissionless_liquidation(p.permissionless_liquidation);
+    market.set_permissionless_after_slots(p.permissionless_after_slots);
     market.set_bump(bump[0]);
     Ok(())
 }

@@ -5,13 +5,17 @@
 mod close_position;
 mod create_market;
 mod deposit;
+mod deregister_keeper;
 mod initialize;
+mod initialize_keeper_network;
 mod liquidate;
 mod open_position;
+mod register_keeper;
 mod set_market_oracle;
 mod shared;
 mod update_oracle_price;
 mod withdraw;
+mod withdraw_keeper_stake;
 
 use crate::error::{PerpError, ProgramResult};
 use crate::input::AccountInfo;

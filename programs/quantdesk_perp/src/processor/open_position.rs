@@ -38,6 +38,7 @@ pub fn process(ctx: &Context, a: &OpenPositionAccounts, args: &OpenPositionArgs)
     position.set_size(size);
     position.set_entry_price(mark);
     position.set_open_slot(now.slot);
+    position.set_liquidatable_since_slot(0);
     log_u64s(2, size as u64, mark, position.collateral(), now.slot);
     Ok(())
 }

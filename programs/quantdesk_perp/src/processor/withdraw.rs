@@ -41,6 +41,8 @@ pub fn process(ctx: &Context, a: &WithdrawAccounts, args: &AmountArgs) -> Progra
         if !meets_initial_margin(collateral, size, position.entry_price(), mark, market.initial_margin_bps())? {
             return Err(PerpError::WithdrawBelowInitialMargin);
         }
+        // At initial margin the position is healthy: a permissionless liquidator starts over.
+        position.set_liquidatable_since_slot(0);
     }
 
     let bump = [config.vault_bump()];

@@ -1,3 +1,4 @@
+use crate::math::liquidation::LiquidationParams;
 use crate::oracle::resolve::Bands;
 use crate::oracle::{Action, Bounds, PriceData};
 
@@ -21,6 +22,14 @@ account_layout! {
         last_used_price / set_last_used_price: i64,
         /// The watermark: no price published before max(this, publish_time) is used again. 0 before the first use.
         last_used_publish_time / set_last_used_publish_time: i64,
+        /// A remainder whose notional would be below this (quote units) is liquidated too.
+        min_position_notional / set_min_position_notional: u64,
+        /// Slots from when an attempt first saw a position liquidatable until anyone may liquidate it (with `permissionless_liquidation`).
+        permissionless_after_slots / set_permissionless_after_slots: u64,
+        /// Losses beyond collateral that the insurance fund could not cover, quote units, cumulative.
+        bad_debt / set_bad_debt: u64,
+        /// Losses beyond collateral the insurance fund covered, quote units, cumulative.
+        insurance_covered / set_insurance_covered: u64,
         expo / set_expo: i32,
         last_used_expo / set_last_used_expo: i32,
         // Bounds, as in config/markets.json ("validation" and "margin").
@@ -39,6 +48,12 @@ account_layout! {
         liquidation_fee_bps / set_liquidation_fee_bps: u16,
         sanity_band_bps / set_sanity_band_bps: u16,
         ema_band_bps / set_ema_band_bps: u16,
+        /// A partial liquidation restores maintenance margin plus this buffer.
+        liquidation_buffer_bps / set_liquidation_buffer_bps: u16,
+        /// The insurance fund's share of every liquidation fee.
+        insurance_fee_share_bps / set_insurance_fee_share_bps: u16,
+        /// Whether anyone, not only registered keepers, may liquidate once `permissionless_after_slots` passed.
+        permissionless_liquidation / set_permissionless_liquidation: bool,
         bump / set_bump: u8,
     }
 }
@@ -74,6 +89,17 @@ impl Market {
         self.set_last_used_price(p.price);
         self.set_last_used_expo(p.expo);
         self.set_last_used_publish_time(p.publish_time);
+    }
+
+    #[inline(always)]
+    pub fn liquidation_params(&self) -> LiquidationParams {
+        LiquidationParams {
+            maintenance_bps: self.maintenance_margin_bps(),
+            fee_bps: self.liquidation_fee_bps(),
+            buffer_bps: self.liquidation_buffer_bps(),
+            insurance_share_bps: self.insurance_fee_share_bps(),
+            min_notional: self.min_position_notional(),
+        }
     }
 
     #[inline(always)]

@@ -5,10 +5,12 @@
 //! generated from the same declarations.
 
 pub mod config;
+pub mod keeper;
 pub mod market;
 pub mod position;
 
 pub use config::Config;
+pub use keeper::Keeper;
 pub use market::Market;
 pub use position::Position;
 
@@ -71,9 +73,11 @@ mod tests {
         assert_eq!(core::mem::align_of::<Config>(), 1);
         assert_eq!(core::mem::align_of::<Market>(), 1);
         assert_eq!(core::mem::align_of::<Position>(), 1);
-        assert_eq!(Config::LEN, 172);
-        assert_eq!(Market::LEN, 129 + 32 + 8 + 8 + 4 + 4 + 2 + 2);
-        assert_eq!(Position::LEN, 105);
+        assert_eq!(core::mem::align_of::<Keeper>(), 1);
+        assert_eq!(Config::LEN, 254);
+        assert_eq!(Market::LEN, 226);
+        assert_eq!(Position::LEN, 121);
+        assert_eq!(Keeper::LEN, 98);
     }
 
     #[test]

@@ -11,6 +11,10 @@ account_layout! {
         entry_price / set_entry_price: u64,
         /// Slot of the last open; with the address it names one trade (liquidation saga ids use both).
         open_slot / set_open_slot: u64,
+        /// Slot at which a liquidation attempt by someone other than a registered keeper first saw the position liquidatable; permissionless liquidation opens the market's `permissionless_after_slots` later. 0: not seen, or cleared by a liquidation, a close, a withdrawal or an open.
+        liquidatable_since_slot / set_liquidatable_since_slot: u64,
+        /// Slot of the last (partial or full) liquidation; 0 when never liquidated.
+        last_liquidation_slot / set_last_liquidation_slot: u64,
         bump / set_bump: u8,
     }
 }

@@ -5,7 +5,7 @@ use crate::error::{PerpError, ProgramResult};
 use crate::input::AccountInfo;
 use crate::instruction::accounts::require_writable;
 use crate::processor::Context;
-use crate::state::{Account, Config, Market, Position};
+use crate::state::{Account, Config, Keeper, Market, Position};
 use crate::syscalls::{sol_try_find_program_address, SolBytes};
 use crate::{keys_eq, Pubkey};
 
@@ -23,6 +23,42 @@ pub fn require_owned_by_program(ctx: &Context, a: &AccountInfo) -> ProgramResult
 pub fn load_config<'a>(ctx: &Context, a: &'a AccountInfo) -> Result<&'a Config, PerpError> {
     require_owned_by_program(ctx, a)?;
     Config::load(a.data())
+}
+
+/// # Safety
+/// As `AccountInfo::data_mut`: no other view of this account's data may be live.
+#[inline(always)]
+pub unsafe fn load_config_mut<'a>(ctx: &Context, a: &'a AccountInfo) -> Result<&'a mut Config, PerpError> {
+    require_owned_by_program(ctx, a)?;
+    require_writable(a)?;
+    Config::load_mut(a.data_mut())
+}
+
+/// The keeper account of `authority`, writable. Program-owned Keeper accounts exist only at
+/// PDA ["keeper", authority], so owner, type and the stored authority identify it.
+///
+/// # Safety
+/// As `AccountInfo::data_mut`: no other view of this account's data may be live.
+#[inline(always)]
+pub unsafe fn load_keeper_mut<'a>(ctx: &Context, a: &'a AccountInfo, authority: &AccountInfo) -> Result<&'a mut Keeper, PerpError> {
+    require_owned_by_program(ctx, a)?;
+    require_writable(a)?;
+    let keeper = Keeper::load_mut(a.data_mut())?;
+    if !keys_eq(keeper.authority(), authority.key()) {
+        return Err(PerpError::WrongKeeper);
+    }
+    Ok(keeper)
+}
+
+/// An SPL token account's balance (amount at bytes 64..72).
+#[inline(always)]
+pub fn token_amount(a: &AccountInfo) -> Result<u64, PerpError> {
+    let data = a.data();
+    if data.len() < 72 {
+        return Err(PerpError::InvalidAccountData);
+    }
+    // SAFETY: bytes 64..72 lie within the data (checked above).
+    Ok(<u64 as crate::LeField>::get(unsafe { &*(data.as_ptr().add(64) as *const [u8; 8]) }))
 }
 
 #[inline(always)]
