@@ -733,6 +733,8 @@ export const PRICE_ERROR_REASONS: Readonly<Record<string, string>> = Object.free
   PublishTimeRegressed: 'publish_time_regressed',
   PublishTimeDuplicate: 'duplicate',
   ConfidenceTooWide: 'confidence_too_wide',
+  SanityBandExceeded: 'sanity_band_exceeded',
+  EmaBandExceeded: 'ema_band_exceeded',
 });
 
 /**

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { AccountLayout, TOKEN_PROGRAM_ID } from '@solana/spl-token';
 import { Keypair, PublicKey } from '@solana/web3.js';
 import {
+  configAddress,
   deregisterKeeperInstruction,
   initializeKeeperNetworkInstruction,
   insuranceFundAddress,
@@ -51,6 +52,11 @@ describe('initialize_keeper_network', () => {
     const wrongPda = ix();
     wrongPda.keys[3]!.pubkey = Keypair.generate().publicKey;
     expect(h.send([wrongPda], [h.admin]).error).toBe('InvalidPda');
+    const forged = Keypair.generate().publicKey;
+    h.setAccount(forged, h.mustAccount(configAddress(h.programId)).data, Keypair.generate().publicKey);
+    const foreignConfig = ix();
+    foreignConfig.keys[1]!.pubkey = forged;
+    expect(h.send([foreignConfig], [h.admin]).error).toBe('WrongAccountOwner');
     expect(h.send([ix()], [h.admin]).ok).toBe(true);
   });
 });
@@ -134,6 +140,9 @@ describe('register_keeper, deregister_keeper, withdraw_keeper_stake', () => {
     const unsigned = deregister();
     unsigned.keys[0]!.isSigner = false;
     expect(h.send([unsigned], [h.payer]).error).toBe('MissingSignature');
+    const readOnlyKeeper = deregister();
+    readOnlyKeeper.keys[1]!.isWritable = false;
+    expect(h.send([readOnlyKeeper], [t.keypair]).error).toBe('AccountNotWritable');
     h.mustSend([deregister()], [t.keypair]);
     h.setTime(h.now + 60n, h.slot + KEEPER_COOLDOWN_SLOTS);
     const steal = withdraw(mallory);
@@ -145,6 +154,9 @@ describe('register_keeper, deregister_keeper, withdraw_keeper_stake', () => {
     const readOnly = withdraw();
     readOnly.keys[2]!.isWritable = false;
     expect(h.send([readOnly], [t.keypair]).error).toBe('AccountNotWritable');
+    const unsignedWithdraw = withdraw();
+    unsignedWithdraw.keys[0]!.isSigner = false;
+    expect(h.send([unsignedWithdraw], [h.payer]).error).toBe('MissingSignature');
     expect(h.send([withdraw()], [t.keypair]).ok).toBe(true);
     expect(h.tokenBalance(mallory.tokenAccount)).toBe(0n);
   });
