@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import vectors from '../tests/vectors/margin.json' with { type: 'json' };
@@ -22,7 +23,7 @@ import {
 } from './margin.ts';
 import { shippedMarkets } from './test-fixtures.ts';
 import { liquidationRules, type LiquidationRules } from './margin.ts';
-import type { MarginParams } from './markets.ts';
+import { DEFAULT_LIQUIDATION_PARAMS, marketRegistrySchema, type MarginParams } from './markets.ts';
 
 const str = (x: bigint | undefined) => (x === undefined ? null : x.toString());
 
@@ -69,6 +70,21 @@ describe('shared vectors: liquidation', () => {
   it('reads the rules of a registry market', () => {
     const sol = shippedMarkets.bySymbol('SOL-PERP')!;
     expect(liquidationRules(sol)).toEqual({ maintenanceBps: 500, liquidationFeeBps: 100, liquidationBufferBps: 200, insuranceFeeShareBps: 2500, minPositionNotional: 10_000_000n });
+  });
+
+  it('registry: the liquidation section has defaults, survives JSON, and keeps maintenance + buffer within 100 %', () => {
+    const raw = JSON.parse(readFileSync(new URL('../config/markets.json', import.meta.url), 'utf8'));
+    const parsed = marketRegistrySchema.parse(raw);
+    expect(marketRegistrySchema.parse(JSON.parse(JSON.stringify(parsed)))).toEqual(parsed);
+    const bare = structuredClone(raw);
+    delete bare.markets[0].liquidation;
+    expect(marketRegistrySchema.parse(bare).markets[0]!.liquidation).toEqual(DEFAULT_LIQUIDATION_PARAMS);
+    const wide = structuredClone(raw);
+    wide.markets[0].liquidation.liquidationBufferBps = 9_600;
+    expect(marketRegistrySchema.safeParse(wide).error?.issues[0]?.message).toMatch(/maintenance margin plus the liquidation buffer/);
+    const huge = structuredClone(raw);
+    huge.markets[0].liquidation.minPositionNotional = (2n ** 64n).toString();
+    expect(marketRegistrySchema.safeParse(huge).success).toBe(false);
   });
 });
 

@@ -139,7 +139,10 @@ export function settleLiquidation(p: Position, mark: bigint, params: MarginParam
 
 /** What a liquidation needs of a market: maintenance margin and fee, buffer, fee split and minimum. */
 export type LiquidationRules = Pick<MarginParams, 'maintenanceBps' | 'liquidationFeeBps'> &
-  Pick<LiquidationParams, 'liquidationBufferBps' | 'insuranceFeeShareBps' | 'minPositionNotional'>;
+  Pick<LiquidationParams, 'liquidationBufferBps' | 'insuranceFeeShareBps'> & {
+    /** Quote units. */
+    minPositionNotional: bigint;
+  };
 
 export function liquidationRules(m: Pick<Market, 'margin' | 'liquidation'>): LiquidationRules {
   return {
@@ -147,7 +150,7 @@ export function liquidationRules(m: Pick<Market, 'margin' | 'liquidation'>): Liq
     liquidationFeeBps: m.margin.liquidationFeeBps,
     liquidationBufferBps: m.liquidation.liquidationBufferBps,
     insuranceFeeShareBps: m.liquidation.insuranceFeeShareBps,
-    minPositionNotional: m.liquidation.minPositionNotional,
+    minPositionNotional: BigInt(m.liquidation.minPositionNotional),
   };
 }
 

@@ -66,12 +66,15 @@ export const marginParamsSchema = z
     message: 'the liquidation fee must be below maintenance margin',
   });
 
-/** A quote amount (10^-6 USD) as a decimal string of an integer, parsed to bigint (u64 on-chain). */
+/**
+ * A quote amount (10^-6 USD) as a decimal string of an integer that fits u64 (the program's type).
+ * It stays a string in the parsed registry, which must survive JSON.stringify; `liquidationRules`
+ * (domain/margin.ts) gives it as a bigint.
+ */
 const quoteUnits = z
   .string()
   .regex(/^\d{1,20}$/, 'a quote amount is an integer of quote units, as a string')
-  .transform((v) => BigInt(v))
-  .refine((v) => v < 2n ** 64n, { message: 'a quote amount must fit u64' });
+  .refine((v) => BigInt(v) < 2n ** 64n, { message: 'a quote amount must fit u64' });
 
 /** How liquidations are carried out (the program's create_market parameters). */
 export const liquidationParamsSchema = z.object({

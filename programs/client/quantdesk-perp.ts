@@ -131,7 +131,8 @@ export interface RegistryMarketBounds {
   liquidation: {
     liquidationBufferBps: number;
     insuranceFeeShareBps: number;
-    minPositionNotional: bigint;
+    /** Quote units, as a decimal string. */
+    minPositionNotional: string;
     permissionlessFallback: boolean;
     permissionlessAfterSlots: number;
   };
@@ -158,7 +159,7 @@ export function marketParamsFromRegistry(m: RegistryMarketBounds): MarketParams 
     emaBandBps: v.emaBandBps,
     liquidationBufferBps: m.liquidation.liquidationBufferBps,
     insuranceFeeShareBps: m.liquidation.insuranceFeeShareBps,
-    minPositionNotional: m.liquidation.minPositionNotional,
+    minPositionNotional: BigInt(m.liquidation.minPositionNotional),
     permissionlessLiquidation: m.liquidation.permissionlessFallback,
     permissionlessAfterSlots: BigInt(m.liquidation.permissionlessAfterSlots),
   };
