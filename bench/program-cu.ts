@@ -4,8 +4,11 @@
 //   tsx bench/program-cu.ts [--markets 16] [--json]
 //
 // update_oracle_price is measured for 1 market and for N markets in one transaction (N: the most a
-// legacy transaction fits, or --markets). Each figure is the whole transaction's consumption,
-// CPIs included.
+// legacy transaction fits, or --markets); priced instructions with the pushed price and through a
+// pinned PriceUpdateV2 account; liquidate partial (fee to keeper and insurance fund), full (loss
+// beyond collateral covered by the fund) and a first sighting by a liquidator that is not a
+// registered keeper; the keeper instructions. Each figure is the whole transaction's
+// consumption, CPIs included.
 import { parseArgs } from 'node:util';
 import { PublicKey } from '@solana/web3.js';
 import {
