@@ -4,16 +4,22 @@
 //   tsx bench/program-cu.ts [--markets 16] [--json]
 //
 // update_oracle_price is measured for 1 market and for N markets in one transaction (N: the most a
-// legacy transaction fits, or --markets). Each figure is the whole transaction's consumption,
-// CPIs included.
+// legacy transaction fits, or --markets); priced instructions with the pushed price and through a
+// pinned PriceUpdateV2 account; liquidate partial (fee to keeper and insurance fund), full (loss
+// beyond collateral covered by the fund) and a first sighting by a liquidator that is not a
+// registered keeper; the keeper instructions. Each figure is the whole transaction's
+// consumption, CPIs included.
 import { parseArgs } from 'node:util';
 import { PublicKey } from '@solana/web3.js';
 import {
   closePositionInstruction,
   depositInstruction,
+  deregisterKeeperInstruction,
   liquidateInstruction,
   openPositionInstruction,
+  registerKeeperInstruction,
   withdrawInstruction,
+  withdrawKeeperStakeInstruction,
 } from '../programs/client/quantdesk-perp.ts';
 import { BASE, MAJOR_PARAMS, PerpHarness, USDC, price, type TxResult } from '../programs/quantdesk_perp/tests/harness.ts';
 
@@ -62,30 +68,58 @@ const close = (priceUpdate?: PublicKey) =>
   h.send([closePositionInstruction({ owner: alice.keypair.publicKey, market: sol, priceUpdate, programId: h.programId })], [alice.keypair]);
 record('open_position', open(), 'pushed price');
 record('close_position', close(), 'pushed price');
-record('open_position', open(h.writePythUpdate({ price: 15_000_000_000n })), 'Pyth PriceUpdateV2');
+// From here the market pins a PriceUpdateV2 account, which every priced instruction passes.
+h.pinOracle(sol);
+record('open_position', open(h.writePythUpdate({ price: 15_000_000_000n, publishTime: h.now })), 'pinned Pyth PriceUpdateV2');
 record(
   'withdraw',
-  h.send([withdrawInstruction({ owner: alice.keypair.publicKey, market: sol, ownerTokenAccount: alice.tokenAccount, amount: 100n * USDC, programId: h.programId })], [alice.keypair]),
-  'position open: margin check',
+  h.send([withdrawInstruction({ owner: alice.keypair.publicKey, market: sol, ownerTokenAccount: alice.tokenAccount, amount: 100n * USDC, priceUpdate: h.oracleOf(), programId: h.programId })], [alice.keypair]),
+  'position open: margin check (pinned Pyth)',
 );
-record('close_position', close(h.writePythUpdate({ price: 15_000_000_000n })), 'Pyth PriceUpdateV2');
+record('close_position', close(h.writePythUpdate({ price: 15_000_000_000n, publishTime: h.now })), 'pinned Pyth PriceUpdateV2');
 
-// A position that falls below maintenance margin: long 10 SOL at $150 with $150.
-const bob = h.trader(1_000n);
+// Positions that fall below maintenance margin: long 10 SOL at $150 with $150, liquidated by a
+// registered keeper with the pinned account passed (the pushed price is newer, so it is used).
+const keeper = h.keeper();
+h.fundInsurance(1_000n * USDC);
+const liquidate = (owner: PublicKey) =>
+  h.send(
+    [liquidateInstruction({ keeper: keeper.keypair.publicKey, market: sol, owner, keeperTokenAccount: keeper.tokenAccount, priceUpdate: h.oracleOf(), programId: h.programId })],
+    [keeper.keypair],
+  );
+const underwater = (collateral: bigint) => {
+  const t = h.trader(1_000n);
+  h.advance(2);
+  h.mustPush(sol, price({ price: 15_000_000_000n, conf: 0n, ageSec: 0 }, h.now));
+  if (!h.openWith(t, sol, collateral, 10n * BASE, h.oracleOf()).ok) throw new Error('could not open the position to liquidate');
+  return t;
+};
+const partial = underwater(150n * USDC);
+const full = underwater(150n * USDC);
 h.advance(2);
-h.mustPush(sol, price({ price: 15_000_000_000n, conf: 0n, ageSec: 0 }, h.now));
-if (!h.openWith(bob, sol, 150n * USDC, 10n * BASE).ok) throw new Error('could not open the position to liquidate');
-const keeper = h.trader(0n);
+h.mustPush(sol, price({ price: 14_210_000_000n, conf: 0n, ageSec: 0 }, h.now));
+record('liquidate', liquidate(partial.keypair.publicKey), 'partial: keeper fee and insurance share paid (2 transfers)');
 h.advance(2);
-h.mustPush(sol, price({ price: 14_000_000_000n, conf: 0n, ageSec: 0 }, h.now));
+h.mustPush(sol, price({ price: 12_000_000_000n, conf: 0n, ageSec: 0 }, h.now));
+record('liquidate', liquidate(full.keypair.publicKey), 'full, loss beyond collateral covered by the insurance fund (1 transfer)');
+const stranger = h.trader(0n);
+const late = underwater(150n * USDC);
+h.advance(2);
+h.mustPush(sol, price({ price: 14_210_000_000n, conf: 0n, ageSec: 0 }, h.now));
 record(
   'liquidate',
   h.send(
-    [liquidateInstruction({ keeper: keeper.keypair.publicKey, market: sol, owner: bob.keypair.publicKey, keeperTokenAccount: keeper.tokenAccount, programId: h.programId })],
-    [keeper.keypair],
+    [liquidateInstruction({ keeper: stranger.keypair.publicKey, market: sol, owner: late.keypair.publicKey, keeperTokenAccount: stranger.tokenAccount, priceUpdate: h.oracleOf(), programId: h.programId })],
+    [stranger.keypair],
   ),
-  'pushed price, keeper fee paid',
+  'not a registered keeper: first sighting recorded (deferred)',
 );
+
+const k2 = h.trader(1_000n);
+record('register_keeper', h.send([registerKeeperInstruction({ authority: k2.keypair.publicKey, authorityTokenAccount: k2.tokenAccount, stake: 500n * USDC, programId: h.programId })], [k2.keypair]), 'first: creates the keeper account');
+record('deregister_keeper', h.send([deregisterKeeperInstruction({ authority: k2.keypair.publicKey, programId: h.programId })], [k2.keypair]));
+h.setTime(h.now + 60n, h.slot + 1_000n);
+record('withdraw_keeper_stake', h.send([withdrawKeeperStakeInstruction({ authority: k2.keypair.publicKey, authorityTokenAccount: k2.tokenAccount, programId: h.programId })], [k2.keypair]));
 
 if (values.json) {
   process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import vectors from '../tests/vectors/margin.json' with { type: 'json' };
+import liquidationVectors from '../tests/vectors/liquidation.json' with { type: 'json' };
 import { BASE_DECIMALS, PRICE_DECIMALS, QUOTE_DECIMALS } from './decimal.ts';
 import {
   equity,
@@ -12,13 +14,16 @@ import {
   marginRatioBps,
   meetsInitialMargin,
   notional,
+  planLiquidation,
   pnlBand,
   settleLiquidation,
   toMarginPrice,
   unrealizedPnl,
   type Position,
 } from './margin.ts';
-import type { MarginParams } from './markets.ts';
+import { shippedMarkets } from './test-fixtures.ts';
+import { liquidationRules, type LiquidationRules } from './margin.ts';
+import { DEFAULT_LIQUIDATION_PARAMS, marketRegistrySchema, type MarginParams } from './markets.ts';
 
 const str = (x: bigint | undefined) => (x === undefined ? null : x.toString());
 
@@ -46,6 +51,40 @@ describe('shared vectors: margin', () => {
       pnlBand: { low: str(band.low), high: str(band.high) },
       settlement: Object.fromEntries(Object.entries(settlement).map(([k, v]) => [k, str(v)])),
     }).toEqual(c.expect);
+  });
+});
+
+describe('shared vectors: liquidation', () => {
+  it.each(liquidationVectors.cases)('$name', (c) => {
+    const p: Position = { size: BigInt(c.position.size), entryPrice: BigInt(c.position.entryPrice), collateral: BigInt(c.position.collateral) };
+    const rules: LiquidationRules = { ...c.params, minPositionNotional: BigInt(c.params.minPositionNotional) };
+    const plan = planLiquidation(p, BigInt(c.mark), rules, BigInt(c.insuranceBalance));
+    if (!c.expect.liquidatable) {
+      expect(plan).toBeUndefined();
+      return;
+    }
+    const { full, ...amounts } = plan!;
+    expect({ liquidatable: true, full, ...Object.fromEntries(Object.entries(amounts).map(([k, v]) => [k, String(v)])) }).toEqual(c.expect);
+  });
+
+  it('reads the rules of a registry market', () => {
+    const sol = shippedMarkets.bySymbol('SOL-PERP')!;
+    expect(liquidationRules(sol)).toEqual({ maintenanceBps: 500, liquidationFeeBps: 100, liquidationBufferBps: 200, insuranceFeeShareBps: 2500, minPositionNotional: 10_000_000n });
+  });
+
+  it('registry: the liquidation section has defaults, survives JSON, and keeps maintenance + buffer within 100 %', () => {
+    const raw = JSON.parse(readFileSync(new URL('../config/markets.json', import.meta.url), 'utf8'));
+    const parsed = marketRegistrySchema.parse(raw);
+    expect(marketRegistrySchema.parse(JSON.parse(JSON.stringify(parsed)))).toEqual(parsed);
+    const bare = structuredClone(raw);
+    delete bare.markets[0].liquidation;
+    expect(marketRegistrySchema.parse(bare).markets[0]!.liquidation).toEqual(DEFAULT_LIQUIDATION_PARAMS);
+    const wide = structuredClone(raw);
+    wide.markets[0].liquidation.liquidationBufferBps = 9_600;
+    expect(marketRegistrySchema.safeParse(wide).error?.issues[0]?.message).toMatch(/maintenance margin plus the liquidation buffer/);
+    const huge = structuredClone(raw);
+    huge.markets[0].liquidation.minPositionNotional = (2n ** 64n).toString();
+    expect(marketRegistrySchema.safeParse(huge).success).toBe(false);
   });
 });
 
@@ -121,6 +160,41 @@ describe('margin invariants', () => {
         expect(s.keeperFee >= 0n && s.toOwner >= 0n && s.badDebt >= 0n).toBe(true);
         expect(s.toOwner + s.keeperFee - s.badDebt).toBe(p.collateral + s.pnl);
       }),
+    );
+  });
+
+  it('a partial liquidation leaves a position at maintenance + buffer, a full one nothing; money is conserved', () => {
+    const rules = fc.record({
+      maintenanceBps: fc.integer({ min: 50, max: 2_000 }),
+      liquidationFeeBps: fc.integer({ min: 0, max: 49 }),
+      liquidationBufferBps: fc.integer({ min: 0, max: 500 }),
+      insuranceFeeShareBps: fc.integer({ min: 0, max: 10_000 }),
+      minPositionNotional: fc.bigInt({ min: 0n, max: 10n ** 8n }),
+    });
+    fc.assert(
+      fc.property(position, rules, price, fc.bigInt({ min: 0n, max: 10n ** 12n }), (p, r, mark, fund) => {
+        const plan = planLiquidation(p, mark, r, fund);
+        const margin = { initialBps: r.maintenanceBps, maintenanceBps: r.maintenanceBps, liquidationFeeBps: r.liquidationFeeBps };
+        if (!plan) {
+          expect(isLiquidatable(p, mark, margin)).toBe(false);
+          return;
+        }
+        expect(plan.keeperFee + plan.insuranceFee).toBe(plan.fee);
+        expect(plan.sizeLiquidated + plan.remainingSize).toBe(p.size);
+        expect(plan.insuranceCover + plan.badDebt).toBe(plan.lossBeyondCollateral);
+        expect(plan.insuranceCover <= fund).toBe(true);
+        if (plan.full) {
+          expect(plan.remainingSize).toBe(0n);
+          expect(plan.remainingCollateral + plan.fee - plan.lossBeyondCollateral).toBe(p.collateral + plan.realizedPnl);
+        } else {
+          expect(plan.remainingCollateral + plan.fee).toBe(p.collateral + plan.realizedPnl);
+          const rest = { ...p, size: plan.remainingSize, collateral: plan.remainingCollateral };
+          const withBuffer = { ...margin, maintenanceBps: r.maintenanceBps + r.liquidationBufferBps };
+          expect(isLiquidatable(rest, mark, withBuffer)).toBe(false);
+          expect(notional(plan.remainingSize, mark) >= r.minPositionNotional).toBe(true);
+        }
+      }),
+      { numRuns: 1_000 },
     );
   });
 

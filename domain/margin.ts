@@ -1,5 +1,5 @@
 import { BASE_DECIMALS, BPS, PRICE_DECIMALS, QUOTE_DECIMALS, divRound, pow10, type Rounding } from './decimal.ts';
-import type { MarginParams } from './markets.ts';
+import type { LiquidationParams, MarginParams, Market } from './markets.ts';
 
 /**
  * Margin and PnL of a perpetual position, exact in integers. Units:
@@ -135,6 +135,112 @@ export function settleLiquidation(p: Position, mark: bigint, params: MarginParam
   const fee = divRound(notional(p.size, mark) * BigInt(params.liquidationFeeBps), BPS, 'floor');
   const keeperFee = fee < left ? fee : left;
   return { pnl, keeperFee, toOwner: left - keeperFee, badDebt };
+}
+
+/** What a liquidation needs of a market: maintenance margin and fee, buffer, fee split and minimum. */
+export type LiquidationRules = Pick<MarginParams, 'maintenanceBps' | 'liquidationFeeBps'> &
+  Pick<LiquidationParams, 'liquidationBufferBps' | 'insuranceFeeShareBps'> & {
+    /** Quote units. */
+    minPositionNotional: bigint;
+  };
+
+export function liquidationRules(m: Pick<Market, 'margin' | 'liquidation'>): LiquidationRules {
+  return {
+    maintenanceBps: m.margin.maintenanceBps,
+    liquidationFeeBps: m.margin.liquidationFeeBps,
+    liquidationBufferBps: m.liquidation.liquidationBufferBps,
+    insuranceFeeShareBps: m.liquidation.insuranceFeeShareBps,
+    minPositionNotional: BigInt(m.liquidation.minPositionNotional),
+  };
+}
+
+export interface LiquidationPlan {
+  /** The whole position goes. */
+  full: boolean;
+  /** Base units, signed like the position. */
+  sizeLiquidated: bigint;
+  remainingSize: bigint;
+  /** Quote units (floor) of the liquidated size at the mark: the keeper's volume. */
+  notionalLiquidated: bigint;
+  realizedPnl: bigint;
+  /** keeperFee + insuranceFee. */
+  fee: bigint;
+  keeperFee: bigint;
+  insuranceFee: bigint;
+  /** What stays as the owner's collateral. */
+  remainingCollateral: bigint;
+  /** The loss beyond collateral, covered by the insurance fund up to its balance… */
+  lossBeyondCollateral: bigint;
+  insuranceCover: bigint;
+  /** …and bad debt beyond that. */
+  badDebt: bigint;
+}
+
+/**
+ * A liquidation as the program performs it (Drift's rules, simplified; tests/vectors/liquidation.json
+ * pins both): below maintenance margin at `mark`, liquidate the least size d whose remainder, after
+ * the fee on d, meets maintenance + buffer with one quote unit of allowance for rounding —
+ *   d = ⌈(a·P·(m + b) − 10⁴·(C·K − K + s·(P − E))) / (P·(m + b − f))⌉, at least 1  (a = |s|) —
+ * or all of it when d reaches the size or the remainder's notional would be below the minimum. The
+ * remainder keeps its entry price. The fee is split (the insurance fund's share, floored; the rest to
+ * the keeper); a loss beyond collateral takes the insurance fund first and is bad debt beyond it.
+ * Undefined when the position is not liquidatable.
+ */
+export function planLiquidation(p: Position, mark: bigint, rules: LiquidationRules, insuranceBalance: bigint): LiquidationPlan | undefined {
+  if (!isLiquidatable(p, mark, { initialBps: rules.maintenanceBps, maintenanceBps: rules.maintenanceBps, liquidationFeeBps: rules.liquidationFeeBps })) return undefined;
+  const a = abs(p.size);
+  const sign = p.size > 0n ? 1n : -1n;
+  const target = BigInt(rules.maintenanceBps + rules.liquidationBufferBps);
+  const feeBps = BigInt(rules.liquidationFeeBps);
+  const fee = (n: bigint) => (n * feeBps) / BPS;
+  const shortfall = a * mark * target - BPS * (p.collateral * NOTIONAL_DIVISOR - NOTIONAL_DIVISOR + p.size * (mark - p.entryPrice));
+  const least = shortfall <= 0n ? 1n : divRound(shortfall, mark * (target - feeBps), 'ceil');
+  const d = least < 1n ? 1n : least;
+  const split = (plan: Omit<LiquidationPlan, 'keeperFee' | 'insuranceFee'>): LiquidationPlan => {
+    const insuranceFee = (plan.fee * BigInt(rules.insuranceFeeShareBps)) / BPS;
+    return { ...plan, keeperFee: plan.fee - insuranceFee, insuranceFee };
+  };
+  if (d < a && notional(a - d, mark) >= rules.minPositionNotional) {
+    const delta = sign * d;
+    const realizedPnl = unrealizedPnl({ ...p, size: delta }, mark);
+    const notionalLiquidated = notional(delta, mark);
+    const f = fee(notionalLiquidated);
+    const left = p.collateral + realizedPnl - f;
+    // A position in profit with almost no collateral cannot pay the fee from a part of it.
+    if (left >= 0n) {
+      return split({
+        full: false,
+        sizeLiquidated: delta,
+        remainingSize: p.size - delta,
+        notionalLiquidated,
+        realizedPnl,
+        fee: f,
+        remainingCollateral: left,
+        lossBeyondCollateral: 0n,
+        insuranceCover: 0n,
+        badDebt: 0n,
+      });
+    }
+  }
+  const realizedPnl = unrealizedPnl(p, mark);
+  const rest = p.collateral + realizedPnl;
+  const left = rest > 0n ? rest : 0n;
+  const notionalLiquidated = notional(p.size, mark);
+  const f = fee(notionalLiquidated) < left ? fee(notionalLiquidated) : left;
+  const loss = rest < 0n ? -rest : 0n;
+  const insuranceCover = loss < insuranceBalance ? loss : insuranceBalance;
+  return split({
+    full: true,
+    sizeLiquidated: p.size,
+    remainingSize: 0n,
+    notionalLiquidated,
+    realizedPnl,
+    fee: f,
+    remainingCollateral: left - f,
+    lossBeyondCollateral: loss,
+    insuranceCover,
+    badDebt: loss - insuranceCover,
+  });
 }
 
 /** Health for warnings: `warning` once equity is within `warnBufferBps` of maintenance margin. */

@@ -66,6 +66,39 @@ export const marginParamsSchema = z
     message: 'the liquidation fee must be below maintenance margin',
   });
 
+/**
+ * A quote amount (10^-6 USD) as a decimal string of an integer that fits u64 (the program's type).
+ * It stays a string in the parsed registry, which must survive JSON.stringify; `liquidationRules`
+ * (domain/margin.ts) gives it as a bigint.
+ */
+const quoteUnits = z
+  .string()
+  .regex(/^\d{1,20}$/, 'a quote amount is an integer of quote units, as a string')
+  .refine((v) => BigInt(v) < 2n ** 64n, { message: 'a quote amount must fit u64' });
+
+/** How liquidations are carried out (the program's create_market parameters). */
+export const liquidationParamsSchema = z.object({
+  /** A partial liquidation brings the position back to maintenance margin plus this buffer. */
+  liquidationBufferBps: bps,
+  /** A remainder whose notional would be below this (quote units) is liquidated too. */
+  minPositionNotional: quoteUnits,
+  /** The insurance fund's share of every liquidation fee; the keeper gets the rest. */
+  insuranceFeeShareBps: bps,
+  /** Whether anyone, not only registered keepers, may liquidate once `permissionlessAfterSlots` passed. */
+  permissionlessFallback: z.boolean(),
+  /** Slots from when an attempt first saw a position liquidatable until anyone may liquidate it. */
+  permissionlessAfterSlots: z.number().int().min(0).max(10_000_000),
+});
+
+/** Used for a market whose entry states no `liquidation` section. */
+export const DEFAULT_LIQUIDATION_PARAMS = {
+  liquidationBufferBps: 200,
+  minPositionNotional: '10000000',
+  insuranceFeeShareBps: 2500,
+  permissionlessFallback: true,
+  permissionlessAfterSlots: 150,
+} as const satisfies z.input<typeof liquidationParamsSchema>;
+
 export const marketSchema = z.object({
   symbol: z.string().regex(/^[A-Z0-9]{1,10}-PERP$/, 'symbols look like SOL-PERP'),
   base: z.string().regex(/^[A-Z0-9]{1,10}$/),
@@ -75,6 +108,7 @@ export const marketSchema = z.object({
   validation: validationBoundsSchema,
   push: pushPolicySchema,
   margin: marginParamsSchema,
+  liquidation: liquidationParamsSchema.prefault(DEFAULT_LIQUIDATION_PARAMS),
 });
 
 export const marketRegistrySchema = z
@@ -82,6 +116,9 @@ export const marketRegistrySchema = z
   .superRefine((r, ctx) => {
     const seen = new Map<string, string>();
     for (const m of r.markets) {
+      if (m.margin.maintenanceBps + m.liquidation.liquidationBufferBps > 10_000) {
+        ctx.addIssue({ code: 'custom', message: `${m.symbol}: maintenance margin plus the liquidation buffer exceeds 100 %` });
+      }
       for (const key of [m.symbol, m.pythFeedId, m.coingeckoId]) {
         const other = seen.get(key);
         if (other !== undefined) {
@@ -96,6 +133,7 @@ export type Market = z.infer<typeof marketSchema>;
 export type ValidationBounds = Market['validation'];
 export type PushPolicy = Market['push'];
 export type MarginParams = Market['margin'];
+export type LiquidationParams = Market['liquidation'];
 export type MarketRegistry = z.infer<typeof marketRegistrySchema>;
 
 /** Lookups by symbol and by feed id (lower-case hex, no 0x). */

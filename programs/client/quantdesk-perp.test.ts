@@ -13,6 +13,7 @@ import {
   updateOraclePriceInstruction,
 } from './quantdesk-perp.ts';
 import { decodePriceUpdateV2, encodePriceUpdateV2 } from './pyth-price-update.ts';
+import { marketRegistrySchema } from '../../domain/markets.ts';
 
 describe('quantdesk-perp client', () => {
   it('maps error codes and names both ways, from any failure shape', () => {
@@ -26,12 +27,13 @@ describe('quantdesk-perp client', () => {
   });
 
   it('turns the registry\'s bounds into create_market parameters', () => {
-    const registry = JSON.parse(readFileSync(new URL('../../config/markets.json', import.meta.url), 'utf8')) as { markets: Parameters<typeof marketParamsFromRegistry>[0][] };
+    const registry = marketRegistrySchema.parse(JSON.parse(readFileSync(new URL('../../config/markets.json', import.meta.url), 'utf8')));
     const sol = marketParamsFromRegistry(registry.markets[0]!);
     expect(sol).toEqual({
       expoMin: -18,
       expoMax: 0,
       maxFutureSkewSec: 5,
+      maxAgeDisplaySec: 60,
       maxAgePushSec: 30,
       maxAgeMarginSec: 20,
       maxAgeLiquidationSec: 10,
@@ -41,6 +43,13 @@ describe('quantdesk-perp client', () => {
       initialMarginBps: 1000,
       maintenanceMarginBps: 500,
       liquidationFeeBps: 100,
+      sanityBandBps: 1000,
+      emaBandBps: 2000,
+      liquidationBufferBps: 200,
+      insuranceFeeShareBps: 2500,
+      minPositionNotional: 10_000_000n,
+      permissionlessLiquidation: true,
+      permissionlessAfterSlots: 150n,
     });
   });
 

@@ -35,6 +35,21 @@ export function vaultAddress(programId = QUANTDESK_PERP_PROGRAM_ID): PublicKey {
   return PublicKey.findProgramAddressSync([seed('vault')], programId)[0];
 }
 
+/** The insurance fund: a token account of the collateral mint that is its own authority. */
+export function insuranceFundAddress(programId = QUANTDESK_PERP_PROGRAM_ID): PublicKey {
+  return PublicKey.findProgramAddressSync([seed('insurance_fund')], programId)[0];
+}
+
+/** The keepers' stakes: a token account of the collateral mint that is its own authority. */
+export function keeperStakeVaultAddress(programId = QUANTDESK_PERP_PROGRAM_ID): PublicKey {
+  return PublicKey.findProgramAddressSync([seed('keeper_stake')], programId)[0];
+}
+
+/** A keeper's account: its stake, status and statistics. */
+export function keeperAddress(authority: PublicKey, programId = QUANTDESK_PERP_PROGRAM_ID): PublicKey {
+  return PublicKey.findProgramAddressSync([seed('keeper'), authority.toBuffer()], programId)[0];
+}
+
 export function marketAddress(symbol: string, programId = QUANTDESK_PERP_PROGRAM_ID): PublicKey {
   return PublicKey.findProgramAddressSync([seed('market'), symbolSeed(symbol)], programId)[0];
 }
@@ -71,11 +86,13 @@ export function feedIdBytes(feedId: string | Uint8Array): number[] {
 // ---------------------------------------------------------------------------------------------
 // Instructions
 
-/** A market's bounds, as config/markets.json states them (validation + margin). */
+/** A market's bounds and rules, as config/markets.json states them (validation, margin, liquidation). */
 export interface MarketParams {
   expoMin: number;
   expoMax: number;
   maxFutureSkewSec: number;
+  /** A last good price older than this no longer anchors the sanity band (the display age). */
+  maxAgeDisplaySec: number;
   maxAgePushSec: number;
   maxAgeMarginSec: number;
   maxAgeLiquidationSec: number;
@@ -85,17 +102,40 @@ export interface MarketParams {
   initialMarginBps: number;
   maintenanceMarginBps: number;
   liquidationFeeBps: number;
+  /** Largest move of a Pyth price against the market's last good price that margin and liquidation accept. */
+  sanityBandBps: number;
+  /** Largest distance of a Pyth price from its EMA that margin and liquidation accept. */
+  emaBandBps: number;
+  /** A partial liquidation restores maintenance margin plus this buffer. */
+  liquidationBufferBps: number;
+  /** The insurance fund's share of every liquidation fee. */
+  insuranceFeeShareBps: number;
+  /** Quote units: a remainder whose notional would be below this is liquidated too. */
+  minPositionNotional: bigint;
+  /** Whether anyone may liquidate once `permissionlessAfterSlots` passed without a registered keeper. */
+  permissionlessLiquidation: boolean;
+  permissionlessAfterSlots: bigint;
 }
 
 /** The parts of a config/markets.json entry (domain/markets.ts) that the program enforces. */
 export interface RegistryMarketBounds {
   validation: {
     expoRange: readonly [number, number];
-    maxAgeSec: { push: number; margin: number; liquidation: number };
+    maxAgeSec: { display: number; push: number; margin: number; liquidation: number };
     maxConfBps: { push: number; margin: number; liquidation: number };
     maxFutureSkewSec: number;
+    sanityBandBps: number;
+    emaBandBps: number;
   };
   margin: { initialBps: number; maintenanceBps: number; liquidationFeeBps: number };
+  liquidation: {
+    liquidationBufferBps: number;
+    insuranceFeeShareBps: number;
+    /** Quote units, as a decimal string. */
+    minPositionNotional: string;
+    permissionlessFallback: boolean;
+    permissionlessAfterSlots: number;
+  };
 }
 
 /** A registry market's bounds as `create_market` takes them. */
@@ -105,6 +145,7 @@ export function marketParamsFromRegistry(m: RegistryMarketBounds): MarketParams 
     expoMin: v.expoRange[0],
     expoMax: v.expoRange[1],
     maxFutureSkewSec: v.maxFutureSkewSec,
+    maxAgeDisplaySec: v.maxAgeSec.display,
     maxAgePushSec: v.maxAgeSec.push,
     maxAgeMarginSec: v.maxAgeSec.margin,
     maxAgeLiquidationSec: v.maxAgeSec.liquidation,
@@ -114,6 +155,13 @@ export function marketParamsFromRegistry(m: RegistryMarketBounds): MarketParams 
     initialMarginBps: m.margin.initialBps,
     maintenanceMarginBps: m.margin.maintenanceBps,
     liquidationFeeBps: m.margin.liquidationFeeBps,
+    sanityBandBps: v.sanityBandBps,
+    emaBandBps: v.emaBandBps,
+    liquidationBufferBps: m.liquidation.liquidationBufferBps,
+    insuranceFeeShareBps: m.liquidation.insuranceFeeShareBps,
+    minPositionNotional: BigInt(m.liquidation.minPositionNotional),
+    permissionlessLiquidation: m.liquidation.permissionlessFallback,
+    permissionlessAfterSlots: BigInt(m.liquidation.permissionlessAfterSlots),
   };
 }
 
@@ -127,6 +175,32 @@ export interface PriceInput {
 
 const bn = (v: bigint | number) => new BN(v.toString());
 
+const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** A params object with the IDL's snake_case field names; bigints become BN. */
+function snakeCase(o: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [snake(k), typeof v === 'bigint' ? bn(v) : v]));
+}
+
+/** The named fields of a decoded object, camelCased; BN becomes bigint. */
+function camelCase<T>(r: Record<string, unknown>, keys: readonly (keyof T & string)[]): T {
+  return Object.fromEntries(keys.map((k) => {
+    const v = r[snake(k)];
+    return [k, BN.isBN(v) ? BigInt((v as BN).toString()) : v];
+  })) as T;
+}
+
+const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** The camelCased field names of an IDL struct type. */
+function idlFields(typeName: string): string[] {
+  const t = QUANTDESK_PERP_IDL.types?.find((x) => x.name === typeName);
+  if (!t || t.type.kind !== 'struct' || !Array.isArray(t.type.fields)) throw new Error(`IDL type ${typeName} is not a struct`);
+  return (t.type.fields as { name: string }[]).map((f) => camel(f.name));
+}
+
+const MARKET_PARAM_KEYS = idlFields('MarketParams') as (keyof MarketParams & string)[];
+
 type IdlInstruction = Idl['instructions'][number];
 type IdlAccountItem = IdlInstruction['accounts'][number];
 
@@ -138,7 +212,7 @@ function idlInstruction(name: string): IdlInstruction {
 
 /**
  * Account metas in the IDL's order. Accounts with a fixed address in the IDL are filled in;
- * optional accounts left out are omitted (the program then falls back, e.g. to the pushed price).
+ * optional accounts left out are omitted (a market that pins no price account takes none).
  */
 function accountMetas(name: string, given: Record<string, PublicKey | undefined>): AccountMeta[] {
   const metas: AccountMeta[] = [];
@@ -194,24 +268,20 @@ export function createMarketInstruction(p: {
     {
       symbol: symbolBytes(p.symbol),
       feed_id: feedIdBytes(p.feedId),
-      params: {
-        expo_min: m.expoMin,
-        expo_max: m.expoMax,
-        max_future_skew_sec: m.maxFutureSkewSec,
-        max_age_push_sec: m.maxAgePushSec,
-        max_age_margin_sec: m.maxAgeMarginSec,
-        max_age_liquidation_sec: m.maxAgeLiquidationSec,
-        max_conf_push_bps: m.maxConfPushBps,
-        max_conf_margin_bps: m.maxConfMarginBps,
-        max_conf_liquidation_bps: m.maxConfLiquidationBps,
-        initial_margin_bps: m.initialMarginBps,
-        maintenance_margin_bps: m.maintenanceMarginBps,
-        liquidation_fee_bps: m.liquidationFeeBps,
-      },
+      params: snakeCase(m),
     },
     { admin: p.admin, config: configAddress(programId), market: marketAddress(p.symbol, programId) },
     programId,
   );
+}
+
+/**
+ * Pins the Pyth PriceUpdateV2 account `market` trusts (on a real cluster, the receiver's sponsored
+ * feed account); from then on margin and liquidation must pass exactly it. `null` unpins.
+ */
+export function setMarketOracleInstruction(p: { admin: PublicKey; market: PublicKey; oracle: PublicKey | null; programId?: PublicKey }): TransactionInstruction {
+  const programId = p.programId ?? QUANTDESK_PERP_PROGRAM_ID;
+  return instruction('set_market_oracle', { oracle: p.oracle ?? PublicKey.default }, { admin: p.admin, config: configAddress(programId), market: p.market }, programId);
 }
 
 /** Pushes prices for several markets in one instruction (the program takes up to 32). */
@@ -293,7 +363,12 @@ export function closePositionInstruction(p: { owner: PublicKey; market: PublicKe
   );
 }
 
-/** Liquidates `owner`'s position in `market`; the keeper's fee goes to `keeperTokenAccount`. */
+/**
+ * Liquidates `owner`'s position in `market` (partially or fully, as the program decides); the
+ * keeper's share of the fee goes to `keeperTokenAccount`. `keeper` signs: a registered keeper, or
+ * anyone where the market allows permissionless liquidation. Pass the market's pinned account as
+ * `priceUpdate` (MarketAccount.oracle).
+ */
 export function liquidateInstruction(p: {
   keeper: PublicKey;
   market: PublicKey;
@@ -311,9 +386,75 @@ export function liquidateInstruction(p: {
       config: configAddress(programId),
       market: p.market,
       position: positionAddress(p.market, p.owner, programId),
+      keeper_account: keeperAddress(p.keeper, programId),
       keeper_token_account: p.keeperTokenAccount,
       vault: vaultAddress(programId),
+      insurance_fund: insuranceFundAddress(programId),
       price_update: p.priceUpdate,
+    },
+    programId,
+  );
+}
+
+/** Creates the insurance fund and the keeper stake vault (admin, once). */
+export function initializeKeeperNetworkInstruction(p: {
+  admin: PublicKey;
+  mint: PublicKey;
+  /** Quote units. */
+  minKeeperStake: bigint;
+  keeperCooldownSlots: bigint;
+  programId?: PublicKey;
+}): TransactionInstruction {
+  const programId = p.programId ?? QUANTDESK_PERP_PROGRAM_ID;
+  return instruction(
+    'initialize_keeper_network',
+    { min_keeper_stake: bn(p.minKeeperStake), keeper_cooldown_slots: bn(p.keeperCooldownSlots) },
+    {
+      admin: p.admin,
+      config: configAddress(programId),
+      mint: p.mint,
+      insurance_fund: insuranceFundAddress(programId),
+      keeper_stake_vault: keeperStakeVaultAddress(programId),
+    },
+    programId,
+  );
+}
+
+/** Locks `stake` quote units from `authorityTokenAccount` and registers `authority` as a keeper. */
+export function registerKeeperInstruction(p: { authority: PublicKey; authorityTokenAccount: PublicKey; stake: bigint; programId?: PublicKey }): TransactionInstruction {
+  const programId = p.programId ?? QUANTDESK_PERP_PROGRAM_ID;
+  return instruction(
+    'register_keeper',
+    { stake: bn(p.stake) },
+    {
+      authority: p.authority,
+      config: configAddress(programId),
+      keeper: keeperAddress(p.authority, programId),
+      authority_token_account: p.authorityTokenAccount,
+      keeper_stake_vault: keeperStakeVaultAddress(programId),
+    },
+    programId,
+  );
+}
+
+/** Starts the cooldown after which the stake can be withdrawn; the keeper stops liquidating. */
+export function deregisterKeeperInstruction(p: { authority: PublicKey; programId?: PublicKey }): TransactionInstruction {
+  const programId = p.programId ?? QUANTDESK_PERP_PROGRAM_ID;
+  return instruction('deregister_keeper', {}, { authority: p.authority, keeper: keeperAddress(p.authority, programId) }, programId);
+}
+
+/** Returns the stake to `authorityTokenAccount` once the cooldown has passed. */
+export function withdrawKeeperStakeInstruction(p: { authority: PublicKey; authorityTokenAccount: PublicKey; programId?: PublicKey }): TransactionInstruction {
+  const programId = p.programId ?? QUANTDESK_PERP_PROGRAM_ID;
+  return instruction(
+    'withdraw_keeper_stake',
+    {},
+    {
+      authority: p.authority,
+      config: configAddress(programId),
+      keeper: keeperAddress(p.authority, programId),
+      authority_token_account: p.authorityTokenAccount,
+      keeper_stake_vault: keeperStakeVaultAddress(programId),
     },
     programId,
   );
@@ -328,21 +469,40 @@ export interface ConfigAccount {
   pythReceiver: PublicKey;
   mint: PublicKey;
   vault: PublicKey;
+  /** Null until initialize_keeper_network. */
+  insuranceFund: PublicKey | null;
+  keeperStakeVault: PublicKey | null;
+  /** Quote units. */
+  minKeeperStake: bigint;
+  keeperCooldownSlots: bigint;
   maxKeeperFeeBps: number;
   bump: number;
   vaultBump: number;
+  insuranceFundBump: number;
+  keeperStakeVaultBump: number;
 }
 
 export interface MarketAccount {
   symbol: string;
   /** Lower-case hex, no 0x (as in config/markets.json after parsing). */
   feedId: string;
+  /** The pinned Pyth PriceUpdateV2 account, to pass as `priceUpdate`; null: none (pushed prices only). */
+  oracle: PublicKey | null;
   /** The pushed price; 0 when nothing was pushed yet. */
   price: bigint;
   conf: bigint;
   expo: number;
   publishTime: bigint;
   priceSlot: bigint;
+  /** The last price margin or liquidation used (mantissa at `lastUsedExpo`). */
+  lastUsedPrice: bigint;
+  lastUsedExpo: number;
+  /** The watermark: no price published before max(this, publishTime) is used again; 0 before the first use. */
+  lastUsedPublishTime: bigint;
+  /** Losses beyond collateral the insurance fund could not cover, quote units, cumulative. */
+  badDebt: bigint;
+  /** Losses beyond collateral the insurance fund covered, quote units, cumulative. */
+  insuranceCovered: bigint;
   params: MarketParams;
   bump: number;
 }
@@ -357,12 +517,37 @@ export interface PositionAccount {
   /** 10^-9 USD per base unit; 0 when flat. */
   entryPrice: bigint;
   openSlot: bigint;
+  /** When a liquidator that is not a registered keeper first saw it liquidatable; 0 otherwise. */
+  liquidatableSinceSlot: bigint;
+  /** Slot of the last liquidation (partial ones leave the position open); 0 when never liquidated. */
+  lastLiquidationSlot: bigint;
+  bump: number;
+}
+
+export type KeeperStatus = 'inactive' | 'active' | 'deregistering';
+const KEEPER_STATUS: readonly KeeperStatus[] = ['inactive', 'active', 'deregistering'];
+
+export interface KeeperAccount {
+  authority: PublicKey;
+  /** Quote units locked in the keeper stake vault. */
+  stake: bigint;
+  registeredSlot: bigint;
+  /** The slot the cooldown counts from; 0 while active. */
+  deregisteredSlot: bigint;
+  liquidations: bigint;
+  /** Notional liquidated, quote units. */
+  volumeLiquidated: bigint;
+  /** Fees received, quote units. */
+  rewardsEarned: bigint;
+  lastActiveSlot: bigint;
+  status: KeeperStatus;
   bump: number;
 }
 
 /** What the coder decodes: untyped Borsh objects keyed by the IDL's field names. */
 type Raw = Record<string, any>;
 const big = (v: BN) => BigInt(v.toString());
+const orNull = (k: PublicKey) => (k.equals(PublicKey.default) ? null : k);
 
 export function decodeConfig(data: Uint8Array): ConfigAccount {
   const r: Raw = perpCoder.accounts.decode('Config', Buffer.from(data));
@@ -372,9 +557,15 @@ export function decodeConfig(data: Uint8Array): ConfigAccount {
     pythReceiver: r.pyth_receiver,
     mint: r.mint,
     vault: r.vault,
+    insuranceFund: orNull(r.insurance_fund),
+    keeperStakeVault: orNull(r.keeper_stake_vault),
+    minKeeperStake: big(r.min_keeper_stake),
+    keeperCooldownSlots: big(r.keeper_cooldown_slots),
     maxKeeperFeeBps: r.max_keeper_fee_bps,
     bump: r.bump,
     vaultBump: r.vault_bump,
+    insuranceFundBump: r.insurance_fund_bump,
+    keeperStakeVaultBump: r.keeper_stake_vault_bump,
   };
 }
 
@@ -385,25 +576,18 @@ export function decodeMarket(data: Uint8Array): MarketAccount {
   return {
     symbol: symbol.subarray(0, end < 0 ? SYMBOL_BYTES : end).toString('ascii'),
     feedId: Buffer.from(r.feed_id as number[]).toString('hex'),
+    oracle: orNull(r.oracle),
     price: big(r.price),
     conf: big(r.conf),
     expo: r.expo,
     publishTime: big(r.publish_time),
     priceSlot: big(r.price_slot),
-    params: {
-      expoMin: r.expo_min,
-      expoMax: r.expo_max,
-      maxFutureSkewSec: r.max_future_skew_sec,
-      maxAgePushSec: r.max_age_push_sec,
-      maxAgeMarginSec: r.max_age_margin_sec,
-      maxAgeLiquidationSec: r.max_age_liquidation_sec,
-      maxConfPushBps: r.max_conf_push_bps,
-      maxConfMarginBps: r.max_conf_margin_bps,
-      maxConfLiquidationBps: r.max_conf_liquidation_bps,
-      initialMarginBps: r.initial_margin_bps,
-      maintenanceMarginBps: r.maintenance_margin_bps,
-      liquidationFeeBps: r.liquidation_fee_bps,
-    },
+    lastUsedPrice: big(r.last_used_price),
+    lastUsedExpo: r.last_used_expo,
+    lastUsedPublishTime: big(r.last_used_publish_time),
+    badDebt: big(r.bad_debt),
+    insuranceCovered: big(r.insurance_covered),
+    params: camelCase<MarketParams>(r, MARKET_PARAM_KEYS),
     bump: r.bump,
   };
 }
@@ -417,6 +601,26 @@ export function decodePosition(data: Uint8Array): PositionAccount {
     size: big(r.size),
     entryPrice: big(r.entry_price),
     openSlot: big(r.open_slot),
+    liquidatableSinceSlot: big(r.liquidatable_since_slot),
+    lastLiquidationSlot: big(r.last_liquidation_slot),
+    bump: r.bump,
+  };
+}
+
+export function decodeKeeper(data: Uint8Array): KeeperAccount {
+  const r: Raw = perpCoder.accounts.decode('Keeper', Buffer.from(data));
+  const status = KEEPER_STATUS[r.status as number];
+  if (status === undefined) throw new Error(`keeper status ${r.status} is unknown`);
+  return {
+    authority: r.authority,
+    stake: big(r.stake),
+    registeredSlot: big(r.registered_slot),
+    deregisteredSlot: big(r.deregistered_slot),
+    liquidations: big(r.liquidations),
+    volumeLiquidated: big(r.volume_liquidated),
+    rewardsEarned: big(r.rewards_earned),
+    lastActiveSlot: big(r.last_active_slot),
+    status,
     bump: r.bump,
   };
 }
@@ -426,11 +630,72 @@ export const ACCOUNT_SIZE = {
   Config: perpCoder.accounts.size('Config'),
   Market: perpCoder.accounts.size('Market'),
   Position: perpCoder.accounts.size('Position'),
+  Keeper: perpCoder.accounts.size('Keeper'),
 } as const;
 
 /** Anchor account discriminators (the first 8 bytes of each account), for memcmp filters. */
-export function accountDiscriminator(name: 'Config' | 'Market' | 'Position'): Buffer {
+export function accountDiscriminator(name: 'Config' | 'Market' | 'Position' | 'Keeper'): Buffer {
   return perpCoder.accounts.accountDiscriminator(name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+/** One liquidation, partial or full (amounts in quote units, sizes in base units, price at 10^-9). */
+export interface LiquidationEvent {
+  market: PublicKey;
+  position: PublicKey;
+  owner: PublicKey;
+  keeper: PublicKey;
+  registeredKeeper: boolean;
+  full: boolean;
+  sizeLiquidated: bigint;
+  remainingSize: bigint;
+  price: bigint;
+  publishTime: bigint;
+  priceSource: 'pushed' | 'pyth';
+  notionalLiquidated: bigint;
+  realizedPnl: bigint;
+  keeperFee: bigint;
+  insuranceFee: bigint;
+  insuranceCover: bigint;
+  badDebt: bigint;
+  remainingCollateral: bigint;
+  slot: bigint;
+}
+
+/** A liquidator that is not a registered keeper first saw the position liquidatable; anyone may from `eligibleSlot`. */
+export interface LiquidationDeferred {
+  market: PublicKey;
+  position: PublicKey;
+  liquidator: PublicKey;
+  price: bigint;
+  publishTime: bigint;
+  seenSlot: bigint;
+  eligibleSlot: bigint;
+}
+
+export type PerpEvent = { name: 'LiquidationEvent'; data: LiquidationEvent } | { name: 'LiquidationDeferred'; data: LiquidationDeferred };
+
+/**
+ * The program's events in a transaction's logs (`Program data: <base64>` lines, Anchor's
+ * encoding), in order. Lines of other programs that happen to decode are not told apart: pass the
+ * logs of transactions that call this program.
+ */
+export function parsePerpEvents(logs: readonly string[]): PerpEvent[] {
+  const out: PerpEvent[] = [];
+  for (const line of logs) {
+    const m = /^Program data: (\S+)$/.exec(line);
+    const decoded = m ? perpCoder.events.decode(m[1]!) : null;
+    if (!decoded) continue;
+    const data = camelCase<Record<string, unknown>>(decoded.data as Raw, idlFields(decoded.name));
+    if (decoded.name === 'LiquidationEvent') {
+      out.push({ name: 'LiquidationEvent', data: { ...data, priceSource: data.priceSource === 1 ? 'pyth' : 'pushed' } as unknown as LiquidationEvent });
+    } else if (decoded.name === 'LiquidationDeferred') {
+      out.push({ name: 'LiquidationDeferred', data: data as unknown as LiquidationDeferred });
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -469,6 +734,8 @@ export const PRICE_ERROR_REASONS: Readonly<Record<string, string>> = Object.free
   PublishTimeRegressed: 'publish_time_regressed',
   PublishTimeDuplicate: 'duplicate',
   ConfidenceTooWide: 'confidence_too_wide',
+  SanityBandExceeded: 'sanity_band_exceeded',
+  EmaBandExceeded: 'ema_band_exceeded',
 });
 
 /**

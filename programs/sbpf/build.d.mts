@@ -19,7 +19,7 @@ export declare function ensureProgramToolchain(): ProgramToolchain;
 /** Builds programs/quantdesk_perp/target/quantdesk_perp.so when its inputs changed; returns its path. */
 export declare function ensureProgramBuilt(): Promise<string>;
 /** Runs the program's host unit tests (cargo test with the same Debian toolchain); returns cargo's output. */
-export declare function runProgramHostTests(): string;
+export declare function runProgramHostTests(options?: { writeIdl?: boolean }): string;
 /** LLVM IR text → SBPFv0 shared object (mem* rewrite, llc-19, pack); throws llc's refusal with a hint. */
 export declare function compileIr(ir: string, toolchain?: ProgramToolchain): import('./pack.mjs').PackResult & { rewritten: number };
 export declare function rewriteMemIntrinsics(ir: string): { ir: string; rewritten: number };

@@ -12,7 +12,8 @@
 //   ensureProgramToolchain()  installs/checks the toolchain and the sysroot
 //   ensureProgramBuilt()      also builds the program if needed; returns the .so path
 // As a script: `node programs/sbpf/build.mjs` (what `npm run build:program` runs);
-// `node programs/sbpf/build.mjs test` runs the program's host unit tests (cargo test).
+// `node programs/sbpf/build.mjs test` runs the program's host unit tests (cargo test); `... idl` first regenerates
+// the IDL (idl/quantdesk_perp.json) from the Rust declarations.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -364,11 +365,15 @@ export async function ensureProgramBuilt() {
 /**
  * Runs the program's host unit tests (pure math, oracle rules, the shared vectors in tests/vectors/
  * and the IDL check) with the same Debian toolchain, so no rustup is needed. Throws on failure.
+ * With `writeIdl`, the IDL test first rewrites idl/quantdesk_perp.json from the code.
+ * @param {{ writeIdl?: boolean }} [options]
  * @returns {string} cargo's output
  */
-export function runProgramHostTests() {
+export function runProgramHostTests(options = {}) {
   const toolchain = ensureProgramToolchain();
   const env = { ...process.env, RUSTC: toolchain.rustc, CARGO_TARGET_DIR: join(PROGRAM_DIR, 'target', 'host') };
+  if (options.writeIdl) env.QD_WRITE_IDL = '1';
+  else delete env.QD_WRITE_IDL;
   delete env.RUSTFLAGS;
   delete env.RUSTC_WRAPPER;
   delete env.RUSTUP_TOOLCHAIN;
@@ -379,9 +384,9 @@ export function runProgramHostTests() {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  if (process.argv[2] === 'test') {
+  if (process.argv[2] === 'test' || process.argv[2] === 'idl') {
     try {
-      process.stdout.write(runProgramHostTests());
+      process.stdout.write(runProgramHostTests({ writeIdl: process.argv[2] === 'idl' }));
     } catch (e) {
       process.stderr.write(`[build:program] ${e.message}\n`);
       process.exit(1);

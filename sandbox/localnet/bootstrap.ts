@@ -52,6 +52,12 @@ export interface QuantdeskManifest {
   programId: string;
   config: string;
   vault: string;
+  /** The insurance fund and the keeper stake vault (token accounts that are their own authority). */
+  insuranceFund: string;
+  keeperStakeVault: string;
+  /** `initialize_keeper_network`'s parameters: quote units and slots, as decimal strings. */
+  minKeeperStake: string;
+  keeperCooldownSlots: string;
   /** The collateral mint (the manifest's `usdc` mint). */
   mint: string;
   /** Owner of the PriceUpdateV2 accounts and what `initialize` recorded as the Pyth receiver. */
@@ -59,15 +65,29 @@ export interface QuantdeskManifest {
   maxKeeperFeeBps: number;
   admin: ManifestKeypair;
   oracleAuthority: ManifestKeypair;
-  keepers: (ManifestKeypair & { name: string; tokenAccount: string })[];
-  /** `priceUpdate` is the PriceUpdateV2 account, present only when a Hermes URL was given. */
+  /** Registered keepers: `keeperAccount` is their Keeper PDA, `stake` what they locked (quote units). */
+  keepers: (ManifestKeypair & { name: string; tokenAccount: string; keeperAccount: string; stake: string })[];
+  /** `priceUpdate` is the PriceUpdateV2 account, present (and pinned as the market's oracle) only when a Hermes URL was given. */
   markets: { symbol: string; feedId: string; market: string; priceUpdate?: string }[];
   /** Where PriceUpdateV2 accounts are fed from; null when none was given. */
   hermesUrl: string | null;
   /** Markets whose price was pushed at boot (from Hermes `latest`). */
   initialPrices: string[];
-  /** Demo positions opened at boot, with the liquidation price the margin rules give (10^-9 USD). */
-  positions: { trader: string; symbol: string; position: string; side: 'long' | 'short'; size: string; collateral: string; entryPrice: string; liquidationPrice: string | null }[];
+  /**
+   * Demo positions opened at boot, with the liquidation price the margin rules give (10^-9 USD);
+   * `nearLiquidation`: opened at the highest leverage allowed, ~5 % from its liquidation price.
+   */
+  positions: {
+    trader: string;
+    symbol: string;
+    position: string;
+    side: 'long' | 'short';
+    size: string;
+    collateral: string;
+    entryPrice: string;
+    liquidationPrice: string | null;
+    nearLiquidation: boolean;
+  }[];
 }
 
 export class BootstrapError extends Error {

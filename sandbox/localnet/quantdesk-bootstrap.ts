@@ -1,10 +1,13 @@
 // The QuantDesk chain at boot: the quantdesk_perp program, the USDC-like mint, the demo traders, the
-// admin / oracle authority / keeper keypairs, `initialize`, one market per registry entry, Pyth
-// PriceUpdateV2 accounts fed from Hermes (the market simulator), initial pushed prices and demo
-// positions. Everything lands as real transactions through the bootstrap context.
+// admin / oracle authority / keeper keypairs, `initialize`, the keeper network (insurance fund,
+// stake vault) with the demo keepers registered, one market per registry entry, Pyth PriceUpdateV2
+// accounts fed from Hermes (the market simulator) and pinned as the markets' oracles, initial
+// pushed prices and demo positions, several of them at the highest leverage an open allows so that
+// a simulator move of ~6 % (its `bias` control) makes them liquidatable. Everything lands as real
+// transactions through the bootstrap context.
 import { fileURLToPath } from 'node:url';
 import { LAMPORTS_PER_SOL, PublicKey, type Keypair } from '@solana/web3.js';
-import { createAssociatedTokenAccountIdempotentInstruction, getAssociatedTokenAddressSync } from '@solana/spl-token';
+import { createAssociatedTokenAccountIdempotentInstruction, createMintToInstruction, getAssociatedTokenAddressSync } from '@solana/spl-token';
 import { HermesClient } from '@pythnetwork/hermes-client';
 import { ensureProgramBuilt } from '../../programs/sbpf/build.mjs';
 import {
@@ -12,12 +15,19 @@ import {
   configAddress,
   createMarketInstruction,
   decodeMarket,
+  decodePosition,
   depositInstruction,
   initializeInstruction,
+  initializeKeeperNetworkInstruction,
+  insuranceFundAddress,
+  keeperAddress,
+  keeperStakeVaultAddress,
   marketAddress,
   marketParamsFromRegistry,
   openPositionInstruction,
   positionAddress,
+  registerKeeperInstruction,
+  setMarketOracleInstruction,
   updateOraclePriceInstruction,
   vaultAddress,
   type PriceInput,
@@ -71,10 +81,18 @@ export interface QuantdeskBootstrapOptions {
   hermesUrl?: string | null;
   /** Demo traders trader-1..N. Default 3. */
   traders?: number;
-  /** Keepers keeper-1..N (SOL and a collateral token account for fees). Default 1. */
+  /** Keepers keeper-1..N (SOL, a collateral token account, registered with `keeperStake`). Default 1. */
   keepers?: number;
   /** `initialize`'s ceiling on every market's liquidation fee. Default 200 bps. */
   maxKeeperFeeBps?: number;
+  /** `initialize_keeper_network`: the least stake, quote units. Default 100 USDC. */
+  minKeeperStake?: bigint;
+  /** `initialize_keeper_network`: slots between deregistering and withdrawing the stake. Default 150 (~1 min). */
+  keeperCooldownSlots?: bigint;
+  /** What each demo keeper locks, quote units. Default 1,000 USDC (it is given 10,000). */
+  keeperStake?: bigint;
+  /** Quote units minted into the insurance fund at boot. Default 10,000 USDC. */
+  insuranceFund?: bigint;
   /** How long boot waits for Hermes' latest prices. Default 3 s. */
   hermesTimeoutMs?: number;
   /** Reconnect and silence timing of the SSE feed (see HermesAccountFeed). */
@@ -89,6 +107,10 @@ interface Plan {
   hermesUrl: string | null;
   maxKeeperFeeBps: number;
   keepers: number;
+  minKeeperStake: bigint;
+  keeperCooldownSlots: bigint;
+  keeperStake: bigint;
+  insuranceFund: bigint;
 }
 
 /**
@@ -104,6 +126,10 @@ export function quantdeskBootstrapSteps(options: QuantdeskBootstrapOptions = {})
     hermesUrl: options.hermesUrl ?? null,
     maxKeeperFeeBps: options.maxKeeperFeeBps ?? 200,
     keepers: options.keepers ?? 1,
+    minKeeperStake: options.minKeeperStake ?? 100n * USDC,
+    keeperCooldownSlots: options.keeperCooldownSlots ?? 150n,
+    keeperStake: options.keeperStake ?? 1_000n * USDC,
+    insuranceFund: options.insuranceFund ?? 10_000n * USDC,
   };
   return [
     {
@@ -132,24 +158,23 @@ function fundedRole(ctx: BootstrapContext, name: string): Keypair {
   return keypair;
 }
 
-/** Admin, oracle authority and keepers; `initialize`; `create_market` for every registry market. */
+/** Tokens a demo keeper gets, of which it locks `keeperStake`. */
+const KEEPER_TOKENS = 10_000n * USDC;
+
+/**
+ * Admin, oracle authority and keepers; `initialize`; `initialize_keeper_network` with the
+ * insurance fund seeded; each keeper registered with its stake; `create_market` for every registry
+ * market.
+ */
 function initializeMarkets(ctx: BootstrapContext, plan: Plan): void {
   const mintInfo = ctx.manifest.mints.usdc;
   if (mintInfo === undefined) throw new BootstrapError('QuantDesk needs the "usdc" mint (usdcMintStep)');
   const mint = new PublicKey(mintInfo.address);
+  const mintAuthority = ctx.keys.loadOrCreate('usdc-mint-authority');
   const { programId } = plan;
   const admin = fundedRole(ctx, ADMIN_KEYPAIR);
   const oracle = fundedRole(ctx, ORACLE_AUTHORITY_KEYPAIR);
   const payer = bootstrapPayer(ctx);
-  const keepers: QuantdeskManifest['keepers'] = [];
-  for (let i = 1; i <= plan.keepers; i++) {
-    const name = keeperKeypairName(i);
-    const keeper = fundedRole(ctx, name);
-    const tokenAccount = getAssociatedTokenAddressSync(mint, keeper.publicKey);
-    ctx.send([createAssociatedTokenAccountIdempotentInstruction(payer.publicKey, tokenAccount, keeper.publicKey, mint)], [payer]);
-    keepers.push({ name, publicKey: keeper.publicKey.toBase58(), keypair: ctx.keys.path(name), tokenAccount: tokenAccount.toBase58() });
-    ctx.manifest.accounts[name] = keeper.publicKey.toBase58();
-  }
 
   ctx.send(
     [
@@ -161,9 +186,31 @@ function initializeMarkets(ctx: BootstrapContext, plan: Plan): void {
         maxKeeperFeeBps: plan.maxKeeperFeeBps,
         programId,
       }),
+      initializeKeeperNetworkInstruction({ admin: admin.publicKey, mint, minKeeperStake: plan.minKeeperStake, keeperCooldownSlots: plan.keeperCooldownSlots, programId }),
     ],
     [admin],
   );
+  const insuranceFund = insuranceFundAddress(programId);
+  if (plan.insuranceFund > 0n) ctx.send([createMintToInstruction(mint, insuranceFund, mintAuthority.publicKey, plan.insuranceFund)], [payer, mintAuthority]);
+
+  const keepers: QuantdeskManifest['keepers'] = [];
+  for (let i = 1; i <= plan.keepers; i++) {
+    const name = keeperKeypairName(i);
+    const keeper = fundedRole(ctx, name);
+    const tokenAccount = getAssociatedTokenAddressSync(mint, keeper.publicKey);
+    ctx.send(
+      [
+        createAssociatedTokenAccountIdempotentInstruction(payer.publicKey, tokenAccount, keeper.publicKey, mint),
+        createMintToInstruction(mint, tokenAccount, mintAuthority.publicKey, KEEPER_TOKENS),
+      ],
+      [payer, mintAuthority],
+    );
+    ctx.send([registerKeeperInstruction({ authority: keeper.publicKey, authorityTokenAccount: tokenAccount, stake: plan.keeperStake, programId })], [keeper]);
+    const keeperAccount = keeperAddress(keeper.publicKey, programId).toBase58();
+    keepers.push({ name, publicKey: keeper.publicKey.toBase58(), keypair: ctx.keys.path(name), tokenAccount: tokenAccount.toBase58(), keeperAccount, stake: plan.keeperStake.toString() });
+    ctx.manifest.accounts[name] = keeper.publicKey.toBase58();
+    ctx.manifest.accounts[`keeper-account:${name}`] = keeperAccount;
+  }
   const markets: QuantdeskManifest['markets'] = [];
   for (const m of plan.markets.all) {
     ctx.send(
@@ -177,9 +224,12 @@ function initializeMarkets(ctx: BootstrapContext, plan: Plan): void {
 
   const config = configAddress(programId).toBase58();
   const vault = vaultAddress(programId).toBase58();
+  const keeperStakeVault = keeperStakeVaultAddress(programId).toBase58();
   Object.assign(ctx.manifest.accounts, {
     config,
     vault,
+    'insurance-fund': insuranceFund.toBase58(),
+    'keeper-stake-vault': keeperStakeVault,
     [ADMIN_KEYPAIR]: admin.publicKey.toBase58(),
     [ORACLE_AUTHORITY_KEYPAIR]: oracle.publicKey.toBase58(),
   });
@@ -187,6 +237,10 @@ function initializeMarkets(ctx: BootstrapContext, plan: Plan): void {
     programId: programId.toBase58(),
     config,
     vault,
+    insuranceFund: insuranceFund.toBase58(),
+    keeperStakeVault,
+    minKeeperStake: plan.minKeeperStake.toString(),
+    keeperCooldownSlots: plan.keeperCooldownSlots.toString(),
     mint: mint.toBase58(),
     pythReceiver: plan.pythReceiver.toBase58(),
     maxKeeperFeeBps: plan.maxKeeperFeeBps,
@@ -198,14 +252,18 @@ function initializeMarkets(ctx: BootstrapContext, plan: Plan): void {
     initialPrices: [],
     positions: [],
   };
-  ctx.log.info({ programId: programId.toBase58(), markets: markets.length, pythReceiver: plan.pythReceiver.toBase58() }, 'bootstrap.quantdesk_initialized');
+  ctx.log.info(
+    { programId: programId.toBase58(), markets: markets.length, pythReceiver: plan.pythReceiver.toBase58(), keepers: keepers.length, insuranceFund: String(plan.insuranceFund) },
+    'bootstrap.quantdesk_initialized',
+  );
 }
 
 /**
- * With a Hermes URL: PriceUpdateV2 accounts for every market, written first from Hermes' latest
- * prices (which are also pushed with `update_oracle_price`, so markets have a price before any
- * sync worker runs), then kept current from the SSE stream until the localnet stops. Hermes being
- * down only costs the initial prices; the stream keeps retrying.
+ * With a Hermes URL: PriceUpdateV2 accounts for every market, pinned as the market's oracle
+ * (`set_market_oracle`, so every priced instruction must pass exactly that account), written first
+ * from Hermes' latest prices (which are also pushed with `update_oracle_price`, so markets have a
+ * price before any sync worker runs), then kept current from the SSE stream until the localnet
+ * stops. Hermes being down only costs the initial prices; the stream keeps retrying.
  */
 async function startPythAccounts(ctx: BootstrapContext, plan: Plan, options: QuantdeskBootstrapOptions): Promise<void> {
   const q = quantdesk(ctx);
@@ -218,7 +276,9 @@ async function startPythAccounts(ctx: BootstrapContext, plan: Plan, options: Qua
     feedId: m.pythFeedId,
     address: priceUpdateAddress(m.pythFeedId, plan.pythReceiver),
   }));
+  const admin = ctx.keys.loadOrCreate(ADMIN_KEYPAIR);
   for (const t of targets) {
+    ctx.send([setMarketOracleInstruction({ admin: admin.publicKey, market: marketAddress(t.symbol, plan.programId), oracle: t.address, programId: plan.programId })], [admin]);
     ctx.manifest.accounts[`pyth:${t.symbol}`] = t.address.toBase58();
     const entry = q.markets.find((m) => m.symbol === t.symbol);
     if (entry !== undefined) entry.priceUpdate = t.address.toBase58();
@@ -272,12 +332,19 @@ async function fetchLatest(ctx: BootstrapContext, hermesUrl: string, ids: string
   }
 }
 
-/** What each demo trader opens: side, collateral, and leverage (null = as close to initial margin as allowed). */
-const DEMO_POSITIONS: { side: 'long' | 'short'; collateralUsdc: bigint; leverageBps: bigint | null }[] = [
-  { side: 'long', collateralUsdc: 2_000n, leverageBps: 30_000n },
-  { side: 'short', collateralUsdc: 2_500n, leverageBps: 20_000n },
-  // Near its liquidation price: with 10 % initial / 5 % maintenance margin, ~5 % away.
-  { side: 'long', collateralUsdc: 1_000n, leverageBps: null },
+/**
+ * What the demo traders open: trader-N's side, collateral and leverage in a market (null = 99 % of
+ * what initial margin allows, ~5 % from the liquidation price: the nearest an open can be). The
+ * near ones are liquidated, partially, by a ~6 % move against them (the simulator's `bias`
+ * control: −600 bps on SOL-PERP, ETH-PERP or BTC-PERP for the longs, +600 on ETH-PERP for the short).
+ */
+const DEMO_POSITIONS: { trader: number; symbol: string; side: 'long' | 'short'; collateralUsdc: bigint; leverageBps: bigint | null }[] = [
+  { trader: 1, symbol: 'SOL-PERP', side: 'long', collateralUsdc: 2_000n, leverageBps: 30_000n },
+  { trader: 2, symbol: 'BTC-PERP', side: 'short', collateralUsdc: 2_500n, leverageBps: 20_000n },
+  { trader: 3, symbol: 'ETH-PERP', side: 'long', collateralUsdc: 1_000n, leverageBps: null },
+  { trader: 2, symbol: 'SOL-PERP', side: 'long', collateralUsdc: 1_000n, leverageBps: null },
+  { trader: 3, symbol: 'BTC-PERP', side: 'long', collateralUsdc: 1_000n, leverageBps: null },
+  { trader: 1, symbol: 'ETH-PERP', side: 'short', collateralUsdc: 1_000n, leverageBps: null },
 ];
 
 /** Base units for `collateral` at `leverageBps`, or at 99 % of the most initial margin allows. */
@@ -286,60 +353,65 @@ function demoSize(m: Market, mark: bigint, collateral: bigint, leverageBps: bigi
   return (notional * NOTIONAL_DIVISOR) / mark;
 }
 
-/** trader-i opens DEMO_POSITIONS[i] in the i-th registry market (wrapping), where a price was pushed. */
+/**
+ * Opens DEMO_POSITIONS where the trader exists and the market got a price, passing the market's
+ * pinned account. The entry price is the program's (the newer of the pinned account and the
+ * pushed price), read back from the position.
+ */
 function openDemoPositions(ctx: BootstrapContext, plan: Plan): void {
   const q = quantdesk(ctx);
   if (q.initialPrices.length === 0) {
     ctx.log.info({}, 'bootstrap.demo_positions_skipped');
     return;
   }
-  const all = plan.markets.all;
-  ctx.manifest.traders.slice(0, DEMO_POSITIONS.length).forEach((trader, i) => {
-    const demo = DEMO_POSITIONS[i]!;
-    const m = all[i % all.length]!;
-    if (!q.initialPrices.includes(m.symbol)) return;
+  for (const demo of DEMO_POSITIONS) {
+    const trader = ctx.manifest.traders.find((t) => t.name === `trader-${demo.trader}`);
+    const m = plan.markets.bySymbol(demo.symbol);
+    if (trader === undefined || m === undefined || !q.initialPrices.includes(m.symbol)) continue;
     const market = marketAddress(m.symbol, plan.programId);
     const onChain = decodeMarket(ctx.ledger.readAccount(market.toBase58())!.data);
     const mark = toMarginPrice(onChain.price, onChain.expo, 'trunc');
     const collateral = demo.collateralUsdc * USDC;
     const magnitude = demoSize(m, mark, collateral, demo.leverageBps);
     const size = demo.side === 'long' ? magnitude : -magnitude;
-    const position = { size, entryPrice: mark, collateral };
-    if (magnitude === 0n || !meetsInitialMargin(position, mark, m.margin)) {
+    if (magnitude === 0n || !meetsInitialMargin({ size, entryPrice: mark, collateral }, mark, m.margin)) {
       ctx.log.warn({ market: m.symbol, trader: trader.name, size: String(size) }, 'bootstrap.demo_position_unfit');
-      return;
+      continue;
     }
     const owner = ctx.keys.loadOrCreate(trader.name);
     const tokenAccount = new PublicKey(trader.tokenAccounts.usdc!);
+    const priceUpdate = onChain.oracle ?? undefined;
     try {
       ctx.send(
         [
           depositInstruction({ owner: owner.publicKey, market, ownerTokenAccount: tokenAccount, amount: collateral, programId: plan.programId }),
-          openPositionInstruction({ owner: owner.publicKey, market, size, programId: plan.programId }),
+          openPositionInstruction({ owner: owner.publicKey, market, size, priceUpdate, programId: plan.programId }),
         ],
         [owner],
       );
     } catch (err) {
       if (!(err instanceof BootstrapError)) throw err;
       ctx.log.warn({ market: m.symbol, trader: trader.name, err: err.message, logs: err.logs }, 'bootstrap.demo_position_refused');
-      return;
+      continue;
     }
-    const address = positionAddress(market, owner.publicKey, plan.programId).toBase58();
-    const liq = liquidationPrice(position, m.margin);
+    const address = positionAddress(market, owner.publicKey, plan.programId);
+    const opened = decodePosition(ctx.ledger.readAccount(address.toBase58())!.data);
+    const liq = liquidationPrice(opened, m.margin);
     q.positions.push({
       trader: trader.name,
       symbol: m.symbol,
-      position: address,
+      position: address.toBase58(),
       side: demo.side,
       size: size.toString(),
       collateral: collateral.toString(),
-      entryPrice: mark.toString(),
+      entryPrice: opened.entryPrice.toString(),
       liquidationPrice: liq === undefined ? null : liq.toString(),
+      nearLiquidation: demo.leverageBps === null,
     });
-    ctx.manifest.accounts[`position:${trader.name}:${m.symbol}`] = address;
+    ctx.manifest.accounts[`position:${trader.name}:${m.symbol}`] = address.toBase58();
     ctx.log.info(
-      { trader: trader.name, market: m.symbol, side: demo.side, size: String(size), entryPrice: String(mark), liquidationPrice: liq === undefined ? null : String(liq) },
+      { trader: trader.name, market: m.symbol, side: demo.side, size: String(size), entryPrice: String(opened.entryPrice), liquidationPrice: liq === undefined ? null : String(liq) },
       'bootstrap.demo_position_opened',
     );
-  });
+  }
 }

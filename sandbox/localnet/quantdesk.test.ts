@@ -23,12 +23,16 @@ import {
   customErrorCode,
   decodeConfig,
   decodeMarket,
+  decodeKeeper,
   decodePosition,
   depositInstruction,
+  insuranceFundAddress,
+  keeperAddress,
   liquidateInstruction,
   marketAddress,
   marketParamsFromRegistry,
   openPositionInstruction,
+  parsePerpEvents,
   perpErrorCode,
   positionAddress,
   updateOraclePriceInstruction,
@@ -39,7 +43,7 @@ import {
 } from '../../programs/client/quantdesk-perp.ts';
 import { decodePriceUpdateV2, type PriceUpdateV2 } from '../../programs/client/pyth-price-update.ts';
 import { ensureProgramBuilt } from '../../programs/sbpf/build.mjs';
-import { settleLiquidation, toMarginPrice, unrealizedPnl } from '../../domain/margin.ts';
+import { liquidationRules, planLiquidation, toMarginPrice, unrealizedPnl } from '../../domain/margin.ts';
 import { loadMarkets } from '../../runtime/markets.ts';
 import { createMarketSim, type MarketSim } from '../market-sim/market-sim.ts';
 import { startLocalnet, type Localnet } from './localnet.ts';
@@ -181,6 +185,18 @@ describe('deployment', () => {
     expect(config.vault.toBase58()).toBe(vaultAddress().toBase58());
     expect(config.vault.toBase58()).toBe(q.vault);
     expect(config.maxKeeperFeeBps).toBe(q.maxKeeperFeeBps);
+    expect([config.insuranceFund?.toBase58(), config.keeperStakeVault?.toBase58()]).toEqual([q.insuranceFund, q.keeperStakeVault]);
+    expect([config.minKeeperStake, config.keeperCooldownSlots]).toEqual([BigInt(q.minKeeperStake), BigInt(q.keeperCooldownSlots)]);
+  });
+
+  it('funds the insurance fund and registers keeper-1 with its stake, keypair in the keys folder', async () => {
+    expect(q.insuranceFund).toBe(insuranceFundAddress().toBase58());
+    expect(await tokenBalance(insuranceFundAddress())).toBeGreaterThanOrEqual(10_000n * USDC);
+    const k = q.keepers.find((x) => x.name === 'keeper-1')!;
+    expect(k.keypair).toBe(join(localnet!.dataDir, 'keys', 'keeper-1.json'));
+    expect(k.keeperAccount).toBe(keeperAddress(keypairFile(k.keypair).publicKey).toBase58());
+    const onChain = decodeKeeper((await account(k.keeperAccount)).data);
+    expect([onChain.status, onChain.stake, onChain.authority.toBase58()]).toEqual(['active', BigInt(k.stake), k.publicKey]);
   });
 
   it('creates one market per registry entry with the registry bounds, found by getProgramAccounts too', async () => {
@@ -190,6 +206,7 @@ describe('deployment', () => {
       expect(onChain.symbol).toBe(m.symbol);
       expect(onChain.feedId).toBe(m.pythFeedId);
       expect(onChain.params).toEqual(marketParamsFromRegistry(m));
+      expect(onChain.oracle?.toBase58()).toBe(localnet!.manifest.accounts[`pyth:${m.symbol}`]);
     }
     const all = await connection.getProgramAccounts(QUANTDESK_PERP_PROGRAM_ID, {
       filters: [{ dataSize: ACCOUNT_SIZE.Market }, { memcmp: { offset: 0, bytes: accountDiscriminator('Market').toString('base64'), encoding: 'base64' } }],
@@ -253,42 +270,60 @@ describe('Pyth PriceUpdateV2 accounts', () => {
     expect(Number(previous)).toBeLessThanOrEqual(await connection.getSlot());
   });
 
-  it('are accepted by the program: an open with the account uses the Pyth price, not the pushed one', async () => {
+  it('are pinned: an open must pass the market\'s account, and uses it when it is newer than the pushed price', async () => {
     const t = trader('trader-1');
     const address = new PublicKey(localnet!.manifest.accounts['pyth:BTC-PERP']!);
-    sim!.control.stall('pyth', ['BTC-PERP']);
+    const btc = marketAddress('BTC-PERP');
+    const size = 10_000_000n; // 0.01 BTC
+    await send([depositInstruction({ owner: t.keypair.publicKey, market: btc, ownerTokenAccount: t.tokenAccount, amount: 500n * USDC })], [t.keypair]);
+    expect(await failureCode([openPositionInstruction({ owner: t.keypair.publicKey, market: btc, size })], [t.keypair])).toBe(perpErrorCode('OracleAccountMissing'));
+    // A pushed price 4 % below the simulator's (within the sanity band), then a newer Pyth update.
+    const live = decodePriceUpdateV2((await account(address)).data);
+    const { publishTime } = await push('BTC-PERP', (live.price * 96n) / 100n);
+    for (;;) {
+      sim!.control.stall('pyth', ['BTC-PERP']);
+      await sleep(300);
+      if (decodePriceUpdateV2((await account(address)).data).publishTime > publishTime) break;
+      sim!.control.unstall('pyth', ['BTC-PERP']);
+      await sleep(500);
+    }
     try {
-      await sleep(600);
       const frozen = decodePriceUpdateV2((await account(address)).data);
       expect(published(frozen)).toEqual(expect.any(Number));
-      // The pushed price is 10 % away, so the entry price tells which one was used.
-      await push('BTC-PERP', (frozen.price * 9n) / 10n);
-      const btc = marketAddress('BTC-PERP');
-      const size = 10_000_000n; // 0.01 BTC
-      const signature = await send(
-        [
-          depositInstruction({ owner: t.keypair.publicKey, market: btc, ownerTokenAccount: t.tokenAccount, amount: 500n * USDC }),
-          openPositionInstruction({ owner: t.keypair.publicKey, market: btc, size, priceUpdate: address }),
-        ],
-        [t.keypair],
-      );
-      expect(decodePriceUpdateV2((await account(address)).data)).toEqual(frozen);
+      const signature = await send([openPositionInstruction({ owner: t.keypair.publicKey, market: btc, size, priceUpdate: address })], [t.keypair]);
       const p = decodePosition((await account(positionAddress(btc, t.keypair.publicKey))).data);
       expect([p.size, p.entryPrice]).toEqual([size, toMarginPrice(frozen.price, frozen.exponent)]);
       const tx = await connection.getTransaction(signature, { commitment: 'confirmed', maxSupportedTransactionVersion: 0 });
       expect(tx!.meta!.logMessages).toContain('Program log: price source: pyth');
+      expect((await market('BTC-PERP')).lastUsedPublishTime).toBe(frozen.publishTime);
     } finally {
       sim!.control.unstall('pyth', ['BTC-PERP']);
     }
   });
 });
 
+/** Stalls the simulator's Pyth feed of `symbol` for `run` and waits a second, so pushes are the newest price. */
+async function withPythStalled<T>(symbol: string, run: () => Promise<T>): Promise<T> {
+  sim!.control.stall('pyth', [symbol]);
+  try {
+    await sleep(1_100);
+    return await run();
+  } finally {
+    sim!.control.unstall('pyth', [symbol]);
+  }
+}
+
+const pinned = (symbol: string) => new PublicKey(localnet!.manifest.accounts[`pyth:${symbol}`]!);
+
 describe('demo traders', () => {
-  it('hold the positions the manifest lists: long, short, and one near its liquidation price', async () => {
-    expect(q.positions.map((p) => [p.trader, p.symbol, p.side])).toEqual([
-      ['trader-1', 'SOL-PERP', 'long'],
-      ['trader-2', 'BTC-PERP', 'short'],
-      ['trader-3', 'ETH-PERP', 'long'],
+  it('hold the positions the manifest lists: long, short, and several near their liquidation price', async () => {
+    expect(q.positions.map((p) => [p.trader, p.symbol, p.side, p.nearLiquidation])).toEqual([
+      ['trader-1', 'SOL-PERP', 'long', false],
+      ['trader-2', 'BTC-PERP', 'short', false],
+      ['trader-3', 'ETH-PERP', 'long', true],
+      ['trader-2', 'SOL-PERP', 'long', true],
+      ['trader-3', 'BTC-PERP', 'long', true],
+      ['trader-1', 'ETH-PERP', 'short', true],
     ]);
     for (const listed of q.positions) {
       const owner = new PublicKey(localnet!.manifest.traders.find((t) => t.name === listed.trader)!.publicKey);
@@ -301,86 +336,100 @@ describe('demo traders', () => {
       expect([p.size.toString(), p.collateral.toString(), p.entryPrice.toString()]).toEqual([listed.size, listed.collateral, listed.entryPrice]);
       expect(listed.side === 'long' ? p.size > 0n : p.size < 0n).toBe(true);
     }
-    const near = q.positions[2]!;
-    const distance = Number(BigInt(near.entryPrice) - BigInt(near.liquidationPrice!)) / Number(near.entryPrice);
-    expect(distance).toBeGreaterThan(0);
-    expect(distance).toBeLessThan(0.06);
+    for (const near of q.positions.filter((p) => p.nearLiquidation)) {
+      const gap = BigInt(near.entryPrice) - BigInt(near.liquidationPrice!);
+      const distance = Number(near.side === 'long' ? gap : -gap) / Number(near.entryPrice);
+      expect(distance, `${near.trader} ${near.symbol}`).toBeGreaterThan(0);
+      expect(distance, `${near.trader} ${near.symbol}`).toBeLessThan(0.06);
+    }
   });
 
   it('deposit, open, close and withdraw round trip with exact balances', async () => {
-    const t = trader('trader-1');
-    const jup = marketAddress('JUP-PERP');
-    const vault = vaultAddress();
-    const [tokensBefore, vaultBefore] = [await tokenBalance(t.tokenAccount), await tokenBalance(vault)];
-    await push('JUP-PERP', 100_000_000n, 100_000n); // $1.00 ± 0.001
-    const size = 1_000n * 1_000_000_000n; // 1,000 JUP long
-    await send(
-      [
-        depositInstruction({ owner: t.keypair.publicKey, market: jup, ownerTokenAccount: t.tokenAccount, amount: 500n * USDC }),
-        openPositionInstruction({ owner: t.keypair.publicKey, market: jup, size }),
-      ],
-      [t.keypair],
-    );
-    expect(await tokenBalance(t.tokenAccount)).toBe(tokensBefore - 500n * USDC);
-    expect(await tokenBalance(vault)).toBe(vaultBefore + 500n * USDC);
-    const opened = decodePosition((await account(positionAddress(jup, t.keypair.publicKey))).data);
-    expect([opened.size, opened.entryPrice, opened.collateral]).toEqual([size, 1_000_000_000n, 500n * USDC]);
-
-    await push('JUP-PERP', 110_000_000n, 100_000n); // $1.10
-    await send([closePositionInstruction({ owner: t.keypair.publicKey, market: jup })], [t.keypair]);
-    const pnl = unrealizedPnl(opened, 1_100_000_000n);
-    expect(pnl).toBe(100n * USDC);
-    const closed = decodePosition((await account(positionAddress(jup, t.keypair.publicKey))).data);
-    expect([closed.size, closed.collateral]).toEqual([0n, 500n * USDC + pnl]);
-
-    await send(
-      [
-        withdrawInstruction({
-          owner: t.keypair.publicKey,
-          market: jup,
-          ownerTokenAccount: t.tokenAccount,
-          amount: 500n * USDC + pnl,
-        }),
-      ],
-      [t.keypair],
-    );
-    expect(await tokenBalance(t.tokenAccount)).toBe(tokensBefore + pnl);
-    expect(await tokenBalance(vault)).toBe(vaultBefore - pnl);
-    expect(decodePosition((await account(positionAddress(jup, t.keypair.publicKey))).data).collateral).toBe(0n);
+    await withPythStalled('JUP-PERP', () => roundTrip());
   });
 });
 
+/** trader-1 deposits, opens, closes and withdraws in JUP-PERP at pushed prices, with exact balances. */
+async function roundTrip(): Promise<void> {
+  const t = trader('trader-1');
+  const priceUpdate = pinned('JUP-PERP');
+  const jup = marketAddress('JUP-PERP');
+  const vault = vaultAddress();
+  const [tokensBefore, vaultBefore] = [await tokenBalance(t.tokenAccount), await tokenBalance(vault)];
+  await push('JUP-PERP', 100_000_000n, 100_000n); // $1.00 ± 0.001
+  const size = 1_000n * 1_000_000_000n; // 1,000 JUP long
+  await send(
+    [
+      depositInstruction({ owner: t.keypair.publicKey, market: jup, ownerTokenAccount: t.tokenAccount, amount: 500n * USDC }),
+      openPositionInstruction({ owner: t.keypair.publicKey, market: jup, size, priceUpdate }),
+    ],
+    [t.keypair],
+  );
+  expect(await tokenBalance(t.tokenAccount)).toBe(tokensBefore - 500n * USDC);
+  expect(await tokenBalance(vault)).toBe(vaultBefore + 500n * USDC);
+  const opened = decodePosition((await account(positionAddress(jup, t.keypair.publicKey))).data);
+  expect([opened.size, opened.entryPrice, opened.collateral]).toEqual([size, 1_000_000_000n, 500n * USDC]);
+
+  await push('JUP-PERP', 110_000_000n, 100_000n); // $1.10
+  await send([closePositionInstruction({ owner: t.keypair.publicKey, market: jup, priceUpdate })], [t.keypair]);
+  const pnl = unrealizedPnl(opened, 1_100_000_000n);
+  expect(pnl).toBe(100n * USDC);
+  const closed = decodePosition((await account(positionAddress(jup, t.keypair.publicKey))).data);
+  expect([closed.size, closed.collateral]).toEqual([0n, 500n * USDC + pnl]);
+
+  await send(
+    [
+      withdrawInstruction({
+        owner: t.keypair.publicKey,
+        market: jup,
+        ownerTokenAccount: t.tokenAccount,
+        amount: 500n * USDC + pnl,
+      }),
+    ],
+    [t.keypair],
+  );
+  expect(await tokenBalance(t.tokenAccount)).toBe(tokensBefore + pnl);
+  expect(await tokenBalance(vault)).toBe(vaultBefore - pnl);
+  expect(decodePosition((await account(positionAddress(jup, t.keypair.publicKey))).data).collateral).toBe(0n);
+}
+
 describe('liquidation by keeper-1', () => {
-  it('refuses a healthy position, then liquidates the under-margined one and pays the keeper', async () => {
+  it('refuses a healthy position, then partially liquidates the under-margined one, paying the keeper and the insurance fund', async () => {
     const keeperInfo = q.keepers.find((k) => k.name === 'keeper-1')!;
     const keeper = keypairFile(keeperInfo.keypair);
     expect(keeper.publicKey.toBase58()).toBe(localnet!.manifest.accounts['keeper-1']);
     const keeperTokens = new PublicKey(keeperInfo.tokenAccount);
     const liquidate = (symbol: string, owner: PublicKey) =>
-      liquidateInstruction({ keeper: keeper.publicKey, market: marketAddress(symbol), owner, keeperTokenAccount: keeperTokens });
+      liquidateInstruction({ keeper: keeper.publicKey, market: marketAddress(symbol), owner, keeperTokenAccount: keeperTokens, priceUpdate: pinned(symbol) });
 
-    // trader-1's SOL long at its own entry price is healthy.
-    const sol = q.positions.find((p) => p.symbol === 'SOL-PERP')!;
-    await push('SOL-PERP', BigInt(sol.entryPrice) / 10n);
+    // trader-1's SOL long (3×) is healthy.
     expect(await failureCode([liquidate('SOL-PERP', trader('trader-1').keypair.publicKey)], [keeper])).toBe(perpErrorCode('PositionHealthy'));
 
-    // trader-3's ETH long: move the pushed price 2 % below its liquidation price.
-    const near = q.positions.find((p) => p.trader === 'trader-3')!;
-    const owner = trader('trader-3').keypair.publicKey;
-    const eth = marketAddress('ETH-PERP');
-    const before = decodePosition((await account(positionAddress(eth, owner))).data);
-    const pushed = (BigInt(near.liquidationPrice!) * 98n) / 100n / 10n;
-    await push('ETH-PERP', pushed);
-    const expected = settleLiquidation(before, toMarginPrice(pushed, -8), registry.bySymbol('ETH-PERP')!.margin);
-    expect(expected.keeperFee).toBeGreaterThan(0n);
-    const keeperBefore = await tokenBalance(keeperTokens);
-    const vaultBefore = await tokenBalance(vaultAddress());
-    await send([liquidate('ETH-PERP', owner)], [keeper]);
-    expect(await tokenBalance(keeperTokens)).toBe(keeperBefore + expected.keeperFee);
-    expect(await tokenBalance(vaultAddress())).toBe(vaultBefore - expected.keeperFee);
-    const after = decodePosition((await account(positionAddress(eth, owner))).data);
-    expect([after.size, after.entryPrice, after.collateral]).toEqual([0n, 0n, expected.toOwner]);
-
-    expect(await failureCode([liquidate('ETH-PERP', owner)], [keeper])).toBe(perpErrorCode('PositionNotOpen'));
+    // trader-3's ETH long, at the highest leverage: push a price 2 % below its liquidation price.
+    await withPythStalled('ETH-PERP', async () => {
+      const near = q.positions.find((p) => p.trader === 'trader-3' && p.symbol === 'ETH-PERP')!;
+      const owner = trader('trader-3').keypair.publicKey;
+      const eth = marketAddress('ETH-PERP');
+      const before = decodePosition((await account(positionAddress(eth, owner))).data);
+      const pushed = (BigInt(near.liquidationPrice!) * 98n) / 100n / 10n;
+      await push('ETH-PERP', pushed);
+      const fund = insuranceFundAddress();
+      const [keeperBefore, vaultBefore, fundBefore] = [await tokenBalance(keeperTokens), await tokenBalance(vaultAddress()), await tokenBalance(fund)];
+      const expected = planLiquidation(before, toMarginPrice(pushed, -8), liquidationRules(registry.bySymbol('ETH-PERP')!), fundBefore)!;
+      expect(expected.full).toBe(false);
+      expect(expected.keeperFee).toBeGreaterThan(0n);
+      const signature = await send([liquidate('ETH-PERP', owner)], [keeper]);
+      expect(await tokenBalance(keeperTokens)).toBe(keeperBefore + expected.keeperFee);
+      expect(await tokenBalance(fund)).toBe(fundBefore + expected.insuranceFee);
+      expect(await tokenBalance(vaultAddress())).toBe(vaultBefore - expected.fee);
+      const after = decodePosition((await account(positionAddress(eth, owner))).data);
+      expect([after.size, after.entryPrice, after.collateral]).toEqual([expected.remainingSize, before.entryPrice, expected.remainingCollateral]);
+      const tx = await connection.getTransaction(signature, { commitment: 'confirmed', maxSupportedTransactionVersion: 0 });
+      const [event] = parsePerpEvents(tx!.meta!.logMessages!);
+      expect(event).toMatchObject({ name: 'LiquidationEvent', data: { full: false, sizeLiquidated: expected.sizeLiquidated, keeperFee: expected.keeperFee, registeredKeeper: true } });
+      expect(decodeKeeper((await account(keeperInfo.keeperAccount)).data)).toMatchObject({ liquidations: 1n, rewardsEarned: expected.keeperFee });
+      // What is left meets maintenance plus the buffer.
+      expect(await failureCode([liquidate('ETH-PERP', owner)], [keeper])).toBe(perpErrorCode('PositionHealthy'));
+    });
   });
 });

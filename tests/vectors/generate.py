@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the shared numeric test vectors (margin.json, decimal.json).
+"""Writes the shared numeric test vectors (margin.json, liquidation.json, decimal.json).
 
 An independent oracle: exact rational arithmetic (fractions.Fraction), written apart from both the
 TypeScript domain and the Rust program, which are each tested against these files. Validation and
@@ -111,6 +111,130 @@ def margin_vectors():
     return {"units": {"baseDecimals": BASE, "priceDecimals": PRICE, "quoteDecimals": QUOTE}, "cases": cases}
 
 
+def liquidation_case(name, size, entry, collateral, mark, params, insurance):
+    """A liquidation as the program performs it (Drift's rules, simplified), decided exactly:
+
+    below maintenance margin at `mark`, liquidate the least size d whose remainder, after the fee
+    on d, meets maintenance + buffer even when realized PnL and the fee are rounded (one quote unit
+    of allowance); all of it when d reaches the size or the remainder's notional would be under
+    minPositionNotional. The fee (liquidationFeeBps of the liquidated notional) is split: the
+    insurance fund's share, the rest to the keeper. A loss beyond collateral takes the insurance
+    fund first; bad debt is what is left.
+    """
+    m, f = params["maintenanceBps"], params["liquidationFeeBps"]
+    b, i, n_min = params["liquidationBufferBps"], params["insuranceFeeShareBps"], int(params["minPositionNotional"])
+    a = abs(size)
+    sign = 1 if size > 0 else -1
+    equity = collateral + Fraction(size * (mark - entry), K)
+    liquidatable = equity < Fraction(a * mark, K) * Fraction(m, BPS)
+    case = {
+        "name": name,
+        "params": params,
+        "position": {"size": str(size), "entryPrice": str(entry), "collateral": str(collateral)},
+        "mark": str(mark),
+        "insuranceBalance": str(insurance),
+    }
+    if not liquidatable:
+        case["expect"] = {"liquidatable": False}
+        return case
+
+    def covers(d):
+        """Equity less one quote unit and the exact fee on d covers maintenance + buffer on a - d."""
+        fee = Fraction(d * mark, K) * Fraction(f, BPS)
+        return (equity - 1 - fee) >= Fraction((a - d) * mark, K) * Fraction(m + b, BPS)
+
+    need = (Fraction(a * mark * (m + b), BPS * K) - (equity - 1)) / (Fraction(mark, K) * Fraction(m + b - f, BPS))
+    d = max(1, ceil(need))
+    assert covers(d) and (d == 1 or not covers(d - 1)), name
+    full = d >= a or floor(Fraction((a - d) * mark, K)) < n_min
+    if not full:
+        pnl = floor(Fraction(sign * d * (mark - entry), K))
+        fee = floor(Fraction(floor(Fraction(d * mark, K)) * f, BPS))
+        remaining_collateral = collateral + pnl - fee
+        if remaining_collateral < 0:
+            full = True
+    if full:
+        d = a
+        pnl = floor(Fraction(size * (mark - entry), K))
+        rest = collateral + pnl
+        left = max(rest, 0)
+        fee = min(floor(Fraction(floor(Fraction(a * mark, K)) * f, BPS)), left)
+        remaining_collateral = left - fee
+        loss = max(-rest, 0)
+    else:
+        loss = 0
+        # The remainder is healthy at mark: above maintenance + buffer, exactly.
+        rem = size - sign * d
+        rem_equity = remaining_collateral + Fraction(rem * (mark - entry), K)
+        assert rem_equity >= Fraction(abs(rem) * mark, K) * Fraction(m + b, BPS), name
+    insurance_fee = floor(Fraction(fee * i, BPS))
+    cover = min(loss, insurance)
+    case["expect"] = {
+        "liquidatable": True,
+        "full": full,
+        "sizeLiquidated": str(sign * d),
+        "remainingSize": str(size - sign * d),
+        "notionalLiquidated": str(floor(Fraction(d * mark, K))),
+        "realizedPnl": str(pnl),
+        "fee": str(fee),
+        "keeperFee": str(fee - insurance_fee),
+        "insuranceFee": str(insurance_fee),
+        "remainingCollateral": str(remaining_collateral),
+        "lossBeyondCollateral": str(loss),
+        "insuranceCover": str(cover),
+        "badDebt": str(loss - cover),
+    }
+    return case
+
+
+def liquidation_vectors():
+    rnd = random.Random(20261125)
+    majors = {"maintenanceBps": 500, "liquidationFeeBps": 100, "liquidationBufferBps": 200, "insuranceFeeShareBps": 2500, "minPositionNotional": "10000000"}
+    alts = {"maintenanceBps": 1000, "liquidationFeeBps": 100, "liquidationBufferBps": 300, "insuranceFeeShareBps": 5000, "minPositionNotional": "10000000"}
+    usd = 10 ** QUOTE
+    px = lambda dollars: int(Fraction(dollars) * 10 ** PRICE)
+    sz = lambda units: int(Fraction(units) * 10 ** BASE)
+    big_fund = 1_000_000 * usd
+    cases = [
+        liquidation_case("long SOL a cent above maintenance: healthy", sz(10), px("150"), 150 * usd, px("142.11"), majors, big_fund),
+        liquidation_case("long SOL just below maintenance: partial", sz(10), px("150"), 150 * usd, px("142.10"), majors, big_fund),
+        liquidation_case("long SOL 8 % down: partial, larger", sz(10), px("150"), 150 * usd, px("138"), majors, big_fund),
+        liquidation_case("long SOL 9.7 % down: nothing less than all of it restores the buffer, full", sz(10), px("150"), 150 * usd, px("135.5"), majors, big_fund),
+        liquidation_case("long SOL under water: full, the insurance fund covers the loss", sz(10), px("150"), 150 * usd, px("120"), majors, big_fund),
+        liquidation_case("long SOL under water, small fund: bad debt beyond it", sz(10), px("150"), 150 * usd, px("120"), majors, 100 * usd),
+        liquidation_case("long SOL under water, empty fund: all bad debt", sz(10), px("150"), 150 * usd, px("120"), majors, 0),
+        liquidation_case("small long: remainder under the minimum notional, full", sz("0.1"), px("150"), 1_500_000, px("142"), majors, big_fund),
+        liquidation_case("short BTC liquidatable: partial", -sz("0.5"), px("95000"), 5000 * usd, px("101500"), majors, big_fund),
+        liquidation_case("short BTC far beyond: full", -sz("0.5"), px("95000"), 5000 * usd, px("104000"), majors, big_fund),
+        liquidation_case("short ETH exactly at maintenance: healthy", -sz(2), px("3000"), 300 * usd, px("3000"), majors, big_fund),
+        liquidation_case("short ETH one unit below maintenance: partial, back to maintenance + buffer", -sz(2), px("3000"), 300 * usd - 1, px("3000"), majors, big_fund),
+        liquidation_case("long BONK tiny price: partial", sz(10_000_000), px("0.000020"), 25 * usd, px("0.0000185"), alts, big_fund),
+        liquidation_case("long JUP alts: partial", sz(1000), px("1"), 120 * usd, px("0.895"), alts, big_fund),
+        liquidation_case("long in profit with no collateral: full", sz(1), px("100"), 0, px("100.5"), majors, big_fund),
+        liquidation_case("large BTC long deep under maintenance: full", sz(50), px("200000"), 700_000 * usd, px("187000"), majors, big_fund),
+    ]
+    made = healthy = 0
+    while made < 40:
+        params = majors if made % 2 == 0 else alts
+        size = rnd.choice([1, -1]) * rnd.randint(1, 10**6) * 10**rnd.randint(3, 9)
+        entry = rnd.randint(10**4, 10**15)
+        notional_q = abs(size) * entry // K
+        if notional_q < 10**4:
+            continue
+        # Collateral near the maintenance requirement, marks a few percent either way.
+        collateral = rnd.randint(notional_q * params["maintenanceBps"] // (2 * BPS), notional_q * params["maintenanceBps"] * 3 // BPS)
+        mark = max(1, entry + rnd.randint(-entry // 12, entry // 12))
+        c = liquidation_case(f"random {made + healthy}", size, entry, collateral, mark, params, rnd.choice([0, rnd.randint(0, notional_q), big_fund]))
+        if not c["expect"]["liquidatable"]:
+            if healthy >= 8:
+                continue
+            healthy += 1
+        else:
+            made += 1
+        cases.append(c)
+    return {"units": {"baseDecimals": BASE, "priceDecimals": PRICE, "quoteDecimals": QUOTE}, "cases": cases}
+
+
 def rescale(mantissa, from_scale, to_scale, mode):
     v = Fraction(mantissa, 10**from_scale) * 10**to_scale
     if mode == "floor":
@@ -147,5 +271,6 @@ def decimal_vectors():
 
 if __name__ == "__main__":
     (HERE / "margin.json").write_text(json.dumps(margin_vectors(), indent=1) + "\n")
+    (HERE / "liquidation.json").write_text(json.dumps(liquidation_vectors(), indent=1) + "\n")
     (HERE / "decimal.json").write_text(json.dumps(decimal_vectors(), indent=1) + "\n")
-    print("wrote margin.json and decimal.json")
+    print("wrote margin.json, liquidation.json and decimal.json")

@@ -46,11 +46,15 @@ def last(publish_time, slot=None):
     return {"lastAccepted": mark}
 
 
-def case(name, obs, expect, ctx=None, onchain=None):
+def case(name, obs, expect, ctx=None, onchain=None, bands=None):
     c = {"name": name, "observation": obs, "context": {"now": NOW, **(ctx or {})}, "expect": expect}
     if onchain is not None:
         # The subset the program enforces too: (price, conf, expo, publish time) against its bounds.
         c["onchain"] = onchain
+    if bands is not None:
+        # The program's sanity and EMA bands for a pinned Pyth price: the observation against
+        # `lastGood` (the market's last good price) and its own EMA; no other source confirms on-chain.
+        c["bands"] = bands
     return c
 
 
@@ -63,7 +67,7 @@ def accepted(**grades):
 
 
 validation = [
-    case("fresh, tight Pyth price", pyth(), accepted(), onchain=True),
+    case("fresh, tight Pyth price", pyth(), accepted(), onchain=True, bands=True),
     case("conf 80 bps: shown and pushed, not for margin or liquidation", pyth(conf="120000000"),
          accepted(margin="confidence_too_wide", liquidation="confidence_too_wide"), onchain=True),
     case("conf exactly at the liquidation bound (50 bps)", pyth(conf="75000000"), accepted(), onchain=True),
@@ -139,23 +143,36 @@ validation = [
     case("same second, later slot, 25 % away from the EMA (off-chain only: the program has no slot)",
          pyth(slot=101, emaPrice="12000000000", emaConf="1000000"), rejected("ema_band_exceeded"), ctx=last(NOW - 1, slot=100)),
     case("jump of 13 % against the last good price", pyth(price="17000000000"), rejected("sanity_band_exceeded"),
-         ctx={"lastGood": good("15000000000", age=2)}),
+         ctx={"lastGood": good("15000000000", age=2)}, bands=True),
     case("jump of exactly 10 % (the band's edge)", pyth(price="16500000000"), accepted(),
-         ctx={"lastGood": good("15000000000", age=2)}),
+         ctx={"lastGood": good("15000000000", age=2)}, bands=True),
+    case("jump of 10 % and one unit", pyth(price="16500000001"), rejected("sanity_band_exceeded"),
+         ctx={"lastGood": good("15000000000", age=2)}, bands=True),
+    case("30 % below the last good price", pyth(price="10500000000"), rejected("sanity_band_exceeded"),
+         ctx={"lastGood": good("15000000000", age=2)}, bands=True),
+    case("10 % against a last good price at another exponent (the edge)", pyth(price="16500000000"), accepted(),
+         ctx={"lastGood": good("150000000", expo=-6, age=2)}, bands=True),
+    case("10 % and one unit against a last good price at another exponent", pyth(price="16500000001"),
+         rejected("sanity_band_exceeded"), ctx={"lastGood": good("150000000", expo=-6, age=2)}, bands=True),
     case("jump of 13 % confirmed by CoinGecko", pyth(price="17000000000"), accepted(),
          ctx={"lastGood": good("15000000000", age=2), "otherSource": good("1695", expo=-1, source="coingecko", age=3)}),
     case("jump after an outage: the old anchor no longer counts", pyth(price="17000000000"), accepted(),
-         ctx={"lastGood": good("15000000000", age=600)}),
-    case("25 % away from the EMA", pyth(emaPrice="12000000000", emaConf="1000000"), rejected("ema_band_exceeded")),
-    case("19 % away from the EMA", pyth(price="14280000000", emaPrice="12000000000", emaConf="1000000"), accepted()),
+         ctx={"lastGood": good("15000000000", age=600)}, bands=True),
+    case("last good price exactly at the display age still anchors", pyth(price="17000000000"), rejected("sanity_band_exceeded"),
+         ctx={"lastGood": good("15000000000", age=60)}, bands=True),
+    case("25 % away from the EMA", pyth(emaPrice="12000000000", emaConf="1000000"), rejected("ema_band_exceeded"), bands=True),
+    case("19 % away from the EMA", pyth(price="14280000000", emaPrice="12000000000", emaConf="1000000"), accepted(), bands=True),
+    case("EMA at twice the price", pyth(emaPrice="30000000000", emaConf="1000000"), rejected("ema_band_exceeded"), bands=True),
+    case("within the sanity band, beyond the EMA band", pyth(price="15500000000", emaPrice="12000000000", emaConf="1000000"),
+         rejected("ema_band_exceeded"), ctx={"lastGood": good("15000000000", age=2)}, bands=True),
     case("EMA price as a fraction", pyth(emaPrice="150.5", emaConf="1000000"), rejected("invalid_ema")),
     case("EMA price NaN", pyth(emaPrice="NaN", emaConf="1000000"), rejected("invalid_ema")),
     case("EMA price null", pyth(emaPrice=None, emaConf="1000000"), rejected("invalid_ema")),
     case("EMA conf not a number", pyth(emaPrice="15000000000", emaConf="wide"), rejected("invalid_ema")),
     case("negative EMA conf", pyth(emaPrice="15000000000", emaConf="-1"), rejected("invalid_ema")),
-    case("EMA price beyond i64 (off-chain only: the program reads no EMA)", pyth(emaPrice=str(I64_MAX + 1), emaConf="1000000"),
+    case("EMA price beyond i64 (off-chain only: Pyth's EMA is an i64, its conf a u64)", pyth(emaPrice=str(I64_MAX + 1), emaConf="1000000"),
          rejected("mantissa_out_of_range")),
-    case("EMA conf beyond u64 (off-chain only: the program reads no EMA)", pyth(emaPrice="15000000000", emaConf=str(U64_MAX + 1)),
+    case("EMA conf beyond u64 (off-chain only: Pyth's EMA is an i64, its conf a u64)", pyth(emaPrice="15000000000", emaConf=str(U64_MAX + 1)),
          rejected("mantissa_out_of_range")),
     case("CoinGecko price: display and margin only", {"source": "coingecko", "price": 151.23, "publishTime": NOW - 3},
          accepted(push="source_not_allowed", liquidation="source_not_allowed")),

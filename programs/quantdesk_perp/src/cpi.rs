@@ -7,12 +7,7 @@ use crate::math::wide::{checked_mul_u64, checked_shl_u128, mul_u64, shr_u128};
 use crate::syscalls::{sol_get_rent_sysvar, sol_invoke_signed_c};
 use crate::Pubkey;
 
-pub const SYSTEM_PROGRAM_ID: Pubkey = [0; 32];
-/// SPL Token (Tokenkeg...), the same on every cluster.
-pub const TOKEN_PROGRAM_ID: Pubkey = [
-    6, 221, 246, 225, 215, 101, 161, 147, 217, 203, 225, 70, 206, 235, 121, 172, 28, 180, 133, 237, 95, 91, 55, 145, 58, 140,
-    245, 133, 126, 255, 0, 169,
-];
+pub use crate::ids::{SYSTEM_PROGRAM_ID, TOKEN_PROGRAM_ID};
 /// An SPL token account's size.
 pub const TOKEN_ACCOUNT_LEN: u64 = 165;
 

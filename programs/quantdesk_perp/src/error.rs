@@ -1,10 +1,44 @@
 //! The program's one error enum. Codes start at 6000, where Anchor's clients expect a program's own
-//! errors, and never change meaning: the IDL (`idl/quantdesk_perp.json`) lists the same codes and
-//! names, which a host test checks.
+//! errors, and never change meaning. The declaration below is the only list: the IDL's `errors`
+//! (code, name, and the doc comment as message) are generated from it (`idl.rs`).
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u32)]
-pub enum PerpError {
+macro_rules! perp_errors {
+    ($( $(#[doc = $doc:literal])* $name:ident = $code:literal, )*) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(u32)]
+        pub enum PerpError {
+            $( $(#[doc = $doc])* $name = $code, )*
+        }
+
+        impl PerpError {
+            /// Every variant, in code order.
+            pub const ALL: &'static [PerpError] = &[$(Self::$name),*];
+
+            pub const fn code(self) -> u32 {
+                self as u32
+            }
+
+            /// The variant's name, as the IDL spells it; logged when an instruction fails. Always
+            /// inlined: BPF functions cannot return a slice.
+            #[inline(always)]
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Self::$name => stringify!($name),)*
+                }
+            }
+
+            /// The doc comment, as the IDL's `msg`.
+            #[cfg(test)]
+            pub fn msg(self) -> String {
+                match self {
+                    $(Self::$name => crate::idl::doc_text(&[$($doc),*]),)*
+                }
+            }
+        }
+    };
+}
+
+perp_errors! {
     // Instruction decoding.
     /// The first eight bytes name no instruction of this program.
     UnknownInstruction = 6000,
@@ -100,112 +134,50 @@ pub enum PerpError {
     DuplicateAccount = 6042,
     /// The keeper fee ceiling exceeds 10000 basis points.
     InvalidConfigParams = 6043,
-}
 
-impl PerpError {
-    /// Every variant, in code order (the IDL test walks this list).
-    pub const ALL: [PerpError; 44] = [
-        Self::UnknownInstruction,
-        Self::InstructionDataTooShort,
-        Self::InstructionDataTooLong,
-        Self::NotEnoughAccounts,
-        Self::MissingSignature,
-        Self::Unauthorized,
-        Self::AccountNotWritable,
-        Self::WrongAccountOwner,
-        Self::InvalidAccountData,
-        Self::InvalidPda,
-        Self::AlreadyInitialized,
-        Self::WrongProgramAccount,
-        Self::InvalidMint,
-        Self::WrongVault,
-        Self::WrongMarket,
-        Self::InvalidMarketParams,
-        Self::InvalidSymbol,
-        Self::UnsupportedRent,
-        Self::CpiFailed,
-        Self::InvalidBatch,
-        Self::ExponentOutOfRange,
-        Self::NonPositivePrice,
-        Self::PriceInFuture,
-        Self::PriceStale,
-        Self::PublishTimeRegressed,
-        Self::PublishTimeDuplicate,
-        Self::ConfidenceTooWide,
-        Self::OraclePriceMissing,
-        Self::PythWrongOwner,
-        Self::PythInvalidAccount,
-        Self::PythNotFullyVerified,
-        Self::PythFeedMismatch,
-        Self::MathOverflow,
-        Self::ZeroAmount,
-        Self::ZeroSize,
-        Self::InsufficientCollateral,
-        Self::WithdrawBelowInitialMargin,
-        Self::OpenExceedsLeverage,
-        Self::PositionAlreadyOpen,
-        Self::PositionNotOpen,
-        Self::PositionHealthy,
-        Self::PriceBelowPrecision,
-        Self::DuplicateAccount,
-        Self::InvalidConfigParams,
-    ];
+    // Price pinning and bands (the same rules as domain/validation.ts).
+    /// The market pins a Pyth price account and none was passed.
+    OracleAccountMissing = 6044,
+    /// The price account passed is not the one the market pins.
+    OracleAccountMismatch = 6045,
+    /// A price account was passed for a market that pins none (it uses pushed prices only).
+    OracleNotPinned = 6046,
+    /// The newest usable price is older than one the market already used or was pushed.
+    PriceOlderThanUsed = 6047,
+    /// The Pyth price moved beyond the sanity band from the market's last good price.
+    SanityBandExceeded = 6048,
+    /// The Pyth price lies beyond the EMA band from its EMA price.
+    EmaBandExceeded = 6049,
+    /// An argument holds a value its type does not allow (a bool other than 0 or 1).
+    InvalidArgument = 6050,
 
-    pub const fn code(self) -> u32 {
-        self as u32
-    }
-
-    /// The variant's name, as the IDL spells it; logged when an instruction fails. Always inlined:
-    /// BPF functions cannot return a slice.
-    #[inline(always)]
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::UnknownInstruction => "UnknownInstruction",
-            Self::InstructionDataTooShort => "InstructionDataTooShort",
-            Self::InstructionDataTooLong => "InstructionDataTooLong",
-            Self::NotEnoughAccounts => "NotEnoughAccounts",
-            Self::MissingSignature => "MissingSignature",
-            Self::Unauthorized => "Unauthorized",
-            Self::AccountNotWritable => "AccountNotWritable",
-            Self::WrongAccountOwner => "WrongAccountOwner",
-            Self::InvalidAccountData => "InvalidAccountData",
-            Self::InvalidPda => "InvalidPda",
-            Self::AlreadyInitialized => "AlreadyInitialized",
-            Self::WrongProgramAccount => "WrongProgramAccount",
-            Self::InvalidMint => "InvalidMint",
-            Self::WrongVault => "WrongVault",
-            Self::WrongMarket => "WrongMarket",
-            Self::InvalidMarketParams => "InvalidMarketParams",
-            Self::InvalidSymbol => "InvalidSymbol",
-            Self::UnsupportedRent => "UnsupportedRent",
-            Self::CpiFailed => "CpiFailed",
-            Self::InvalidBatch => "InvalidBatch",
-            Self::ExponentOutOfRange => "ExponentOutOfRange",
-            Self::NonPositivePrice => "NonPositivePrice",
-            Self::PriceInFuture => "PriceInFuture",
-            Self::PriceStale => "PriceStale",
-            Self::PublishTimeRegressed => "PublishTimeRegressed",
-            Self::PublishTimeDuplicate => "PublishTimeDuplicate",
-            Self::ConfidenceTooWide => "ConfidenceTooWide",
-            Self::OraclePriceMissing => "OraclePriceMissing",
-            Self::PythWrongOwner => "PythWrongOwner",
-            Self::PythInvalidAccount => "PythInvalidAccount",
-            Self::PythNotFullyVerified => "PythNotFullyVerified",
-            Self::PythFeedMismatch => "PythFeedMismatch",
-            Self::MathOverflow => "MathOverflow",
-            Self::ZeroAmount => "ZeroAmount",
-            Self::ZeroSize => "ZeroSize",
-            Self::InsufficientCollateral => "InsufficientCollateral",
-            Self::WithdrawBelowInitialMargin => "WithdrawBelowInitialMargin",
-            Self::OpenExceedsLeverage => "OpenExceedsLeverage",
-            Self::PositionAlreadyOpen => "PositionAlreadyOpen",
-            Self::PositionNotOpen => "PositionNotOpen",
-            Self::PositionHealthy => "PositionHealthy",
-            Self::PriceBelowPrecision => "PriceBelowPrecision",
-            Self::DuplicateAccount => "DuplicateAccount",
-            Self::InvalidConfigParams => "InvalidConfigParams",
-        }
-    }
+    // Keepers and the insurance fund.
+    /// The keeper network (insurance fund, stake vault) is not initialized yet.
+    KeeperNetworkNotInitialized = 6051,
+    /// The keeper network is already initialized.
+    KeeperNetworkInitialized = 6052,
+    /// The insurance fund passed is not the config's.
+    WrongInsuranceFund = 6053,
+    /// The keeper stake vault passed is not the config's.
+    WrongStakeVault = 6054,
+    /// The stake is below the config's minimum.
+    KeeperStakeTooLow = 6055,
+    /// The keeper is already registered (active or deregistering).
+    KeeperAlreadyRegistered = 6056,
+    /// The keeper is not active: never registered, or already deregistered.
+    KeeperNotActive = 6057,
+    /// A deregistering keeper may not liquidate.
+    KeeperDeregistering = 6058,
+    /// The stake can only be withdrawn after deregistering.
+    KeeperNotDeregistering = 6059,
+    /// The deregistration cooldown has not passed yet.
+    KeeperCooldownActive = 6060,
+    /// The keeper account belongs to another authority than the signer.
+    WrongKeeper = 6061,
+    /// The signer is not a registered keeper and the market allows no permissionless liquidation.
+    KeeperNotRegistered = 6062,
+    /// Permissionless liquidation opens only a number of slots after the position was first seen liquidatable.
+    PermissionlessTooEarly = 6063,
 }
 
 pub type ProgramResult = Result<(), PerpError>;

@@ -5,6 +5,8 @@
 //!   or, for a repeat of an earlier account, u8 its index and [u8; 7] padding;
 //!   then u64 instruction data length, the data, and the program id.
 
+#![cfg_attr(not(target_arch = "bpf"), allow(dead_code))]
+
 use crate::Pubkey;
 use core::mem::MaybeUninit;
 use core::ptr::addr_of;

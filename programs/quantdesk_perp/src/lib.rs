@@ -6,12 +6,22 @@
 //! - `oracle/`: pure price validation and the Pyth `PriceUpdateV2` reader;
 //! - `state/`: zero-copy account layouts (alignment 1, accessors);
 //! - `processor/`: one file per instruction (BPF only: they need the runtime's syscalls).
+//! - `instruction/`, `state/`, `error.rs`: the interface, declared once with the macros of
+//!   `macros.rs`; `idl.rs` (host tests) generates the IDL from it.
 #![cfg_attr(target_arch = "bpf", no_std)]
 
+#[macro_use]
+mod macros;
+
 pub mod error;
+pub mod event;
+pub mod ids;
+pub mod input;
 pub mod instruction;
+pub mod log;
 pub mod math;
 pub mod oracle;
+pub mod sha256;
 pub mod state;
 
 #[cfg(target_arch = "bpf")]
@@ -19,14 +29,12 @@ mod cpi;
 #[cfg(target_arch = "bpf")]
 mod entrypoint;
 #[cfg(target_arch = "bpf")]
-mod input;
-#[cfg(target_arch = "bpf")]
-mod log;
-#[cfg(target_arch = "bpf")]
 mod processor;
 #[cfg(target_arch = "bpf")]
 mod syscalls;
 
+#[cfg(test)]
+mod idl;
 #[cfg(test)]
 mod test_vectors;
 

@@ -14,6 +14,7 @@ pub struct SolBytes {
 extern "C" {
     pub fn sol_log_(message: *const u8, len: u64);
     pub fn sol_log_64_(a: u64, b: u64, c: u64, d: u64, e: u64);
+    pub fn sol_log_data(data: *const SolBytes, count: u64);
     pub fn sol_get_clock_sysvar(out: *mut u8) -> u64;
     pub fn sol_get_rent_sysvar(out: *mut u8) -> u64;
     pub fn sol_try_find_program_address(

@@ -1,8 +1,10 @@
 //! Host tests against files shared with the TypeScript side: the vectors in `tests/vectors/`
-//! (written by an independent Python oracle) and the program's IDL.
+//! (written by an independent Python oracle).
 
 use crate::error::PerpError;
+use crate::math::liquidation::{plan_liquidation, Liquidation, LiquidationInput, LiquidationParams};
 use crate::math::margin::{is_liquidatable, meets_initial_margin, notional, settle, unrealized_pnl};
+use crate::oracle::resolve::{check_bands, Bands};
 use crate::oracle::{validate, Action, Bounds, PriceData};
 use std::path::PathBuf;
 
@@ -221,6 +223,60 @@ fn margin_vectors() {
     }
 }
 
+#[test]
+fn liquidation_vectors() {
+    let v = repo_file("../../tests/vectors/liquidation.json");
+    let cases = v.get("cases").arr();
+    assert!(cases.len() >= 50, "expected the generated cases, found {}", cases.len());
+    let mut planned = 0;
+    for c in cases {
+        let name = c.get("name").str();
+        let p = c.get("params");
+        let params = LiquidationParams {
+            maintenance_bps: p.get("maintenanceBps").int() as u16,
+            fee_bps: p.get("liquidationFeeBps").int() as u16,
+            buffer_bps: p.get("liquidationBufferBps").int() as u16,
+            insurance_share_bps: p.get("insuranceFeeShareBps").int() as u16,
+            min_notional: p.get("minPositionNotional").int() as u64,
+        };
+        let pos = c.get("position");
+        let input = LiquidationInput {
+            collateral: pos.get("collateral").int() as u64,
+            size: pos.get("size").int() as i64,
+            entry: pos.get("entryPrice").int() as u64,
+            mark: c.get("mark").int() as u64,
+            insurance_balance: c.get("insuranceBalance").int() as u64,
+        };
+        let expect = c.get("expect");
+        let liquidatable = is_liquidatable(input.collateral, input.size, input.entry, input.mark, params.maintenance_bps).unwrap();
+        assert_eq!(liquidatable, expect.get("liquidatable").bool(), "{name}: liquidatable");
+        if !liquidatable {
+            continue;
+        }
+        let mut l = Liquidation::default();
+        plan_liquidation(&input, &params, &mut l).unwrap();
+        let got = [
+            ("sizeLiquidated", l.size_liquidated as i128),
+            ("remainingSize", l.remaining_size as i128),
+            ("notionalLiquidated", l.notional_liquidated as i128),
+            ("realizedPnl", l.realized_pnl),
+            ("fee", l.fee as i128),
+            ("keeperFee", l.keeper_fee as i128),
+            ("insuranceFee", l.insurance_fee as i128),
+            ("remainingCollateral", l.remaining_collateral as i128),
+            ("lossBeyondCollateral", l.loss_beyond_collateral as i128),
+            ("insuranceCover", l.insurance_cover as i128),
+            ("badDebt", l.bad_debt as i128),
+        ];
+        assert_eq!(l.full, expect.get("full").bool(), "{name}: full");
+        for (key, value) in got {
+            assert_eq!(value, expect.get(key).int(), "{name}: {key}");
+        }
+        planned += 1;
+    }
+    assert!(planned >= 40, "only {planned} liquidations planned");
+}
+
 fn reason_to_error(reason: &str) -> Result<(), PerpError> {
     Err(match reason {
         "ok" => return Ok(()),
@@ -290,6 +346,57 @@ fn validation_vectors() {
     assert!(unrepresentable >= 5, "only {unrepresentable} out-of-range cases");
 }
 
+/// Every case marked `"bands": true`: the program's sanity and EMA bands for a pinned Pyth price
+/// give the domain's verdict, with the case's last good price as the market's and no other
+/// source to confirm a jump.
+#[test]
+fn band_vectors() {
+    let v = repo_file("../../tests/vectors/validation.json");
+    let b = v.get("bounds");
+    let bands = Bands {
+        anchor_max_age_sec: b.get("maxAgeSec").get("display").int() as u32,
+        sanity_band_bps: b.get("sanityBandBps").int() as u16,
+        ema_band_bps: b.get("emaBandBps").int() as u16,
+    };
+    let price = |o: &Json| PriceData {
+        price: o.get("price").int() as i64,
+        conf: o.get("conf").int() as u64,
+        expo: o.get("expo").int() as i32,
+        publish_time: o.get("publishTime").int() as i64,
+    };
+    let mut checked = 0;
+    for c in v.get("cases").arr() {
+        if c.get("bands") != &Json::Bool(true) {
+            continue;
+        }
+        let name = c.get("name").str();
+        let o = c.get("observation");
+        let ctx = c.get("context");
+        assert_eq!(ctx.get("otherSource"), &Json::Null, "{name}: no other source confirms on-chain");
+        let anchor = match ctx.get("lastGood") {
+            Json::Null => None,
+            g => Some(price(g)),
+        };
+        let ema = match o.get("emaPrice") {
+            Json::Null => 0,
+            e => e.int() as i64,
+        };
+        let expect = c.get("expect");
+        let want = if expect.get("ok").bool() {
+            Ok(())
+        } else {
+            Err(match expect.get("reason").str() {
+                "sanity_band_exceeded" => PerpError::SanityBandExceeded,
+                "ema_band_exceeded" => PerpError::EmaBandExceeded,
+                other => panic!("{name}: a bands case rejected for {other}"),
+            })
+        };
+        assert_eq!(check_bands(&price(o), ema, anchor.as_ref(), &bands, ctx.get("now").int() as i64), want, "{name}");
+        checked += 1;
+    }
+    assert!(checked >= 12, "only {checked} band cases");
+}
+
 /// Whether an observation's Pyth mantissas would fit the program's `PriceData` (price i64, conf
 /// u64) and Pyth's EMA fields (i64, u64): a case rejected as `mantissa_out_of_range` must not, which
 /// is why such cases can never reach the program. A CoinGecko price is checked at its exponent.
@@ -329,99 +436,4 @@ fn coingecko_mantissa(s: &str) -> Option<String> {
     }
     let digits = digits.trim_start_matches('0');
     Some(if digits.is_empty() { "0".into() } else { digits.into() })
-}
-
-/// Size in bytes of an IDL type used by this program's accounts and arguments.
-fn idl_type_size(t: &Json) -> usize {
-    match t {
-        Json::Str(s) => match s.as_str() {
-            "u8" | "i8" | "bool" => 1,
-            "u16" | "i16" => 2,
-            "u32" | "i32" => 4,
-            "u64" | "i64" => 8,
-            "pubkey" => 32,
-            other => panic!("IDL type {other} is not used by this program"),
-        },
-        Json::Obj(_) => {
-            let array = t.get("array").arr();
-            idl_type_size(&array[0]) * array[1].int() as usize
-        }
-        other => panic!("unexpected IDL type {other:?}"),
-    }
-}
-
-fn idl_struct<'a>(idl: &'a Json, name: &str) -> &'a [Json] {
-    let ty = idl.get("types").arr().iter().find(|t| t.get("name").str() == name).unwrap_or_else(|| panic!("IDL type {name} missing"));
-    ty.get("type").get("fields").arr()
-}
-
-fn discriminator(j: &Json) -> [u8; 8] {
-    let v: Vec<u8> = j.arr().iter().map(|b| b.int() as u8).collect();
-    v.try_into().expect("discriminators are 8 bytes")
-}
-
-/// The IDL in programs/quantdesk_perp/idl states what the Rust code does: error codes and names,
-/// account and instruction discriminators, every account field's name and offset, argument sizes.
-#[test]
-fn idl_matches_rust() {
-    use crate::instruction as ix;
-    use crate::state::{Account, Config, Market, Position};
-
-    let idl = repo_file("idl/quantdesk_perp.json");
-
-    let errors: Vec<(i128, &str)> = idl.get("errors").arr().iter().map(|e| (e.get("code").int(), e.get("name").str())).collect();
-    let rust: Vec<(i128, &str)> = PerpError::ALL.iter().map(|e| (e.code() as i128, e.name())).collect();
-    assert_eq!(errors, rust, "IDL errors differ from PerpError");
-
-    let layouts: [(&str, [u8; 8], usize, &[(&str, usize)]); 3] = [
-        ("Config", Config::DISCRIMINATOR, Config::LEN, Config::FIELD_OFFSETS),
-        ("Market", Market::DISCRIMINATOR, Market::LEN, Market::FIELD_OFFSETS),
-        ("Position", Position::DISCRIMINATOR, Position::LEN, Position::FIELD_OFFSETS),
-    ];
-    for (name, disc, len, rust_fields) in layouts {
-        let account = idl.get("accounts").arr().iter().find(|a| a.get("name").str() == name).expect(name);
-        assert_eq!(discriminator(account.get("discriminator")), disc, "{name} discriminator");
-        let mut offset = 8;
-        let mut idl_fields = vec![("discriminator".to_string(), 0usize)];
-        for f in idl_struct(&idl, name) {
-            idl_fields.push((f.get("name").str().to_string(), offset));
-            offset += idl_type_size(f.get("type"));
-        }
-        assert_eq!(offset, len, "{name} size");
-        let rust_fields: Vec<(String, usize)> = rust_fields.iter().map(|(n, o)| (n.to_string(), *o)).collect();
-        assert_eq!(idl_fields, rust_fields, "{name} fields (name, offset)");
-    }
-
-    let instructions = [
-        ("initialize", ix::INITIALIZE, 32 + 32 + 2),
-        ("create_market", ix::CREATE_MARKET, 16 + 32 + 36),
-        ("update_oracle_price", ix::UPDATE_ORACLE_PRICE, 4),
-        ("deposit", ix::DEPOSIT, 8),
-        ("withdraw", ix::WITHDRAW, 8),
-        ("open_position", ix::OPEN_POSITION, 8),
-        ("close_position", ix::CLOSE_POSITION, 0),
-        ("liquidate", ix::LIQUIDATE, 0),
-    ];
-    let idl_ixs = idl.get("instructions").arr();
-    assert_eq!(idl_ixs.len(), instructions.len());
-    for (name, disc, args_len) in instructions {
-        let i = idl_ixs.iter().find(|i| i.get("name").str() == name).expect(name);
-        assert_eq!(discriminator(i.get("discriminator")), disc, "{name} discriminator");
-        let size: usize = i
-            .get("args")
-            .arr()
-            .iter()
-            .map(|a| match a.get("type") {
-                t @ Json::Obj(_) if t.get("defined") != &Json::Null => {
-                    idl_struct(&idl, t.get("defined").get("name").str()).iter().map(|f| idl_type_size(f.get("type"))).sum()
-                }
-                // A Vec's fixed part is its u32 length; the items are checked below.
-                t @ Json::Obj(_) if t.get("vec") != &Json::Null => 4,
-                t => idl_type_size(t),
-            })
-            .sum();
-        assert_eq!(size, args_len, "{name} argument bytes");
-    }
-    let price_input: usize = idl_struct(&idl, "PriceInput").iter().map(|f| idl_type_size(f.get("type"))).sum();
-    assert_eq!(price_input, ix::PRICE_UPDATE_LEN);
 }

@@ -8,7 +8,18 @@ describe('create_market', () => {
 
   it('stores the symbol, feed id and every bound, with no price yet', async () => {
     const h = await PerpHarness.create();
-    const params = { ...MAJOR_PARAMS, expoMin: -12, expoMax: -2, maxFutureSkewSec: 7, initialMarginBps: 2000, maintenanceMarginBps: 1000, liquidationFeeBps: 150 };
+    const params = {
+      ...MAJOR_PARAMS,
+      expoMin: -12,
+      expoMax: -2,
+      maxFutureSkewSec: 7,
+      maxAgeDisplaySec: 90,
+      initialMarginBps: 2000,
+      maintenanceMarginBps: 1000,
+      liquidationFeeBps: 150,
+      sanityBandBps: 1500,
+      emaBandBps: 2500,
+    };
     const key = h.createMarket('BTC-PERP', `0x${BTC_FEED}`, params);
     expect(key.equals(marketAddress('BTC-PERP', h.programId))).toBe(true);
     const m = h.market(key);
@@ -16,6 +27,7 @@ describe('create_market', () => {
     expect(m.feedId).toBe(BTC_FEED);
     expect(m.params).toEqual(params);
     expect([m.price, m.conf, m.expo, m.publishTime, m.priceSlot]).toEqual([0n, 0n, 0, 0n, 0n]);
+    expect([m.oracle, m.lastUsedPrice, m.lastUsedExpo, m.lastUsedPublishTime]).toEqual([null, 0n, 0, 0n]);
     expect(m.bump).toBe(
       (await import('@solana/web3.js')).PublicKey.findProgramAddressSync([Buffer.from('market'), Buffer.from('BTC-PERP')], h.programId)[1],
     );
@@ -41,6 +53,9 @@ describe('create_market', () => {
     expect(make({ ...MAJOR_PARAMS, maxAgeLiquidationSec: 25 })).toBe('InvalidMarketParams');
     expect(make({ ...MAJOR_PARAMS, expoMin: -19 })).toBe('InvalidMarketParams');
     expect(make({ ...MAJOR_PARAMS, liquidationFeeBps: 101, maintenanceMarginBps: 600, initialMarginBps: 1000 })).toBe('InvalidMarketParams');
+    expect(make({ ...MAJOR_PARAMS, maxAgeDisplaySec: 29 })).toBe('InvalidMarketParams');
+    expect(make({ ...MAJOR_PARAMS, sanityBandBps: 10_001 })).toBe('InvalidMarketParams');
+    expect(make({ ...MAJOR_PARAMS, emaBandBps: 10_001 })).toBe('InvalidMarketParams');
     expect(make(MAJOR_PARAMS)).toBeUndefined();
   });
 

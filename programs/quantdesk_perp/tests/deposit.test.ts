@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Keypair, SystemProgram } from '@solana/web3.js';
-import { depositInstruction, positionAddress, vaultAddress } from '../../client/quantdesk-perp.ts';
+import anchor from '@coral-xyz/anchor';
+import { depositInstruction, perpCoder, positionAddress, vaultAddress } from '../../client/quantdesk-perp.ts';
 import { PerpHarness, USDC, BUILD_TIMEOUT_MS, loadProgram } from './harness.ts';
 
 async function setup() {
@@ -90,5 +91,18 @@ describe('deposit', () => {
     const long = ix();
     long.data = Buffer.concat([long.data, Buffer.from([1])]);
     expect(h.send([long], [alice.keypair]).error).toBe('InstructionDataTooLong');
+  });
+
+  it('reports an overflow with its call site: the line of the processor that added', async () => {
+    const { h, sol, alice } = await setup();
+    expect(h.deposit(alice, sol, USDC).ok).toBe(true);
+    const key = positionAddress(sol, alice.keypair.publicKey, h.programId);
+    const position = perpCoder.accounts.decode('Position', Buffer.from(h.mustAccount(key).data));
+    position.collateral = new anchor.BN(2).pow(new anchor.BN(64)).subn(1);
+    h.setAccount(key, await perpCoder.accounts.encode('Position', position), h.programId);
+    const r = h.deposit(alice, sol, 1n);
+    expect(r.error).toBe('MathOverflow');
+    expect(r.logs.some((l) => /^Program log: MathOverflow at src\/processor\/deposit\.rs:\d+$/.test(l)), r.logs.join('\n')).toBe(true);
+    expect(h.tokenBalance(alice.tokenAccount)).toBe(999n * USDC);
   });
 });

@@ -21,16 +21,23 @@ import {
   createMarketInstruction,
   customErrorCode,
   decodeConfig,
+  decodeKeeper,
   decodeMarket,
   decodePosition,
   depositInstruction,
   initializeInstruction,
+  initializeKeeperNetworkInstruction,
+  insuranceFundAddress,
+  keeperAddress,
+  registerKeeperInstruction,
   marketAddress,
   openPositionInstruction,
   perpErrorName,
   positionAddress,
+  setMarketOracleInstruction,
   updateOraclePriceInstruction,
   type ConfigAccount,
+  type KeeperAccount,
   type MarketAccount,
   type MarketParams,
   type PositionAccount,
@@ -53,6 +60,7 @@ export const MAJOR_PARAMS: MarketParams = {
   expoMin: -18,
   expoMax: 0,
   maxFutureSkewSec: 5,
+  maxAgeDisplaySec: 60,
   maxAgePushSec: 30,
   maxAgeMarginSec: 20,
   maxAgeLiquidationSec: 10,
@@ -62,7 +70,18 @@ export const MAJOR_PARAMS: MarketParams = {
   initialMarginBps: 1000,
   maintenanceMarginBps: 500,
   liquidationFeeBps: 100,
+  sanityBandBps: 1000,
+  emaBandBps: 2000,
+  liquidationBufferBps: 200,
+  insuranceFeeShareBps: 2500,
+  minPositionNotional: 10_000_000n,
+  permissionlessLiquidation: true,
+  permissionlessAfterSlots: 150n,
 };
+
+/** initialize_keeper_network's parameters in the harness: 100 USDC minimum stake, 50 slots cooldown. */
+export const MIN_KEEPER_STAKE = 100n * 1_000_000n;
+export const KEEPER_COOLDOWN_SLOTS = 50n;
 
 export interface TxResult {
   ok: boolean;
@@ -114,6 +133,8 @@ export class PerpHarness {
   readonly pythReceiver = Keypair.generate().publicKey;
   private clockNow = NOW;
   private clockSlot = START_SLOT;
+  /** Pinned PriceUpdateV2 addresses by feed id: where writePythUpdate writes unless told. */
+  private readonly pinned = new Map<string, PublicKey>();
 
   private constructor(bytes: Uint8Array, programId: PublicKey) {
     this.programId = programId;
@@ -123,12 +144,37 @@ export class PerpHarness {
     for (const k of [this.payer, this.admin, this.oracle, this.mintAuthority]) this.airdrop(k.publicKey, 100n * 1_000_000_000n);
   }
 
-  /** A chain with the program and the mint; `initialize` also runs the program's initialize. */
-  static async create(opts: { initialize?: boolean; programId?: PublicKey; maxKeeperFeeBps?: number } = {}): Promise<PerpHarness> {
+  /**
+   * A chain with the program and the mint; `initialize` (default) also runs the program's
+   * initialize, and `keeperNetwork` (default: with initialize) initialize_keeper_network.
+   */
+  static async create(opts: { initialize?: boolean; keeperNetwork?: boolean; programId?: PublicKey; maxKeeperFeeBps?: number } = {}): Promise<PerpHarness> {
     const h = new PerpHarness(await loadProgram(), opts.programId ?? QUANTDESK_PERP_PROGRAM_ID);
     h.createMint(h.mint, 6);
-    if (opts.initialize ?? true) h.mustSend([h.initializeIx(opts.maxKeeperFeeBps ?? 200)], [h.admin]);
+    const initialize = opts.initialize ?? true;
+    if (initialize) h.mustSend([h.initializeIx(opts.maxKeeperFeeBps ?? 200)], [h.admin]);
+    if (opts.keeperNetwork ?? initialize) h.mustSend([h.keeperNetworkIx()], [h.admin]);
     return h;
+  }
+
+  keeperNetworkIx(minKeeperStake = MIN_KEEPER_STAKE, keeperCooldownSlots = KEEPER_COOLDOWN_SLOTS): TransactionInstruction {
+    return initializeKeeperNetworkInstruction({ admin: this.admin.publicKey, mint: this.mint.publicKey, minKeeperStake, keeperCooldownSlots, programId: this.programId });
+  }
+
+  /** A registered keeper: a trader with `usdc` tokens that locked `stake` of them. */
+  keeper(stake = MIN_KEEPER_STAKE, usdc = 1_000n): Trader {
+    const t = this.trader(usdc);
+    this.mustSend([registerKeeperInstruction({ authority: t.keypair.publicKey, authorityTokenAccount: t.tokenAccount, stake, programId: this.programId })], [t.keypair]);
+    return t;
+  }
+
+  keeperAccount(authority: PublicKey): KeeperAccount {
+    return decodeKeeper(this.mustAccount(keeperAddress(authority, this.programId)).data);
+  }
+
+  /** Mints `amount` quote units straight into the insurance fund (anyone may send it tokens). */
+  fundInsurance(amount: bigint): void {
+    this.mustSend([createMintToInstruction(this.mint.publicKey, insuranceFundAddress(this.programId), this.mintAuthority.publicKey, amount)], [this.mintAuthority]);
   }
 
   initializeIx(maxKeeperFeeBps = 200): TransactionInstruction {
@@ -282,9 +328,26 @@ export class PerpHarness {
     return { keypair, tokenAccount: this.createTokenAccount(keypair.publicKey, usdc * USDC) };
   }
 
-  createMarket(symbol = 'SOL-PERP', feedId = SOL_FEED, params: MarketParams = MAJOR_PARAMS): PublicKey {
+  /** Creates a market; with `pinOracle`, also pins a fresh PriceUpdateV2 address (see `oracleOf`). */
+  createMarket(symbol = 'SOL-PERP', feedId = SOL_FEED, params: MarketParams = MAJOR_PARAMS, opts: { pinOracle?: boolean } = {}): PublicKey {
     this.mustSend([createMarketInstruction({ admin: this.admin.publicKey, symbol, feedId, params, programId: this.programId })], [this.admin]);
-    return marketAddress(symbol, this.programId);
+    const market = marketAddress(symbol, this.programId);
+    if (opts.pinOracle) this.pinOracle(market, feedId);
+    return market;
+  }
+
+  /** Pins `oracle` (default: a fresh address) as the market's PriceUpdateV2 account. */
+  pinOracle(market: PublicKey, feedId = SOL_FEED, oracle = Keypair.generate().publicKey): PublicKey {
+    this.mustSend([setMarketOracleInstruction({ admin: this.admin.publicKey, market, oracle, programId: this.programId })], [this.admin]);
+    this.pinned.set(feedId, oracle);
+    return oracle;
+  }
+
+  /** The address pinned for `feedId` by this harness. */
+  oracleOf(feedId = SOL_FEED): PublicKey {
+    const key = this.pinned.get(feedId);
+    if (!key) throw new Error(`no oracle pinned for feed ${feedId}`);
+    return key;
   }
 
   pushIx(updates: { market: PublicKey; price: PriceInput }[]): TransactionInstruction {
@@ -310,7 +373,10 @@ export class PerpHarness {
     return this.send([openPositionInstruction({ owner: t.keypair.publicKey, market, size, priceUpdate, programId: this.programId })], [t.keypair]);
   }
 
-  /** Writes a PriceUpdateV2 account (owned by the receiver unless `owner` says otherwise). */
+  /**
+   * Writes a PriceUpdateV2 account (owned by the receiver unless `owner` says otherwise) at `key`,
+   * by default the address pinned for its feed, else a fresh one. The EMA equals the price unless given.
+   */
   writePythUpdate(u: {
     key?: PublicKey;
     feedId?: string;
@@ -318,10 +384,11 @@ export class PerpHarness {
     conf?: bigint;
     exponent?: number;
     publishTime?: bigint;
+    emaPrice?: bigint;
     verification?: VerificationLevel;
     owner?: PublicKey;
   }): PublicKey {
-    const key = u.key ?? Keypair.generate().publicKey;
+    const key = u.key ?? this.pinned.get(u.feedId ?? SOL_FEED) ?? Keypair.generate().publicKey;
     const publishTime = u.publishTime ?? this.clockNow - 1n;
     const data = encodePriceUpdateV2({
       writeAuthority: this.payer.publicKey,
@@ -332,7 +399,7 @@ export class PerpHarness {
       exponent: u.exponent ?? -8,
       publishTime,
       prevPublishTime: publishTime - 1n,
-      emaPrice: u.price ?? 15_100_000_000n,
+      emaPrice: u.emaPrice ?? u.price ?? 15_100_000_000n,
       emaConf: u.conf ?? 1_500_000n,
       postedSlot: this.clockSlot,
     });

@@ -7,7 +7,7 @@ describe('quantdesk_perp host tests (cargo test)', () => {
   it('pass, including the shared vectors and the IDL check', () => {
     const out = runProgramHostTests();
     expect(out).toMatch(/test result: ok\. \d+ passed; 0 failed/);
-    for (const name of ['test_vectors::margin_vectors', 'test_vectors::validation_vectors', 'test_vectors::idl_matches_rust']) {
+    for (const name of ['test_vectors::margin_vectors', 'test_vectors::validation_vectors', 'idl::idl_is_generated_from_the_code', 'idl::layouts_are_their_borsh_encoding']) {
       expect(out).toContain(`test ${name} ... ok`);
     }
   }, 300_000);

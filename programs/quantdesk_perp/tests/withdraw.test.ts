@@ -47,6 +47,7 @@ describe('withdraw', () => {
     expect(h.openWith(alice, sol, 200n * USDC, 10n * BASE).ok).toBe(true);
     h.advance(21);
     expect(withdraw(USDC).error).toBe('PriceStale');
+    h.pinOracle(sol);
     const pyth = h.writePythUpdate({ price: 15_000_000_000n });
     expect(withdraw(USDC, pyth).ok).toBe(true);
   });

@@ -5,6 +5,7 @@
 //! Decisions compare exact scaled products and never round; settled amounts round toward −∞.
 
 use super::constants::{BPS_DENOMINATOR, NOTIONAL_DIVISOR};
+use super::safe_math::{to_u64, SafeMath};
 use super::wide::{checked_mul_i128_u64, checked_mul_u128_u64, divrem_u128_u64, floor_div_i128_u64, mul_i64_i128, mul_u64};
 use crate::error::PerpError;
 
@@ -12,10 +13,7 @@ use crate::error::PerpError;
 #[inline(always)]
 pub fn notional(size: i64, price: u64) -> Result<u64, PerpError> {
     let (q, _) = divrem_u128_u64(mul_u64(size.unsigned_abs(), price), NOTIONAL_DIVISOR);
-    if q >> 64 != 0 {
-        return Err(PerpError::MathOverflow);
-    }
-    Ok(q as u64)
+    to_u64(q)
 }
 
 /// size × (mark − entry) / 10^12, floored (a trader's loss rounds up), in quote units.
@@ -31,7 +29,7 @@ fn scaled_equity(collateral: u64, size: i64, entry: u64, mark: u64) -> Result<i1
     // Below 2^104, so the cast is exact.
     let collateral = mul_u64(collateral, NOTIONAL_DIVISOR) as i128;
     let pnl = mul_i64_i128(size, mark as i128 - entry as i128);
-    let equity = collateral.checked_add(pnl).ok_or(PerpError::MathOverflow)?;
+    let equity = collateral.safe_add(pnl)?;
     checked_mul_i128_u64(equity, BPS_DENOMINATOR)
 }
 
@@ -78,12 +76,9 @@ pub struct Settlement {
 #[inline(always)]
 pub fn settle(collateral: u64, size: i64, entry: u64, mark: u64, fee_bps: u16) -> Result<Settlement, PerpError> {
     let pnl = unrealized_pnl(size, entry, mark);
-    let remaining = (collateral as i128).checked_add(pnl).ok_or(PerpError::MathOverflow)?;
+    let remaining = (collateral as i128).safe_add(pnl)?;
     let (left, bad_debt) = if remaining >= 0 { (remaining as u128, 0) } else { (0, remaining.unsigned_abs()) };
-    if left >> 64 != 0 {
-        return Err(PerpError::MathOverflow);
-    }
-    let left = left as u64;
+    let left = to_u64(left)?;
     let (fee, _) = divrem_u128_u64(mul_u64(notional(size, mark)?, fee_bps as u64), BPS_DENOMINATOR);
     // fee ≤ notional < 2^64.
     let keeper_fee = if fee < left as u128 { fee as u64 } else { left };

@@ -2,6 +2,8 @@
 //! checks it against the shared vectors in `tests/vectors/`.
 
 pub mod constants;
+pub mod liquidation;
 pub mod margin;
 pub mod price;
+pub mod safe_math;
 pub mod wide;

@@ -1,7 +1,7 @@
 //! Oracle prices as margin math needs them.
 
 use super::constants::{BPS_DENOMINATOR, POW10, PRICE_DECIMALS};
-use super::wide::{checked_mul_u64, mul_u64};
+use super::wide::{checked_mul_u128_u64, checked_mul_u64, cmp_products, mul_u64};
 use crate::error::PerpError;
 
 /// A positive Pyth (price, expo) at PRICE_DECIMALS: price × 10^(9 + expo), rounded toward zero
@@ -40,6 +40,28 @@ pub fn confidence_within(price: i64, conf: u64, max_bps: u16) -> bool {
     mul_u64(conf, BPS_DENOMINATOR) <= mul_u64(price as u64, max_bps as u64)
 }
 
+/// |a − b| > bps/10000 × b, exactly, for positive mantissas a × 10^expo_a and b × 10^expo_b:
+/// strictly outside a band around b, as `deviatesBeyond` in domain/decimal.ts decides it. Both are
+/// brought to the finer exponent (at most 10^19 apart, so below 2^127) and compared as 192-bit
+/// products. Exponents further apart than any u64 power of ten count as outside.
+#[inline(always)]
+pub fn deviates_beyond(a: i64, expo_a: i32, b: i64, expo_b: i32, bps: u16) -> bool {
+    if a <= 0 || b <= 0 {
+        return true;
+    }
+    let shift = (expo_a as i64 - expo_b as i64).unsigned_abs();
+    let Some(&factor) = POW10.get(shift as usize) else {
+        return true;
+    };
+    // The one with the larger exponent is scaled up to the other's.
+    let scaled = |m: i64, expo: i32, other: i32| if expo > other { checked_mul_u128_u64(m as u128, factor) } else { Ok(m as u128) };
+    let (Ok(x), Ok(y)) = (scaled(a, expo_a, expo_b), scaled(b, expo_b, expo_a)) else {
+        return true;
+    };
+    let diff = if x > y { x - y } else { y - x };
+    cmp_products(diff, BPS_DENOMINATOR, y, bps as u64) == core::cmp::Ordering::Greater
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +79,25 @@ mod tests {
         assert_eq!(to_price_1e9(1, 11), Err(PerpError::ExponentOutOfRange));
         assert_eq!(to_price_1e9(0, -8), Err(PerpError::NonPositivePrice));
         assert_eq!(to_price_1e9(-1, -8), Err(PerpError::NonPositivePrice));
+    }
+
+    #[test]
+    fn bands_are_exact_and_inclusive_at_the_edge() {
+        // 10 % of 150: 165 is on the edge, 165.00000001 beyond.
+        assert!(!deviates_beyond(16_500_000_000, -8, 15_000_000_000, -8, 1000));
+        assert!(deviates_beyond(16_500_000_001, -8, 15_000_000_000, -8, 1000));
+        assert!(!deviates_beyond(13_500_000_000, -8, 15_000_000_000, -8, 1000));
+        assert!(deviates_beyond(13_499_999_999, -8, 15_000_000_000, -8, 1000));
+        // Different exponents are compared exactly: 165 at expo -6 against 150 at expo -15.
+        assert!(!deviates_beyond(165_000_000, -6, 150_000_000_000_000_000, -15, 1000));
+        assert!(deviates_beyond(165_000_001, -6, 150_000_000_000_000_000, -15, 1000));
+        // The largest mantissas at the widest exponent gap do not overflow.
+        assert!(!deviates_beyond(i64::MAX, -18, i64::MAX, -18, 0));
+        assert!(deviates_beyond(i64::MAX, 0, i64::MAX, -18, 10_000));
+        assert!(deviates_beyond(1, -18, 1, 0, 9_999));
+        assert!(!deviates_beyond(1, -18, 1, 0, 10_000));
+        assert!(deviates_beyond(0, -8, 1, -8, 10_000));
+        assert!(deviates_beyond(1, 0, 1, -20, 10_000));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! `__udivti3`, so no `u128 * u128`, `u128 / u128` or `u64::checked_mul` (which widens to i128) may
 //! appear in the program; additions, subtractions, shifts and comparisons of i128 are fine.
 
+use super::safe_math::overflow;
 use crate::error::PerpError;
 
 const LOW32: u64 = 0xffff_ffff;
@@ -22,25 +23,58 @@ pub fn mul_u64(a: u64, b: u64) -> u128 {
     ((hi as u128) << 64) | lo as u128
 }
 
-/// a × b, or `MathOverflow` when the product exceeds u64.
+/// a × b, or `MathOverflow` (logged at the caller) when the product exceeds u64.
+#[track_caller]
 #[inline(always)]
 pub fn checked_mul_u64(a: u64, b: u64) -> Result<u64, PerpError> {
     let p = mul_u64(a, b);
     if p >> 64 != 0 {
-        return Err(PerpError::MathOverflow);
+        return Err(overflow());
     }
     Ok(p as u64)
 }
 
 /// a × b for a 128-bit a, or `MathOverflow` beyond u128.
+#[track_caller]
 #[inline(always)]
 pub fn checked_mul_u128_u64(a: u128, b: u64) -> Result<u128, PerpError> {
     let lo = mul_u64(a as u64, b);
     let hi = mul_u64((a >> 64) as u64, b);
     if hi >> 64 != 0 {
-        return Err(PerpError::MathOverflow);
+        return Err(overflow());
     }
-    lo.checked_add(hi << 64).ok_or(PerpError::MathOverflow)
+    match lo.checked_add(hi << 64) {
+        Some(v) => Ok(v),
+        None => Err(overflow()),
+    }
+}
+
+/// a × b exactly, as a 192-bit number (high 64 bits, low 128 bits).
+#[inline(always)]
+pub fn mul_u128_u64_wide(a: u128, b: u64) -> (u64, u128) {
+    let p0 = mul_u64(a as u64, b);
+    let p1 = mul_u64((a >> 64) as u64, b);
+    let lo = p0.wrapping_add(p1 << 64);
+    let carry = (lo < p0) as u64;
+    // p1 < 2^128, so its high half plus a carry fits 64 bits.
+    ((p1 >> 64) as u64 + carry, lo)
+}
+
+/// a × m compared with b × n, exactly (192-bit products).
+#[inline(always)]
+pub fn cmp_products(a: u128, m: u64, b: u128, n: u64) -> core::cmp::Ordering {
+    let (ah, al) = mul_u128_u64_wide(a, m);
+    let (bh, bl) = mul_u128_u64_wide(b, n);
+    if ah != bh {
+        return if ah < bh { core::cmp::Ordering::Less } else { core::cmp::Ordering::Greater };
+    }
+    if al < bl {
+        core::cmp::Ordering::Less
+    } else if al > bl {
+        core::cmp::Ordering::Greater
+    } else {
+        core::cmp::Ordering::Equal
+    }
 }
 
 /// Quotient and remainder of n / d; d must not be zero (every divisor here is a constant).
@@ -119,13 +153,14 @@ pub fn shr_u128(x: u128, s: u32) -> u128 {
 }
 
 /// x << s, or `MathOverflow` when a set bit would be shifted out. Avoids `__ashlti3`.
+#[track_caller]
 #[inline(always)]
 pub fn checked_shl_u128(x: u128, s: u32) -> Result<u128, PerpError> {
     if x == 0 || s == 0 {
         return Ok(x);
     }
     if s >= 128 || shr_u128(x, 128 - s) != 0 {
-        return Err(PerpError::MathOverflow);
+        return Err(overflow());
     }
     let (hi, lo) = ((x >> 64) as u64, x as u64);
     Ok(if s < 64 { join((hi << s) | (lo >> (64 - s)), lo << s) } else { join(lo << (s - 64), 0) })
@@ -146,18 +181,19 @@ pub fn floor_div_i128_u64(n: i128, d: u64) -> i128 {
 }
 
 /// a × b for a signed 128-bit a, or `MathOverflow` beyond i128.
+#[track_caller]
 #[inline(always)]
 pub fn checked_mul_i128_u64(a: i128, b: u64) -> Result<i128, PerpError> {
     let m = checked_mul_u128_u64(a.unsigned_abs(), b)?;
     if a >= 0 {
         if m > i128::MAX as u128 {
-            return Err(PerpError::MathOverflow);
+            return Err(overflow());
         }
         Ok(m as i128)
     } else {
         // −2^127 is the one negative value whose magnitude exceeds i128::MAX.
         if m > (i128::MAX as u128) + 1 {
-            return Err(PerpError::MathOverflow);
+            return Err(overflow());
         }
         Ok(0i128.wrapping_sub(m as i128))
     }
@@ -233,6 +269,22 @@ mod tests {
             for n in [0u128, 1, u64::MAX as u128, u64::MAX as u128 + 1, u128::MAX, u128::MAX - 1, (d as u128) << 64] {
                 assert_eq!(divrem_u128_u64(n, d), (n / d as u128, (n % d as u128) as u64), "{n} / {d}");
             }
+        }
+    }
+
+    #[test]
+    fn wide_products_compare_exactly() {
+        use core::cmp::Ordering::*;
+        assert_eq!(mul_u128_u64_wide(u128::MAX, u64::MAX), (u64::MAX - 1, (u128::MAX - u64::MAX as u128) + 1));
+        assert_eq!(mul_u128_u64_wide(1 << 127, 4), (2, 0));
+        assert_eq!(cmp_products(u128::MAX, 10_000, u128::MAX, 9_999), Greater);
+        assert_eq!(cmp_products(u128::MAX / 2, 2, u128::MAX, 1), Less);
+        assert_eq!(cmp_products(3, 7, 7, 3), Equal);
+        let mut r = Rng(99);
+        for _ in 0..20_000 {
+            let (a, b) = ((r.edgy() as u128) >> (r.next() % 64), (r.edgy() as u128) >> (r.next() % 64));
+            let (m, n) = (r.next() % 20_000, r.next() % 20_000);
+            assert_eq!(cmp_products(a, m, b, n), (a * m as u128).cmp(&(b * n as u128)), "{a}×{m} vs {b}×{n}");
         }
     }
 

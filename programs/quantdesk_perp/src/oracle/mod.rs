@@ -1,7 +1,9 @@
-//! Oracle prices: validation per action (the same rules and reasons as `domain/validation.ts`) and
-//! the reader for Pyth's `PriceUpdateV2` accounts. Pure: the caller passes the clock.
+//! Oracle prices: validation per action (the same rules and reasons as `domain/validation.ts`), the
+//! reader for Pyth's `PriceUpdateV2` accounts and the choice of price (`resolve`). Pure: the
+//! caller passes the clock.
 
 pub mod pyth;
+pub mod resolve;
 
 use crate::error::{PerpError, ProgramResult};
 use crate::math::price::confidence_within;

@@ -27,6 +27,8 @@ pub const FULL_UPDATE_LEN: usize = VERIFICATION_LEVEL_OFFSET + 1 + MESSAGE_LEN +
 pub struct PythPrice {
     pub feed_id: Pubkey,
     pub price: PriceData,
+    /// At the price's exponent; the EMA band is measured from it.
+    pub ema_price: i64,
     pub posted_slot: u64,
 }
 
@@ -69,6 +71,7 @@ pub fn read_price_update_v2(data: &[u8]) -> Result<PythPrice, PerpError> {
             expo: i32::from_le_bytes(bytes(data, m + 48)),
             publish_time: i64::from_le_bytes(bytes(data, m + 52)),
         },
+        ema_price: i64::from_le_bytes(bytes(data, m + 68)),
         posted_slot: u64::from_le_bytes(bytes(data, m + MESSAGE_LEN)),
     })
 }
@@ -89,7 +92,7 @@ mod tests {
         d.extend(expo.to_le_bytes());
         d.extend(publish_time.to_le_bytes());
         d.extend((publish_time - 1).to_le_bytes());
-        d.extend(price.to_le_bytes());
+        d.extend((price + 5).to_le_bytes());
         d.extend(conf.to_le_bytes());
         d.extend(slot.to_le_bytes());
         d.resize(134, 0);
@@ -102,6 +105,7 @@ mod tests {
         let p = read_price_update_v2(&d).unwrap();
         assert_eq!(p.feed_id, [9; 32]);
         assert_eq!(p.price, PriceData { price: 15_000_000_000, conf: 1_500_000, expo: -8, publish_time: 1_800_000_000 });
+        assert_eq!(p.ema_price, 15_000_000_005);
         assert_eq!(p.posted_slot, 42);
         assert_eq!(read_price_update_v2(&d[..FULL_UPDATE_LEN]).unwrap(), p);
     }

@@ -1,18 +1,27 @@
-//! Instruction dispatch: one file per instruction, shared checks in `shared/`.
+//! Instruction dispatch, generated from the instruction table (`instruction::for_each_instruction`):
+//! decode the arguments, parse the accounts into the instruction's typed struct, call
+//! `<name>::process`. One file per instruction; shared steps in `shared/`.
 
 mod close_position;
 mod create_market;
 mod deposit;
+mod deregister_keeper;
 mod initialize;
+mod initialize_keeper_network;
 mod liquidate;
 mod open_position;
+mod register_keeper;
+mod set_market_oracle;
 mod shared;
 mod update_oracle_price;
 mod withdraw;
+mod withdraw_keeper_stake;
 
 use crate::error::{PerpError, ProgramResult};
 use crate::input::AccountInfo;
-use crate::instruction::{self, split_discriminator};
+use crate::instruction::accounts::*;
+use crate::instruction::args::*;
+use crate::instruction::{discriminators, for_each_instruction, split_discriminator, Args};
 use crate::Pubkey;
 
 /// One instruction's inputs.
@@ -22,27 +31,24 @@ pub struct Context<'a> {
     pub data: &'a [u8],
 }
 
-const INITIALIZE: u64 = u64::from_le_bytes(instruction::INITIALIZE);
-const CREATE_MARKET: u64 = u64::from_le_bytes(instruction::CREATE_MARKET);
-const UPDATE_ORACLE_PRICE: u64 = u64::from_le_bytes(instruction::UPDATE_ORACLE_PRICE);
-const DEPOSIT: u64 = u64::from_le_bytes(instruction::DEPOSIT);
-const WITHDRAW: u64 = u64::from_le_bytes(instruction::WITHDRAW);
-const OPEN_POSITION: u64 = u64::from_le_bytes(instruction::OPEN_POSITION);
-const CLOSE_POSITION: u64 = u64::from_le_bytes(instruction::CLOSE_POSITION);
-const LIQUIDATE: u64 = u64::from_le_bytes(instruction::LIQUIDATE);
-
-#[inline(always)]
-pub fn process(ctx: &Context) -> ProgramResult {
-    let (discriminator, mut args) = split_discriminator(ctx.data)?;
-    match discriminator {
-        UPDATE_ORACLE_PRICE => update_oracle_price::process(ctx, &mut args),
-        LIQUIDATE => liquidate::process(ctx, &mut args),
-        OPEN_POSITION => open_position::process(ctx, &mut args),
-        CLOSE_POSITION => close_position::process(ctx, &mut args),
-        DEPOSIT => deposit::process(ctx, &mut args),
-        WITHDRAW => withdraw::process(ctx, &mut args),
-        CREATE_MARKET => create_market::process(ctx, &mut args),
-        INITIALIZE => initialize::process(ctx, &mut args),
-        _ => Err(PerpError::UnknownInstruction),
-    }
+macro_rules! dispatch {
+    ($( $(#[doc = $doc:literal])* $name:ident : $accounts:ident, $args:ident; )*) => {
+        #[inline(always)]
+        pub fn process(ctx: &Context) -> ProgramResult {
+            let (discriminator, mut r) = split_discriminator(ctx.data)?;
+            match discriminator {
+                $(
+                    discriminators::$name => {
+                        // Arguments first: a malformed instruction is refused before any account is read.
+                        let args = <$args as Args>::decode(&mut r)?;
+                        let accounts = $accounts::parse(ctx.accounts, ctx.program_id)?;
+                        $name::process(ctx, &accounts, &args)
+                    }
+                )*
+                _ => Err(PerpError::UnknownInstruction),
+            }
+        }
+    };
 }
+
+for_each_instruction!(dispatch);

@@ -1,91 +1,65 @@
-use super::{le_field, Account};
+use crate::math::liquidation::LiquidationParams;
+use crate::oracle::resolve::Bands;
 use crate::oracle::{Action, Bounds, PriceData};
 
-/// A perpetual market at PDA ["market", symbol without padding]: its Pyth feed, the last price the
-/// oracle authority pushed, and the bounds every price and position must meet.
-#[repr(C)]
-pub struct Market {
-    discriminator: [u8; 8],
-    /// ASCII, zero-padded ("SOL-PERP").
-    symbol: [u8; 16],
-    /// Pyth price feed id.
-    feed_id: [u8; 32],
-    // The pushed price: price × 10^expo ± conf × 10^expo, published at `publish_time` (Unix
-    // seconds), stored at `price_slot`. price == 0 means nothing was pushed yet. (Ordered so that
-    // every field sits at a multiple of its size: one load or store each.)
-    price: [u8; 8],
-    conf: [u8; 8],
-    publish_time: [u8; 8],
-    price_slot: [u8; 8],
-    expo: [u8; 4],
-    // Bounds, as in config/markets.json ("validation" and "margin").
-    expo_min: [u8; 4],
-    expo_max: [u8; 4],
-    max_future_skew_sec: [u8; 4],
-    max_age_push_sec: [u8; 4],
-    max_age_margin_sec: [u8; 4],
-    max_age_liquidation_sec: [u8; 4],
-    max_conf_push_bps: [u8; 2],
-    max_conf_margin_bps: [u8; 2],
-    max_conf_liquidation_bps: [u8; 2],
-    initial_margin_bps: [u8; 2],
-    maintenance_margin_bps: [u8; 2],
-    liquidation_fee_bps: [u8; 2],
-    bump: u8,
-}
-
-impl Account for Market {
-    const DISCRIMINATOR: [u8; 8] = [219, 190, 213, 55, 0, 227, 198, 154];
+account_layout! {
+    /// A perpetual market at PDA ["market", symbol without padding]: its Pyth feed, the last price the oracle authority pushed, and the bounds every price and position must meet. price == 0 means nothing was pushed yet.
+    pub struct Market {
+        /// ASCII, zero-padded ("SOL-PERP").
+        symbol / set_symbol: [u8; 16],
+        /// Pyth price feed id.
+        feed_id / set_feed_id: [u8; 32],
+        /// The Pyth PriceUpdateV2 account that margin and liquidation must pass (`set_market_oracle`); all zeros: none, pushed prices only.
+        oracle / set_oracle: Pubkey,
+        // The pushed price: price × 10^expo ± conf × 10^expo, published at `publish_time` (Unix
+        // seconds), stored at `price_slot`. (Ordered so that every field sits at a multiple of its
+        // size: one load or store each.)
+        price / set_price: i64,
+        conf / set_conf: u64,
+        publish_time / set_publish_time: i64,
+        price_slot / set_price_slot: u64,
+        /// The last price margin or liquidation used (mantissa at `last_used_expo`); with the pushed price it is the last good price the sanity band is measured from.
+        last_used_price / set_last_used_price: i64,
+        /// The watermark: no price published before max(this, publish_time) is used again. 0 before the first use.
+        last_used_publish_time / set_last_used_publish_time: i64,
+        /// A remainder whose notional would be below this (quote units) is liquidated too.
+        min_position_notional / set_min_position_notional: u64,
+        /// Slots from when an attempt first saw a position liquidatable until anyone may liquidate it (with `permissionless_liquidation`).
+        permissionless_after_slots / set_permissionless_after_slots: u64,
+        /// Losses beyond collateral that the insurance fund could not cover, quote units, cumulative.
+        bad_debt / set_bad_debt: u64,
+        /// Losses beyond collateral the insurance fund covered, quote units, cumulative.
+        insurance_covered / set_insurance_covered: u64,
+        expo / set_expo: i32,
+        last_used_expo / set_last_used_expo: i32,
+        // Bounds, as in config/markets.json ("validation" and "margin").
+        expo_min / set_expo_min: i32,
+        expo_max / set_expo_max: i32,
+        max_future_skew_sec / set_max_future_skew_sec: u32,
+        max_age_display_sec / set_max_age_display_sec: u32,
+        max_age_push_sec / set_max_age_push_sec: u32,
+        max_age_margin_sec / set_max_age_margin_sec: u32,
+        max_age_liquidation_sec / set_max_age_liquidation_sec: u32,
+        max_conf_push_bps / set_max_conf_push_bps: u16,
+        max_conf_margin_bps / set_max_conf_margin_bps: u16,
+        max_conf_liquidation_bps / set_max_conf_liquidation_bps: u16,
+        initial_margin_bps / set_initial_margin_bps: u16,
+        maintenance_margin_bps / set_maintenance_margin_bps: u16,
+        liquidation_fee_bps / set_liquidation_fee_bps: u16,
+        sanity_band_bps / set_sanity_band_bps: u16,
+        ema_band_bps / set_ema_band_bps: u16,
+        /// A partial liquidation restores maintenance margin plus this buffer.
+        liquidation_buffer_bps / set_liquidation_buffer_bps: u16,
+        /// The insurance fund's share of every liquidation fee.
+        insurance_fee_share_bps / set_insurance_fee_share_bps: u16,
+        /// Whether anyone, not only registered keepers, may liquidate once `permissionless_after_slots` passed.
+        permissionless_liquidation / set_permissionless_liquidation: bool,
+        bump / set_bump: u8,
+    }
 }
 
 impl Market {
-    #[cfg(test)]
-    super::field_offsets!(Market; discriminator, symbol, feed_id, price, conf, publish_time, price_slot, expo, expo_min, expo_max, max_future_skew_sec, max_age_push_sec, max_age_margin_sec, max_age_liquidation_sec, max_conf_push_bps, max_conf_margin_bps, max_conf_liquidation_bps, initial_margin_bps, maintenance_margin_bps, liquidation_fee_bps, bump);
-
     pub const SEED: &'static [u8] = b"market";
-
-    le_field!(price, set_price, i64);
-    le_field!(conf, set_conf, u64);
-    le_field!(expo, set_expo, i32);
-    le_field!(publish_time, set_publish_time, i64);
-    le_field!(price_slot, set_price_slot, u64);
-    le_field!(expo_min, set_expo_min, i32);
-    le_field!(expo_max, set_expo_max, i32);
-    le_field!(max_future_skew_sec, set_max_future_skew_sec, u32);
-    le_field!(max_age_push_sec, set_max_age_push_sec, u32);
-    le_field!(max_age_margin_sec, set_max_age_margin_sec, u32);
-    le_field!(max_age_liquidation_sec, set_max_age_liquidation_sec, u32);
-    le_field!(max_conf_push_bps, set_max_conf_push_bps, u16);
-    le_field!(max_conf_margin_bps, set_max_conf_margin_bps, u16);
-    le_field!(max_conf_liquidation_bps, set_max_conf_liquidation_bps, u16);
-    le_field!(initial_margin_bps, set_initial_margin_bps, u16);
-    le_field!(maintenance_margin_bps, set_maintenance_margin_bps, u16);
-    le_field!(liquidation_fee_bps, set_liquidation_fee_bps, u16);
-
-    #[inline(always)]
-    pub fn symbol(&self) -> &[u8; 16] {
-        &self.symbol
-    }
-    #[inline(always)]
-    pub fn set_symbol(&mut self, symbol: &[u8; 16]) {
-        self.symbol = *symbol;
-    }
-    #[inline(always)]
-    pub fn feed_id(&self) -> &[u8; 32] {
-        &self.feed_id
-    }
-    #[inline(always)]
-    pub fn set_feed_id(&mut self, feed_id: &[u8; 32]) {
-        self.feed_id = *feed_id;
-    }
-    #[inline(always)]
-    pub fn bump(&self) -> u8 {
-        self.bump
-    }
-    #[inline(always)]
-    pub fn set_bump(&mut self, bump: u8) {
-        self.bump = bump;
-    }
 
     #[inline(always)]
     pub fn pushed_price(&self) -> PriceData {
@@ -99,6 +73,38 @@ impl Market {
         self.set_expo(p.expo);
         self.set_publish_time(p.publish_time);
         self.set_price_slot(slot);
+    }
+
+    /// The last price margin or liquidation used; None before the first use.
+    #[inline(always)]
+    pub fn last_used(&self) -> Option<PriceData> {
+        if self.last_used_publish_time() == 0 {
+            return None;
+        }
+        Some(PriceData { price: self.last_used_price(), conf: 0, expo: self.last_used_expo(), publish_time: self.last_used_publish_time() })
+    }
+
+    #[inline(always)]
+    pub fn set_last_used(&mut self, p: &PriceData) {
+        self.set_last_used_price(p.price);
+        self.set_last_used_expo(p.expo);
+        self.set_last_used_publish_time(p.publish_time);
+    }
+
+    #[inline(always)]
+    pub fn liquidation_params(&self) -> LiquidationParams {
+        LiquidationParams {
+            maintenance_bps: self.maintenance_margin_bps(),
+            fee_bps: self.liquidation_fee_bps(),
+            buffer_bps: self.liquidation_buffer_bps(),
+            insurance_share_bps: self.insurance_fee_share_bps(),
+            min_notional: self.min_position_notional(),
+        }
+    }
+
+    #[inline(always)]
+    pub fn bands(&self) -> Bands {
+        Bands { anchor_max_age_sec: self.max_age_display_sec(), sanity_band_bps: self.sanity_band_bps(), ema_band_bps: self.ema_band_bps() }
     }
 
     /// The bounds a price must meet to be used for `action` in this market.

@@ -1,13 +1,16 @@
-//! Zero-copy account layouts. Every struct is `#[repr(C)]` with byte-array fields only, so its
-//! alignment is 1 and it can be laid over account data at any address; numbers are little-endian
-//! behind accessors. The first eight bytes are Anchor's account discriminator
-//! (sha256("account:<Name>")[..8]), which the IDL states and a test checks.
+//! Zero-copy account layouts, each declared once with `account_layout!` (see `macros.rs`): the
+//! struct is `#[repr(C)]` over byte arrays, so its alignment is 1 and it can be laid over account
+//! data at any address, with little-endian numbers behind accessors. The first eight bytes are
+//! Anchor's account discriminator, sha256("account:<Name>")[..8]. The IDL's account types are
+//! generated from the same declarations.
 
 pub mod config;
+pub mod keeper;
 pub mod market;
 pub mod position;
 
 pub use config::Config;
+pub use keeper::Keeper;
 pub use market::Market;
 pub use position::Position;
 
@@ -61,48 +64,6 @@ fn check<T: Account>(data: &[u8]) -> Result<(), PerpError> {
     Ok(())
 }
 
-/// Getter and setter for a little-endian number stored as a byte array.
-macro_rules! le_field {
-    ($field:ident, $set:ident, $ty:ty) => {
-        #[inline(always)]
-        pub fn $field(&self) -> $ty {
-            <$ty as crate::LeField>::get(&self.$field)
-        }
-        #[inline(always)]
-        pub fn $set(&mut self, value: $ty) {
-            <$ty as crate::LeField>::put(value, &mut self.$field)
-        }
-    };
-}
-
-/// Getter and setter for an address.
-macro_rules! key_field {
-    ($field:ident, $set:ident) => {
-        #[inline(always)]
-        pub fn $field(&self) -> &crate::Pubkey {
-            &self.$field
-        }
-        #[inline(always)]
-        pub fn $set(&mut self, value: &crate::Pubkey) {
-            self.$field = *value;
-        }
-    };
-}
-
-/// Test-only: each field's name and offset, for the check that the IDL lays accounts out the same way.
-#[cfg(test)]
-macro_rules! field_offsets {
-    ($ty:ty; $($field:ident),* $(,)?) => {
-        #[cfg(test)]
-        pub(crate) const FIELD_OFFSETS: &[(&str, usize)] = &[$((stringify!($field), core::mem::offset_of!($ty, $field))),*];
-    };
-}
-
-#[cfg(test)]
-pub(crate) use field_offsets;
-pub(crate) use key_field;
-pub(crate) use le_field;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,9 +73,11 @@ mod tests {
         assert_eq!(core::mem::align_of::<Config>(), 1);
         assert_eq!(core::mem::align_of::<Market>(), 1);
         assert_eq!(core::mem::align_of::<Position>(), 1);
-        assert_eq!(Config::LEN, 172);
-        assert_eq!(Market::LEN, 129);
-        assert_eq!(Position::LEN, 105);
+        assert_eq!(core::mem::align_of::<Keeper>(), 1);
+        assert_eq!(Config::LEN, 254);
+        assert_eq!(Market::LEN, 226);
+        assert_eq!(Position::LEN, 121);
+        assert_eq!(Keeper::LEN, 98);
     }
 
     #[test]
@@ -126,5 +89,11 @@ mod tests {
         assert_eq!(Position::init(&mut data).err(), Some(PerpError::AlreadyInitialized));
         assert_eq!(Market::load(&data).err(), Some(PerpError::InvalidAccountData));
         assert_eq!(Position::load(&data[..Position::LEN - 1]).err(), Some(PerpError::InvalidAccountData));
+    }
+
+    #[test]
+    fn discriminators_come_from_the_type_names() {
+        assert_eq!(Config::DISCRIMINATOR, [155, 12, 170, 224, 30, 250, 204, 130]);
+        assert_eq!(Position::DISCRIMINATOR, [170, 188, 143, 228, 122, 64, 247, 208]);
     }
 }

@@ -1,53 +1,16 @@
-//! Account checks: presence, signer, writability, owner, type.
+//! Account checks beyond an account's kind: owner, type, program address.
 
 use crate::cpi::SYSTEM_PROGRAM_ID;
 use crate::error::{PerpError, ProgramResult};
 use crate::input::AccountInfo;
+use crate::instruction::accounts::require_writable;
 use crate::processor::Context;
-use crate::state::{Account, Config, Market, Position};
+use crate::state::{Account, Config, Keeper, Market, Position};
 use crate::syscalls::{sol_try_find_program_address, SolBytes};
 use crate::{keys_eq, Pubkey};
 
-/// The account at `index`, or `NotEnoughAccounts`.
 #[inline(always)]
-pub fn account<'a>(ctx: &Context<'a>, index: usize) -> Result<&'a AccountInfo, PerpError> {
-    ctx.accounts.get(index).ok_or(PerpError::NotEnoughAccounts)
-}
-
-/// The optional account at `index`: absent, or passed as the program's own id (Anchor's
-/// placeholder for an omitted optional account), gives None.
-#[inline(always)]
-pub fn optional_account<'a>(ctx: &Context<'a>, index: usize) -> Option<&'a AccountInfo> {
-    ctx.accounts.get(index).filter(|a| !keys_eq(a.key(), ctx.program_id))
-}
-
-#[inline(always)]
-pub fn require_signer(a: &AccountInfo) -> ProgramResult {
-    if !a.is_signer() {
-        return Err(PerpError::MissingSignature);
-    }
-    Ok(())
-}
-
-#[inline(always)]
-pub fn require_writable(a: &AccountInfo) -> ProgramResult {
-    if !a.is_writable() {
-        return Err(PerpError::AccountNotWritable);
-    }
-    Ok(())
-}
-
-/// `a` must be the program `id` (token or system program passed for a CPI).
-#[inline(always)]
-pub fn require_program(a: &AccountInfo, id: &Pubkey) -> ProgramResult {
-    if !keys_eq(a.key(), id) {
-        return Err(PerpError::WrongProgramAccount);
-    }
-    Ok(())
-}
-
-#[inline(always)]
-fn require_owned_by_program(ctx: &Context, a: &AccountInfo) -> ProgramResult {
+pub fn require_owned_by_program(ctx: &Context, a: &AccountInfo) -> ProgramResult {
     if !keys_eq(a.owner(), ctx.program_id) {
         return Err(PerpError::WrongAccountOwner);
     }
@@ -60,6 +23,42 @@ fn require_owned_by_program(ctx: &Context, a: &AccountInfo) -> ProgramResult {
 pub fn load_config<'a>(ctx: &Context, a: &'a AccountInfo) -> Result<&'a Config, PerpError> {
     require_owned_by_program(ctx, a)?;
     Config::load(a.data())
+}
+
+/// # Safety
+/// As `AccountInfo::data_mut`: no other view of this account's data may be live.
+#[inline(always)]
+pub unsafe fn load_config_mut<'a>(ctx: &Context, a: &'a AccountInfo) -> Result<&'a mut Config, PerpError> {
+    require_owned_by_program(ctx, a)?;
+    require_writable(a)?;
+    Config::load_mut(a.data_mut())
+}
+
+/// The keeper account of `authority`, writable. Program-owned Keeper accounts exist only at
+/// PDA ["keeper", authority], so owner, type and the stored authority identify it.
+///
+/// # Safety
+/// As `AccountInfo::data_mut`: no other view of this account's data may be live.
+#[inline(always)]
+pub unsafe fn load_keeper_mut<'a>(ctx: &Context, a: &'a AccountInfo, authority: &AccountInfo) -> Result<&'a mut Keeper, PerpError> {
+    require_owned_by_program(ctx, a)?;
+    require_writable(a)?;
+    let keeper = Keeper::load_mut(a.data_mut())?;
+    if !keys_eq(keeper.authority(), authority.key()) {
+        return Err(PerpError::WrongKeeper);
+    }
+    Ok(keeper)
+}
+
+/// An SPL token account's balance (amount at bytes 64..72).
+#[inline(always)]
+pub fn token_amount(a: &AccountInfo) -> Result<u64, PerpError> {
+    let data = a.data();
+    if data.len() < 72 {
+        return Err(PerpError::InvalidAccountData);
+    }
+    // SAFETY: bytes 64..72 lie within the data (checked above).
+    Ok(<u64 as crate::LeField>::get(unsafe { &*(data.as_ptr().add(64) as *const [u8; 8]) }))
 }
 
 #[inline(always)]
