@@ -133,8 +133,13 @@ export const syncStatusQuery = defineQuery<OracleSyncState>('status');
 
 // ---- liquidations ---------------------------------------------------------------------------
 
-/** One trade of one position is liquidated by one saga, whichever scanner or keeper starts it. */
-export const liquidationWorkflowId = (position: string, openSlot: bigint | number | string) => `liquidate-${position}-${openSlot}`;
+/**
+ * One liquidation of one trade is one saga, whichever scanner or keeper starts it:
+ * `liquidate-<position>-<open slot>`, and after a partial liquidation left the trade open,
+ * `-<slot of that liquidation>` too (the same trade may need liquidating again later).
+ */
+export const liquidationWorkflowId = (position: string, openSlot: bigint | number | string, lastLiquidationSlot: bigint | number | string = 0) =>
+  `liquidate-${position}-${openSlot}${BigInt(lastLiquidationSlot) > 0n ? `-${lastLiquidationSlot}` : ''}`;
 export const scannerWorkflowId = (keeper: string) => `liquidation-scanner-${keeper}`;
 export const LIQUIDATION_SCAN_SCHEDULE_ID = 'liquidation-scan';
 
@@ -145,6 +150,8 @@ export interface LiquidationSagaInput {
   owner: string;
   symbol: string;
   openSlot: string;
+  /** Slot of the trade's last partial liquidation ('0' when none). */
+  lastLiquidationSlot: string;
   /** Base units (10⁻⁹), signed, as the scanner saw it. */
   size: string;
   /** Margin ratio at the scanner's price, basis points. */

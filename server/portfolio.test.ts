@@ -11,7 +11,7 @@ const owner = PublicKey.default;
 
 describe('portfolio valuation', () => {
   it('values a long at the served price, with the confidence band, and totals', () => {
-    const position = { owner, market: owner, collateral: 40_000_000n, size: 2_000_000_000n, entryPrice: 140_000_000_000n, openSlot: 5n, bump: 255, address: 'P' };
+    const position = { owner, market: owner, collateral: 40_000_000n, size: 2_000_000_000n, entryPrice: 140_000_000_000n, openSlot: 5n, liquidatableSinceSlot: 0n, lastLiquidationSlot: 0n, bump: 255, address: 'P' };
     const p = valuePortfolio({
       wallet: 'W',
       at: 1,

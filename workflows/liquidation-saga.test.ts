@@ -70,7 +70,7 @@ afterAll(async () => {
 });
 
 async function run(symbol: string, script: Script) {
-  const input: LiquidationSagaInput = { position: `P-${symbol}`, owner: 'W', symbol, openSlot: '1', size: '10', marginRatioBps: 400, markPrice: '1', detectedAt: Date.now() };
+  const input: LiquidationSagaInput = { position: `P-${symbol}`, owner: 'W', symbol, openSlot: '1', lastLiquidationSlot: '0', size: '10', marginRatioBps: 400, markPrice: '1', detectedAt: Date.now() };
   const id = liquidationWorkflowId(input.position, input.openSlot);
   scripts.set(id, script);
   const result = await client.workflow.execute(liquidationSaga, { taskQueue, workflowId: id, args: [input] });

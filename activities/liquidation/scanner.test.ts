@@ -11,7 +11,7 @@ const sol = (usd: number, grades: LivePrice['grades'] = ok): LivePrice => ({
   symbol: 'SOL-PERP', feedId: SOL.pythFeedId, source: 'pyth', price: String(Math.round(usd * 1e8)), conf: '1000', expo: -8, publishTime: 1, receivedAt: 1, grades,
 });
 // Long 10 SOL from $150 with $200 collateral: notional $1,500; maintenance 5 % = $75; liquidation below ~$137.5.
-const long: TrackedPosition = { address: 'P1', owner: 'W1', symbol: 'SOL-PERP', size: 10_000_000_000n, entryPrice: 150_000_000_000n, collateral: 200_000_000n, openSlot: 42n };
+const long: TrackedPosition = { address: 'P1', owner: 'W1', symbol: 'SOL-PERP', size: 10_000_000_000n, entryPrice: 150_000_000_000n, collateral: 200_000_000n, openSlot: 42n, lastLiquidationSlot: 0n };
 
 describe('PositionScanner', () => {
   it('starts a saga for a position below maintenance at a liquidation-grade price, and warns once per crossing', () => {
@@ -23,7 +23,7 @@ describe('PositionScanner', () => {
     expect(near.warnings).toMatchObject([{ wallet: 'W1', position: 'P1', symbol: 'SOL-PERP', maintenanceBps: SOL.margin.maintenanceBps }]);
     expect(s.evaluate([sol(139.4)]).warnings).toEqual([]); // still near: no second warning
     const under = s.evaluate([sol(130)]);
-    expect(under.sagas).toEqual([{ position: 'P1', owner: 'W1', symbol: 'SOL-PERP', openSlot: '42', size: '10000000000', marginRatioBps: expect.any(Number), markPrice: '130000000000', detectedAt: 1_000 }]);
+    expect(under.sagas).toEqual([{ position: 'P1', owner: 'W1', symbol: 'SOL-PERP', openSlot: '42', lastLiquidationSlot: '0', size: '10000000000', marginRatioBps: expect.any(Number), markPrice: '130000000000', detectedAt: 1_000 }]);
     expect(under.warnings).toEqual([]);
     s.evaluate([sol(150)]);
     expect(s.evaluate([sol(139.5)]).warnings).toHaveLength(1); // a new crossing warns again

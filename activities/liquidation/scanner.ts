@@ -26,6 +26,8 @@ export interface TrackedPosition {
   /** Quote units (10⁻⁶ USD). */
   collateral: bigint;
   openSlot: bigint;
+  /** Slot of the last (partial) liquidation of this trade; 0 when never. */
+  lastLiquidationSlot: bigint;
 }
 
 export interface ScanDecisions {
@@ -97,6 +99,7 @@ export class PositionScanner {
           owner: p.owner,
           symbol: p.symbol,
           openSlot: p.openSlot.toString(),
+          lastLiquidationSlot: p.lastLiquidationSlot.toString(),
           size: p.size.toString(),
           marginRatioBps: ratio,
           markPrice: mark.toString(),

@@ -99,18 +99,25 @@ export async function loadChain(cluster: ClusterConfig): Promise<Chain> {
     }
   }
 
-  const build = (kind: 'deposit' | 'withdraw' | 'open' | 'close', owner: PublicKey, symbol: string, amount = 1n): TransactionInstruction[] => {
+  /** The market's pinned Pyth account: an instruction that needs a price must pass exactly it. */
+  async function pinnedOracle(market: PublicKey): Promise<PublicKey | undefined> {
+    const info = await connection.getAccountInfo(market);
+    return (info && decodeMarket(info.data).oracle) ?? undefined;
+  }
+
+  const build = async (kind: 'deposit' | 'withdraw' | 'open' | 'close', owner: PublicKey, symbol: string, amount = 1n): Promise<TransactionInstruction[]> => {
     const market = marketKey(symbol);
     const ownerTokenAccount = associatedTokenAddress(owner, mint);
+    if (kind === 'deposit') return [depositInstruction({ owner, market, ownerTokenAccount, amount, programId })];
+    const priceUpdate = await pinnedOracle(market);
+    const oracle = priceUpdate ? { priceUpdate } : {};
     switch (kind) {
-      case 'deposit':
-        return [depositInstruction({ owner, market, ownerTokenAccount, amount, programId })];
       case 'withdraw':
-        return [withdrawInstruction({ owner, market, ownerTokenAccount, amount, programId })];
+        return [withdrawInstruction({ owner, market, ownerTokenAccount, amount, programId, ...oracle })];
       case 'open':
-        return [openPositionInstruction({ owner, market, size: amount, programId })];
+        return [openPositionInstruction({ owner, market, size: amount, programId, ...oracle })];
       case 'close':
-        return [closePositionInstruction({ owner, market, programId })];
+        return [closePositionInstruction({ owner, market, programId, ...oracle })];
     }
   };
 
@@ -134,10 +141,10 @@ export async function loadChain(cluster: ClusterConfig): Promise<Chain> {
     async lamports(owner) {
       return BigInt(await connection.getBalance(new PublicKey(owner)));
     },
-    deposit: (signer, symbol, amount, on) => send(signer, build('deposit', new PublicKey(signer.address), symbol, amount), on),
-    withdraw: (signer, symbol, amount, on) => send(signer, build('withdraw', new PublicKey(signer.address), symbol, amount), on),
-    open: (signer, symbol, size, on) => send(signer, build('open', new PublicKey(signer.address), symbol, size), on),
-    close: (signer, symbol, on) => send(signer, build('close', new PublicKey(signer.address), symbol), on),
+    deposit: async (signer, symbol, amount, on) => send(signer, await build('deposit', new PublicKey(signer.address), symbol, amount), on),
+    withdraw: async (signer, symbol, amount, on) => send(signer, await build('withdraw', new PublicKey(signer.address), symbol, amount), on),
+    open: async (signer, symbol, size, on) => send(signer, await build('open', new PublicKey(signer.address), symbol, size), on),
+    close: async (signer, symbol, on) => send(signer, await build('close', new PublicKey(signer.address), symbol), on),
     async fee(payer, kind, symbol) {
       const owner = new PublicKey(payer);
       const { blockhash } = await connection.getLatestBlockhash(cluster.commitment);
