@@ -124,6 +124,17 @@ export function createIngestActivities(deps: IngestDeps) {
     }
   }
 
+  /**
+   * Writes what a source activity accepted before it ends, waiting at most `ms`: with the database
+   * hung, a source switch (Pyth failing over to CoinGecko) must not wait for it. What is not written
+   * yet stays with the writer, which keeps retrying after the activity ended.
+   */
+  async function flushWithin(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([writer.flush(true).catch(() => undefined), new Promise((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
+  }
+
   /** Heartbeats, writer checks and throttled progress signals for a long-running source activity. */
   function supervise(source: Source, tally: Omit<SourceProgress, 'source'>) {
     const ctx = Context.current();
@@ -229,7 +240,7 @@ export function createIngestActivities(deps: IngestDeps) {
       } finally {
         clearInterval(timer);
         stream.close();
-        await writer.flush(true);
+        await flushWithin(opts.storeWaitMs);
       }
     },
 
@@ -286,7 +297,7 @@ export function createIngestActivities(deps: IngestDeps) {
         }
         throw watch.signal.reason ?? new Error('cancelled');
       } finally {
-        await writer.flush(true);
+        await flushWithin(opts.storeWaitMs);
       }
     },
 
