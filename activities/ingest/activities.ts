@@ -65,6 +65,9 @@ export interface IngestDeps {
   options?: Partial<IngestOptions>;
 }
 
+/** How often a Pyth stream is checked for silence (and heartbeats). */
+const SILENCE_TICK_MS = 250;
+
 const sourceUnavailable = (message: string) => ApplicationFailure.create({ type: SOURCE_UNAVAILABLE, message, nonRetryable: true });
 
 function groupMarkets(markets: MarketIndex, feedGroup: string): Market[] {
@@ -215,8 +218,15 @@ export function createIngestActivities(deps: IngestDeps) {
           stream.onerror = (event: Event & { code?: number; message?: string }) => {
             fail('stream_error', `Hermes stream failed${event.code ? ` (HTTP ${event.code})` : ''}: ${event.message ?? 'connection lost'}`, event.code);
           };
+          let lastTick = now();
           timer = setInterval(() => {
             const t = now();
+            // A tick far behind schedule means this process was stalled (a burst to work through, a
+            // GC pause, a starved CPU), not that Pyth was silent: what it sent meanwhile is still
+            // unread in the socket, and timers run before I/O. Silence counts only time we listened.
+            const stalledMs = t - lastTick - SILENCE_TICK_MS;
+            lastTick = t;
+            if (stalledMs > SILENCE_TICK_MS) lastAcceptedAt = Math.min(t, lastAcceptedAt + stalledMs);
             if (t - lastAcceptedAt > opts.silenceMs) {
               fail('silence', `no accepted Pyth price for ${t - lastAcceptedAt} ms`);
               return;
@@ -233,7 +243,7 @@ export function createIngestActivities(deps: IngestDeps) {
             } catch (e) {
               reject(e);
             }
-          }, 250);
+          }, SILENCE_TICK_MS);
           // Cancellation (the workflow switching source, pausing) ends the activity as cancelled.
           watch.cancelled.catch((e) => reject(e));
         });
