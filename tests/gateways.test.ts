@@ -186,18 +186,21 @@ describe('two gateways on one bus', () => {
       30_000,
       100,
     );
-    // Every report on the bus is one status per market it names, on each gateway.
-    const reports = () => bus.statuses.slice(mark.bus);
-    const expectedCount = (s: string) => reports().filter((r) => r.symbols.includes(s)).length;
-    const after = (c: LiveClient, from: number, s: string) => c.statuses.slice(from).filter((x) => x.symbol === s);
-    await waitFor('every status on both clients', () => SYMBOLS.every((s) => after(a, mark.a, s).length >= expectedCount(s) && after(b, mark.b, s).length >= expectedCount(s)) || undefined, 15_000, 100);
-    for (const s of SYMBOLS) {
-      const [onA, onB] = [after(a, mark.a, s), after(b, mark.b, s)];
-      expect(onA.length, `${s}: statuses on A`).toBe(expectedCount(s));
-      expect(onB.length, `${s}: statuses on B`).toBe(expectedCount(s));
+    // Every report on the bus is one status per market it names, on each gateway. Compared once
+    // the status channel is quiet again, so that nothing is in flight.
+    const after = (c: LiveClient, from: number, sym: string) => c.statuses.slice(from).filter((x) => x.symbol === sym);
+    const settled = await waitFor('every status on both clients, the channel quiet', () => {
+      const reports = bus.statuses.slice(mark.bus);
+      if (Date.now() - (bus.statuses.at(-1)?.arrivedAt ?? 0) < 1_000) return undefined;
+      const per = SYMBOLS.map((s) => ({ s, expected: reports.filter((r) => r.symbols.includes(s)).length, onA: after(a, mark.a, s), onB: after(b, mark.b, s) }));
+      return per.every((x) => x.onA.length >= x.expected && x.onB.length >= x.expected) ? { reports, per } : undefined;
+    }, 20_000, 100);
+    for (const { s, expected, onA, onB } of settled.per) {
+      expect(onA.length, `${s}: statuses on A`).toBe(expected);
+      expect(onB.length, `${s}: statuses on B`).toBe(expected);
       expect(onA.map(statusSignature)).toEqual(onB.map(statusSignature));
       // In the order the workers reported them: the modes follow the ingest reports.
-      const modes = reports().filter((r) => r.kind === 'ingest' && r.symbols.includes(s)).map((r) => (r.kind === 'ingest' ? r.mode : undefined));
+      const modes = settled.reports.filter((r) => r.kind === 'ingest' && r.symbols.includes(s)).map((r) => (r.kind === 'ingest' ? r.mode : undefined));
       expect(modes).toEqual(['coingecko', 'pyth']);
       const seenModes = onA.map((x) => x.mode).filter((m, i, all) => i === 0 || m !== all[i - 1]);
       expect(seenModes.slice(-2)).toEqual(['coingecko', 'pyth']);
