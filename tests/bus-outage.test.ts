@@ -243,11 +243,18 @@ describe('a bus outage (Redis killed, then back)', () => {
       const fresh = new Set(bus.prices.slice(busFrom).map(priceKey));
       return SYMBOLS.every((s) => client.of(s).some((p) => p.arrivedAt > upAt && fresh.has(priceKey(p)))) || undefined;
     }, 30_000, 100);
-    // No gap left: the gateway serves the store's newest served price (or one newer, still on its way there).
-    await waitFor('the gateway at the store\'s newest price', async () => {
-      const [stored, rest] = [await storedLatest(), await served('SOL-PERP')];
-      return stored && priceKey(rest.price) === priceKey(stored) && !rest.price.stale ? true : undefined;
-    }, 15_000, 100);
+    // No gap left: with SOL held still at the source, the gateway serves exactly the store's newest
+    // served price, which is the bus's last one.
+    sim.control.stall('pyth', ['SOL-PERP']);
+    try {
+      await waitFor('the gateway at the store\'s newest price', async () => {
+        const [stored, rest] = [await storedLatest(), await served('SOL-PERP')];
+        const lastOnBus = bus.prices.filter((p) => p.symbol === 'SOL-PERP').at(-1);
+        return stored && lastOnBus && priceKey(rest.price) === priceKey(stored) && priceKey(stored) === priceKey(lastOnBus) && !rest.price.stale ? true : undefined;
+      }, 15_000, 100);
+    } finally {
+      sim.control.unstall('pyth', ['SOL-PERP']);
+    }
     const after = client.of('SOL-PERP').filter((p) => p.arrivedAt > upAt);
     for (let i = 1; i < after.length; i++) expect(after[i]!.seq).toBeGreaterThan(after[i - 1]!.seq);
     // Statuses the workers reported are back on the bus (republished on reconnect).

@@ -139,7 +139,7 @@ export class LiveClient {
     this.socket.on('margin-warning', (w) => this.alerts.push({ event: 'margin-warning', body: w }));
     this.socket.on('liquidation', (a) => this.alerts.push({ event: 'liquidation', body: a }));
     this.socket.io.on('reconnect', () => {
-      if (this.symbols.length > 0) void this.socket.timeout(10_000).emitWithAck('subscribe', this.symbols).catch(() => undefined);
+      if (this.symbols.length > 0) void this.subscribe(this.symbols).catch(() => undefined);
       for (const w of this.wallets) void this.socket.timeout(10_000).emitWithAck('watch-wallet', w).catch(() => undefined);
     });
   }
