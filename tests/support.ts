@@ -1,5 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer as createNetServer, type AddressInfo, type Socket as NetSocket } from 'node:net';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { io as ioClient, type Socket } from 'socket.io-client';
+import { createRedisSubscriber } from '../bus/redis.ts';
+import type { BusPrice } from '../contracts/bus.ts';
+import type { ClientToServerEvents, LiquidationAlert, MarginWarning, PriceMessage, ServerToClientEvents, StatusMessage, SubscribeAck } from '../contracts/socket.ts';
+import type { StatusReport } from '../contracts/status.ts';
+import { createLogger } from '../runtime/logger.ts';
 import { loadConfig, type Config } from '../runtime/config.ts';
 import { loadMarkets } from '../runtime/markets.ts';
 import { connectClient } from '../temporal/connection.ts';
@@ -95,4 +103,125 @@ export function startProcess(entry: string, env: Record<string, string>, args: s
       await exited;
     },
   };
+}
+
+/** A TCP port nothing listens on now (the OS picks it). */
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** The identity of a served price, as history stores it once: feed, source, publish time and slot. */
+export const priceKey = (p: { feedId: string; source: string; publishTime: number; slot?: number }) => `${p.feedId}:${p.source}:${p.publishTime}:${p.slot ?? '-'}`;
+
+/**
+ * A dashboard client on a gateway's Socket.IO: records every price and status it receives, in
+ * arrival order, with its arrival time; subscribes again after a reconnect (rooms do not survive one).
+ */
+export class LiveClient {
+  readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  readonly prices: (PriceMessage & { arrivedAt: number })[] = [];
+  readonly statuses: (StatusMessage & { arrivedAt: number })[] = [];
+  readonly alerts: { event: 'margin-warning' | 'liquidation'; body: MarginWarning | LiquidationAlert }[] = [];
+  private symbols: string[] = [];
+  private wallets: string[] = [];
+
+  constructor(readonly url: string) {
+    this.socket = ioClient(url, { transports: ['websocket'], reconnectionDelayMax: 1_000 });
+    this.socket.on('prices', (batch) => {
+      const arrivedAt = Date.now();
+      for (const p of batch) this.prices.push({ ...p, arrivedAt });
+    });
+    this.socket.on('status', (s) => this.statuses.push({ ...s, arrivedAt: Date.now() }));
+    this.socket.on('margin-warning', (w) => this.alerts.push({ event: 'margin-warning', body: w }));
+    this.socket.on('liquidation', (a) => this.alerts.push({ event: 'liquidation', body: a }));
+    this.socket.io.on('reconnect', () => {
+      if (this.symbols.length > 0) void this.subscribe(this.symbols).catch(() => undefined);
+      for (const w of this.wallets) void this.socket.timeout(10_000).emitWithAck('watch-wallet', w).catch(() => undefined);
+    });
+  }
+
+  /** Subscribes (the snapshot in the ack counts as received prices); throws unless the gateway says ok. */
+  async subscribe(symbols: string[]): Promise<SubscribeAck> {
+    const ack = await this.socket.timeout(10_000).emitWithAck('subscribe', symbols);
+    if (!ack.ok) throw new Error(`subscribe refused: ${ack.error}`);
+    this.symbols = [...new Set([...this.symbols, ...symbols])];
+    const arrivedAt = Date.now();
+    for (const p of ack.snapshot ?? []) this.prices.push({ ...p, arrivedAt });
+    return ack;
+  }
+
+  async watchWallet(wallet: string): Promise<void> {
+    const ack = await this.socket.timeout(10_000).emitWithAck('watch-wallet', wallet);
+    if (!ack.ok) throw new Error(`watch-wallet refused: ${ack.error}`);
+    this.wallets.push(wallet);
+  }
+
+  /** The TCP socket under the websocket transport: `pause()` makes a client that stops reading. */
+  get tcp(): NetSocket {
+    return (this.socket.io.engine.transport as unknown as { ws: { _socket: NetSocket } }).ws._socket;
+  }
+
+  of(symbol: string): (PriceMessage & { arrivedAt: number })[] {
+    return this.prices.filter((p) => p.symbol === symbol);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/** Everything published on a bus (prefix) of a Redis, as a consumer sees it: the truth to compare clients with. */
+export function recordBus(url: string, prefix: string) {
+  const subscriber = createRedisSubscriber({ url, prefix, log: createLogger('bus-recorder', 'silent') });
+  const prices: (BusPrice & { arrivedAt: number })[] = [];
+  const statuses: (StatusReport & { arrivedAt: number })[] = [];
+  subscriber.onPrices((batch) => {
+    const arrivedAt = Date.now();
+    for (const p of batch.prices) prices.push({ ...p, arrivedAt });
+  });
+  subscriber.onStatus((r) => statuses.push({ ...r, arrivedAt: Date.now() }));
+  return { subscriber, prices, statuses, close: () => subscriber.close() };
+}
+
+/** Waits until a process's HTTP endpoint answers 2xx (a gateway's /api/live), or fails with its output. */
+export async function waitForHttp(url: string, handle: ChildHandle, timeoutMs = 90_000): Promise<void> {
+  await waitFor(
+    `${url} to answer`,
+    async () => {
+      if (handle.child.exitCode !== null) throw new Error(`exited with ${handle.child.exitCode}:\n${handle.output().slice(-3_000)}`);
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      await res.body?.cancel();
+      return res.ok || undefined;
+    },
+    timeoutMs,
+    250,
+  );
+}
+
+/** A stream that keeps what a Supervisor prints (its own lines and its processes'), for failure messages. */
+export function outputSink() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      if (lines.length > 2_000) lines.splice(0, lines.length - 2_000);
+      done();
+    },
+  });
+  return { stream, lines, tail: (n = 60) => lines.slice(-n).join('\n') };
+}
+
+/** The value of a Prometheus sample (`name{labels} value`) on a /metrics page; labels match as a substring. */
+export async function metricValue(url: string, name: string, labels = ''): Promise<number | undefined> {
+  const text = await (await fetch(url, { signal: AbortSignal.timeout(3_000) })).text();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (labels && !line.includes(labels)) continue;
+    return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
 }

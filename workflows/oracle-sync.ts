@@ -40,7 +40,7 @@ export async function oracleSync(input: OracleSyncInput = {}): Promise<never> {
     }
     last = { pushes: p.pushes, failures: p.failures };
     if (p.health !== state.health) upsertSearchAttributes({ [SA.SyncHealth.name]: [p.health] });
-    Object.assign(state, { health: p.health, reason: p.reason, markets: p.markets, pushes: carried.pushes + p.pushes, failures: carried.failures + p.failures, reportedAt: Date.now() });
+    Object.assign(state, { health: p.health, reason: p.reason, bus: p.bus, markets: p.markets, pushes: carried.pushes + p.pushes, failures: carried.failures + p.failures, reportedAt: Date.now() });
   });
   upsertSearchAttributes({ [SA.SyncHealth.name]: [state.health], [SA.Markets.name]: input.symbols ?? ['all'] });
 

@@ -65,6 +65,9 @@ export interface IngestDeps {
   options?: Partial<IngestOptions>;
 }
 
+/** How often a Pyth stream is checked for silence (and heartbeats). */
+const SILENCE_TICK_MS = 250;
+
 const sourceUnavailable = (message: string) => ApplicationFailure.create({ type: SOURCE_UNAVAILABLE, message, nonRetryable: true });
 
 function groupMarkets(markets: MarketIndex, feedGroup: string): Market[] {
@@ -122,6 +125,17 @@ export function createIngestActivities(deps: IngestDeps) {
       deps.log.warn({ waitedMs: opts.storeWaitMs }, 'price_book_load_slow');
       load.catch(() => undefined);
     }
+  }
+
+  /**
+   * Writes what a source activity accepted before it ends, waiting at most `ms`: with the database
+   * hung, a source switch (Pyth failing over to CoinGecko) must not wait for it. What is not written
+   * yet stays with the writer, which keeps retrying after the activity ended.
+   */
+  async function flushWithin(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([writer.flush(true).catch(() => undefined), new Promise((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
   }
 
   /** Heartbeats, writer checks and throttled progress signals for a long-running source activity. */
@@ -204,8 +218,15 @@ export function createIngestActivities(deps: IngestDeps) {
           stream.onerror = (event: Event & { code?: number; message?: string }) => {
             fail('stream_error', `Hermes stream failed${event.code ? ` (HTTP ${event.code})` : ''}: ${event.message ?? 'connection lost'}`, event.code);
           };
+          let lastTick = now();
           timer = setInterval(() => {
             const t = now();
+            // A tick far behind schedule means this process was stalled (a burst to work through, a
+            // GC pause, a starved CPU), not that Pyth was silent: what it sent meanwhile is still
+            // unread in the socket, and timers run before I/O. Silence counts only time we listened.
+            const stalledMs = t - lastTick - SILENCE_TICK_MS;
+            lastTick = t;
+            if (stalledMs > SILENCE_TICK_MS) lastAcceptedAt = Math.min(t, lastAcceptedAt + stalledMs);
             if (t - lastAcceptedAt > opts.silenceMs) {
               fail('silence', `no accepted Pyth price for ${t - lastAcceptedAt} ms`);
               return;
@@ -222,14 +243,14 @@ export function createIngestActivities(deps: IngestDeps) {
             } catch (e) {
               reject(e);
             }
-          }, 250);
+          }, SILENCE_TICK_MS);
           // Cancellation (the workflow switching source, pausing) ends the activity as cancelled.
           watch.cancelled.catch((e) => reject(e));
         });
       } finally {
         clearInterval(timer);
         stream.close();
-        await writer.flush(true);
+        await flushWithin(opts.storeWaitMs);
       }
     },
 
@@ -286,7 +307,7 @@ export function createIngestActivities(deps: IngestDeps) {
         }
         throw watch.signal.reason ?? new Error('cancelled');
       } finally {
-        await writer.flush(true);
+        await flushWithin(opts.storeWaitMs);
       }
     },
 
