@@ -65,6 +65,17 @@ export const envSchema = z.object({
   QD_PRIORITY_FEE_MICROLAMPORTS: z.coerce.number().int().min(0).max(10_000_000).default(0),
   QD_SYNC_MAX_MARKETS_PER_TX: z.coerce.number().int().min(1).max(16).default(8),
 
+  /** A keeper's identity: the keypair file (solana-keygen JSON, readable by its owner only) that signs `liquidate`. */
+  QD_KEEPER_KEYPAIR: z.string().min(1).optional(),
+  /** Where the keeper's fees go (a token account of the collateral mint); its associated token account by default. */
+  QD_KEEPER_PAYOUT_ACCOUNT: base58Key.optional(),
+  /** Stake a keeper registers with on first start, quote units (10⁻⁶); the program's minimum by default. */
+  QD_KEEPER_STAKE: z.coerce.bigint().positive().optional(),
+  /** Liquidation steps one keeper worker runs at once. */
+  QD_KEEPER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** A trader is warned when their margin ratio comes within this much of maintenance, basis points. */
+  QD_MARGIN_WARNING_BPS: z.coerce.number().int().min(1).max(5_000).default(250),
+
   QD_GATEWAY_PORT: port.default(3002),
   QD_GATEWAY_URL: httpUrl.default('http://127.0.0.1:3002'),
   QD_WEB_PORT: port.default(3001),
@@ -148,6 +159,14 @@ function toConfig(e: Parsed, ctx: z.RefinementCtx) {
       priorityFeeMicroLamports: e.QD_PRIORITY_FEE_MICROLAMPORTS,
     },
     sync: { maxMarketsPerTx: e.QD_SYNC_MAX_MARKETS_PER_TX },
+    keeper: {
+      // The localnet writes its demo keepers' keypairs under the data folder.
+      keypair: e.QD_KEEPER_KEYPAIR ?? `${e.QD_DATA_DIR}/localnet/keys/keeper-1.json`,
+      ...(e.QD_KEEPER_PAYOUT_ACCOUNT && { payoutAccount: e.QD_KEEPER_PAYOUT_ACCOUNT }),
+      ...(e.QD_KEEPER_STAKE !== undefined && { stake: e.QD_KEEPER_STAKE }),
+      concurrency: e.QD_KEEPER_CONCURRENCY,
+      marginWarningBps: e.QD_MARGIN_WARNING_BPS,
+    },
     gateway: { port: e.QD_GATEWAY_PORT, url: e.QD_GATEWAY_URL },
     web: { port: e.QD_WEB_PORT },
     ...(e.QD_METRICS_PORT && { metricsPort: e.QD_METRICS_PORT }),

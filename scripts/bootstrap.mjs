@@ -21,6 +21,8 @@ if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== lockHash) {
   writeFileSync(stamp, lockHash);
 }
 
+// A keeper or a worker on another machine needs only the npm dependencies, not the embedded services' tools.
+if (process.argv.includes('--deps-only')) process.exit(0);
 const { ensureTools } = await import('./tools.mjs');
 try {
   await ensureTools();

@@ -7,7 +7,7 @@ const binaries = { temporal: '/opt/temporal', ferretdb: '/opt/ferretdb', redis: 
 const compose = (env: Record<string, string>) => composeSystem(loadConfig(env), { binaries });
 const names = (env: Record<string, string>) => compose(env).specs.map((s) => s.name);
 const bannerRow = (env: Record<string, string>, service: string) => compose(env).banner.find((l) => l.trimStart().startsWith(`${service} `));
-const OUR_OWN = ['gateway', 'ingest', 'sync', 'web'];
+const OUR_OWN = ['gateway', 'ingest', 'sync', 'keeper', 'web'];
 
 describe('composeSystem', () => {
   it('runs every embedded service on its default endpoint, then our own processes', () => {
@@ -61,7 +61,7 @@ describe('composeSystem', () => {
     expect(bannerRow(env, 'MongoDB')).toMatch(/ external  mongodb\+srv:\/\/trader:<redacted>@cluster\.example\/quantdesk$/);
     expect(bannerRow(env, 'Redis')).toMatch(/ external  rediss:\/\/:<redacted>@redis\.example:6380$/);
     expect(bannerRow(env, 'Solana RPC')).toMatch(/ external  https:\/\/rpc\.example\/\?api-key=<redacted> /);
-    expect(text).toMatch(/^  processes +gateway, ingest, sync, web$/m);
+    expect(text).toMatch(/^  processes +gateway, ingest, sync, keeper, web$/m);
   });
 
   it('starts each service on its own: only Redis external leaves the rest embedded', () => {
@@ -73,7 +73,7 @@ describe('composeSystem', () => {
   });
 
   it('gives the workers their metrics ports', () => {
-    const { specs } = composeSystem(loadConfig({}), { binaries, metricsPorts: { ingest: 41001, sync: 41002 } });
+    const { specs } = composeSystem(loadConfig({}), { binaries, metricsPorts: { ingest: 41001, sync: 41002, keeper: 41003 } });
     const ingest = specs.find((s) => s.name === 'ingest')!;
     expect(ingest.env).toMatchObject({ QD_METRICS_PORT: '41001' });
     expect(ingest.ready).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 41001 });

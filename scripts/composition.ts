@@ -11,7 +11,7 @@ import type { ProcessSpec } from './supervisor.ts';
 
 export interface CompositionOptions {
   /** The workers' /metrics ports (their readiness checks). */
-  metricsPorts?: { ingest: number; sync: number };
+  metricsPorts?: { ingest: number; sync: number; keeper: number };
   /** Paths of the installed tools; each is resolved from the tool cache when absent. */
   binaries?: { temporal?: string; ferretdb?: string; redis?: string; postgresBin?: string };
 }
@@ -23,7 +23,7 @@ export interface Composition {
   banner: string[];
 }
 
-export const DEFAULT_METRICS_PORTS = { ingest: 9464, sync: 9465 } as const;
+export const DEFAULT_METRICS_PORTS = { ingest: 9464, sync: 9465, keeper: 9466 } as const;
 /** The embedded MongoDB's own PostgreSQL (not a configured endpoint: only FerretDB talks to it). */
 export const EMBEDDED_POSTGRES_PORT = 27432;
 const DEFAULT_TEMPORAL_UI = 'http://localhost:8233';
@@ -93,6 +93,7 @@ export function composeSystem(config: Config, o: CompositionOptions = {}): Compo
     gateway(config.gateway.port, {}),
     worker('ingest', 'workers/ingest/main.ts', metrics.ingest, {}),
     worker('sync', 'workers/sync/main.ts', metrics.sync, {}),
+    worker('keeper', 'workers/keeper/main.ts', metrics.keeper, {}),
     web(config.web.port, config.gateway.url),
   );
 

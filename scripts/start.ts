@@ -8,7 +8,7 @@ const config = loadConfigOrExit();
 
 // Only tests move the workers' metrics ports (to run beside an `npm start` on the defaults).
 const metricsBase = Number(process.env.QD_TEST_METRICS_PORT_BASE ?? 0);
-const metricsPorts = metricsBase > 0 ? { ingest: metricsBase, sync: metricsBase + 1 } : DEFAULT_METRICS_PORTS;
+const metricsPorts = metricsBase > 0 ? { ingest: metricsBase, sync: metricsBase + 1, keeper: metricsBase + 2 } : DEFAULT_METRICS_PORTS;
 const { specs, banner } = composeSystem(config, { metricsPorts });
 
 const supervisor = new Supervisor(specs.map((s) => s.name));

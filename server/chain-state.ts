@@ -1,14 +1,19 @@
+import bs58 from 'bs58';
 import { TOKEN_PROGRAM_ID } from '@solana/spl-token';
 import { PublicKey, type Commitment, type Connection } from '@solana/web3.js';
 import {
+  ACCOUNT_SIZE,
   QUANTDESK_PERP_PROGRAM_ID,
+  accountDiscriminator,
   configAddress,
   decodeConfig,
+  decodeKeeper,
   decodeMarket,
   decodePosition,
   marketAddress,
   positionAddress,
   type ConfigAccount,
+  type KeeperAccount,
   type MarketAccount,
   type PositionAccount,
 } from '../programs/client/quantdesk-perp.ts';
@@ -29,6 +34,8 @@ export interface ChainReader {
   /** Lamports and every SPL token account of the owner. */
   wallet(owner: PublicKey): Promise<{ lamports: bigint; tokens: TokenBalance[] }>;
   slot(): Promise<number>;
+  /** Every keeper account of the program (the on-chain registry). */
+  keepers(): Promise<(KeeperAccount & { address: string })[]>;
 }
 
 export interface TokenBalance {
@@ -105,5 +112,12 @@ export function createRpcChainReader(connection: Connection, o: { programId?: Pu
       };
     },
     slot: () => connection.getSlot(commitment),
+    async keepers() {
+      const accounts = await connection.getProgramAccounts(programId, {
+        commitment,
+        filters: [{ dataSize: ACCOUNT_SIZE.Keeper }, { memcmp: { offset: 0, bytes: bs58.encode(accountDiscriminator('Keeper')) } }],
+      });
+      return accounts.map((a) => ({ ...decodeKeeper(a.account.data), address: a.pubkey.toBase58() }));
+    },
   };
 }

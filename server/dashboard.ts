@@ -6,6 +6,7 @@ import type { MarketIndex } from '../domain/markets.ts';
 import type { PushLog, Rejections } from '../store/roles.ts';
 import type { ChainReader } from './chain-state.ts';
 import { registerFaucetRoutes } from './faucet.ts';
+import { registerLiquidationRoutes, type LiquidationRoutesDeps } from './liquidations.ts';
 import { registerOpsRoutes } from './ops.ts';
 import { registerPortfolioRoutes } from './portfolio.ts';
 
@@ -26,6 +27,9 @@ export interface DashboardDeps {
   cluster: { rpcUrl: string; wsUrl?: string; commitment: string; embedded: boolean };
   /** Present only on the embedded localnet. */
   faucet?: { connection: Connection; keysDir: string };
+  liquidations: LiquidationRoutesDeps['liquidations'];
+  alerts: LiquidationRoutesDeps['alerts'];
+  temporalUi: LiquidationRoutesDeps['temporalUi'];
 }
 
 export interface DashboardContext {
@@ -98,5 +102,6 @@ export function registerDashboardRoutes(app: GatewayApp, d: DashboardDeps, ctx: 
 
   registerPortfolioRoutes(app, { chain: d.chain, markets, priceOf: ctx.priceOf, now });
   registerOpsRoutes(app, { markets, rejections: d.rejections, pushes: d.pushes, now });
+  registerLiquidationRoutes(app, { chain: d.chain, liquidations: d.liquidations, alerts: d.alerts, temporalUi: d.temporalUi });
   if (d.faucet) registerFaucetRoutes(app, { ...d.faucet, chain: d.chain, log: ctx.log.child({ module: 'faucet' }) });
 }

@@ -42,6 +42,9 @@ const gateway = await createGateway({
     chain,
     rejections: store.rejections,
     pushes: store.pushes,
+    liquidations: store.liquidations,
+    alerts: store.alerts,
+    temporalUi: { url: config.temporal.uiUrl, namespace: config.temporal.namespace },
     cluster: { rpcUrl: config.solana.rpcUrl, ...(config.solana.wsUrl && { wsUrl: config.solana.wsUrl }), commitment: config.solana.commitment, embedded: config.solana.localnet },
     // The test faucet exists only on the embedded localnet, whose keypairs are under the data folder.
     ...(config.solana.localnet && { faucet: { connection: solana, keysDir: join(config.dataDir, 'localnet', 'keys') } }),

@@ -121,9 +121,9 @@ describe('npm start (scripts/start.ts) with every endpoint external', () => {
       expect(banner).toMatch(new RegExp(`\\| +${service} +external  `));
     }
     expect(banner).toMatch(new RegExp(`Hermes +external  ${sim.url}\\n`));
-    expect(banner).toMatch(/processes +gateway, ingest, sync, web\n/);
+    expect(banner).toMatch(/processes +gateway, ingest, sync, keeper, web\n/);
     for (const embedded of ['temporal', 'ferretdb', 'redis', 'market-sim', 'localnet']) expect(output).not.toContain(`| ${embedded}: ready`);
-    for (const ours of ['gateway', 'ingest', 'sync', 'web']) expect(pidOf(ours)).toBeGreaterThan(0);
+    for (const ours of ['gateway', 'ingest', 'sync', 'keeper', 'web']) expect(pidOf(ours)).toBeGreaterThan(0);
   });
 
   it('restarts the ingest worker after kill -9, and prices flow again from the new one', async () => {
@@ -146,7 +146,7 @@ describe('npm start (scripts/start.ts) with every endpoint external', () => {
     start.kill('SIGINT');
     expect(await exited).toBe(0);
     const stops = [...output.matchAll(/\| (\w[\w-]*): stopped/g)].map((m) => m[1]);
-    expect(stops).toEqual(['web', 'sync', 'ingest', 'gateway']);
+    expect(stops).toEqual(['web', 'keeper', 'sync', 'ingest', 'gateway']);
     expect(pids.filter(alive)).toEqual([]);
   }, 60_000);
 });

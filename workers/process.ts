@@ -1,4 +1,6 @@
+import { readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { Keypair } from '@solana/web3.js';
 import { DefaultLogger, Runtime, type LogEntry, type Worker } from '@temporalio/worker';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
@@ -54,4 +56,21 @@ export async function runUntilStopped(worker: Worker, log: Logger, cleanup: [str
   await closeAll(log, cleanup);
   log.info('worker_stopped');
   process.exit(0);
+}
+
+/**
+ * A signer's keypair file (solana-keygen JSON). Refused when others may read it (group or world
+ * permissions): a key of value is kept readable by its owner only. Exits with the reason (EX_CONFIG).
+ */
+export function loadKeypairOrExit(path: string, what: string, log: Logger): Keypair {
+  try {
+    const mode = statSync(path).mode & 0o777;
+    if (mode & 0o077) throw new Error(`it is readable by others (mode ${mode.toString(8)}): chmod 600 it`);
+    const bytes: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (!Array.isArray(bytes) || bytes.length !== 64) throw new Error('expected a JSON array of 64 bytes');
+    return Keypair.fromSecretKey(Uint8Array.from(bytes as number[]));
+  } catch (e) {
+    log.fatal({ path, err: (e as Error).message }, `${what} keypair refused`);
+    process.exit(78);
+  }
 }

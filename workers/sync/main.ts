@@ -1,9 +1,8 @@
 // Worker for task queue `oracle-sync`: pushes the served prices on-chain with update_oracle_price.
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { Connection, Keypair, PublicKey } from '@solana/web3.js';
+import { Connection, PublicKey } from '@solana/web3.js';
 import { PriceFollower } from '../../bus/follower.ts';
 import { createRedisPublisher, createRedisSubscriber } from '../../bus/redis.ts';
 import { SYNC_WORKFLOW_ID, TASK_QUEUES, syncProgressSignal } from '../../contracts/temporal.ts';
@@ -19,26 +18,16 @@ import { openStore } from '../../store/mongo/connection.ts';
 import { createMongoStore } from '../../store/mongo/store.ts';
 import { connectClient, connectWorker } from '../../temporal/connection.ts';
 import { oracleSync } from '../../workflows/oracle-sync.ts';
-import { installTemporalLogging, runUntilStopped, serveMetrics } from '../process.ts';
+import { installTemporalLogging, loadKeypairOrExit, runUntilStopped, serveMetrics } from '../process.ts';
 
 const config = loadConfigOrExit();
 const log = createLogger('worker-sync', config.logLevel);
 installTemporalLogging(log);
 
-function loadKeypair(path: string): Keypair {
-  try {
-    const bytes: unknown = JSON.parse(readFileSync(path, 'utf8'));
-    if (!Array.isArray(bytes) || bytes.length !== 64) throw new Error('expected a JSON array of 64 bytes');
-    return Keypair.fromSecretKey(Uint8Array.from(bytes as number[]));
-  } catch (e) {
-    log.fatal({ path, err: (e as Error).message }, 'oracle authority keypair unreadable (QD_ORACLE_AUTHORITY_KEYPAIR)');
-    process.exit(78);
-  }
-}
 
 const markets = loadMarkets(config.marketsFile);
 const registry = createMetricsRegistry('worker-sync');
-const authority = loadKeypair(config.solana.oracleAuthorityKeypair);
+const authority = loadKeypairOrExit(config.solana.oracleAuthorityKeypair, 'oracle authority (QD_ORACLE_AUTHORITY_KEYPAIR)', log);
 const programId = config.solana.programId ? new PublicKey(config.solana.programId) : QUANTDESK_PERP_PROGRAM_ID;
 const connection = new Connection(config.solana.rpcUrl, {
   commitment: config.solana.commitment,

@@ -86,3 +86,32 @@ export async function getJson<T>(gatewayUrl: string, path: string, signal?: Abor
 export function validInterval(sec: number): boolean {
   return Number.isInteger(sec) && sec >= 1 && (sec < 60 ? 60 % sec === 0 : sec % 60 === 0);
 }
+
+/** A liquidation saga as `GET /api/liquidations` lists it. */
+export interface SagaRow {
+  id: string;
+  position: string;
+  owner: string;
+  symbol: string;
+  state: 'claimed' | 'released' | 'done';
+  claimedBy?: string;
+  attempts: { at: string; keeper?: string; reason: string }[];
+  result?: { outcome: string; keeper?: string; signature?: string; sizeLiquidated?: string; price?: string; keeperFee?: string; insuranceFee?: string; badDebt?: string; latencyMs?: number; detail?: string };
+  detectedAt: string;
+  updatedAt: string;
+  /** The saga's workflow in the Temporal Web UI. */
+  workflowUrl: string;
+}
+
+/** A keeper of the on-chain registry, as `GET /api/keepers` lists it (amounts in quote units, 10⁻⁶ USD). */
+export interface KeeperRow {
+  address: string;
+  authority: string;
+  status: 'inactive' | 'active' | 'deregistering';
+  stake: string;
+  liquidations: string;
+  volumeLiquidated: string;
+  rewardsEarned: string;
+  lastActiveSlot: string;
+  registeredSlot: string;
+}

@@ -1,4 +1,4 @@
-import type { ChainAnswer, PushRow } from '$lib/api.ts';
+import type { ChainAnswer, PushRow, SagaRow } from '$lib/api.ts';
 import { gatewayTry } from '$lib/server/gateway.ts';
 import type { PageServerLoad } from './$types';
 
@@ -19,11 +19,12 @@ interface RejectionSummary {
 
 export const load = (async ({ fetch, parent }) => {
   const { markets } = await parent();
-  const [health, rejections, chain, pushes] = await Promise.all([
+  const [health, rejections, chain, pushes, sagas] = await Promise.all([
     gatewayTry<Health>('/api/health', fetch),
     gatewayTry<RejectionSummary>('/api/ops/rejections?minutes=60', fetch),
     gatewayTry<ChainAnswer>('/api/chain/markets', fetch),
     Promise.all(markets.slice(0, 20).map((m) => gatewayTry<{ symbol: string; pushes: PushRow[] }>(`/api/prices/${m.symbol}/pushes?limit=3`, fetch))),
+    gatewayTry<{ liquidations: SagaRow[] }>('/api/liquidations?limit=30', fetch),
   ]);
-  return { health, rejections, chain: chain?.markets ?? [], pushes: pushes.flatMap((p) => (p ? [p] : [])) };
+  return { health, rejections, chain: chain?.markets ?? [], pushes: pushes.flatMap((p) => (p ? [p] : [])), sagas: sagas?.liquidations };
 }) satisfies PageServerLoad;
