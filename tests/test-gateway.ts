@@ -1,5 +1,6 @@
 import { PriceFollower } from '../bus/follower.ts';
-import { createRedisSubscriber } from '../bus/redis.ts';
+import { createAdapterClients, createRedisSubscriber } from '../bus/redis.ts';
+import { busNames } from '../contracts/bus.ts';
 import type { MarketIndex } from '../domain/markets.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { createMetricsRegistry } from '../runtime/metrics.ts';
@@ -13,7 +14,9 @@ export async function startTestGateway(o: { markets: MarketIndex; store: MongoSt
   const subscriber = createRedisSubscriber({ url: testConfig.redisUrl, prefix: o.busPrefix, log });
   const follower = new PriceFollower({ subscriber, store: o.store.latest, markets: o.markets, log });
   await follower.start();
-  const gateway = await createGateway({ markets: o.markets, follower, history: o.store.history, store: o.store.health, registry: createMetricsRegistry('gateway-test'), log });
+  // The Socket.IO adapter: wallet alerts sent from other processes reach this gateway's sockets.
+  const adapter = { ...createAdapterClients(testConfig.redisUrl), key: busNames(o.busPrefix).socketIo };
+  const gateway = await createGateway({ markets: o.markets, follower, history: o.store.history, store: o.store.health, registry: createMetricsRegistry('gateway-test'), log, adapter });
   const url = `http://127.0.0.1:${new URL(await gateway.listen(0)).port}`;
   return {
     gateway,
@@ -23,6 +26,7 @@ export async function startTestGateway(o: { markets: MarketIndex; store: MongoSt
       await gateway.close();
       await follower.stop();
       await subscriber.close();
+      await Promise.all([adapter.pub.quit(), adapter.sub.quit()]);
     },
   };
 }
