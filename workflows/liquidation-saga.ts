@@ -18,6 +18,7 @@ const chain = proxyActivities<LiquidationActivities>(PROFILES.chainSend);
 const OUTCOME_OF_REFUSAL: Record<string, LiquidationResult['outcome']> = {
   PositionHealthy: 'healthy-again',
   PositionNotOpen: 'outcompeted',
+  LiquidatedByAnother: 'outcompeted',
 };
 
 /** A step's non-retryable failure is a refusal named by its type (the program's error name); anything else ran out of retries. */

@@ -47,6 +47,11 @@ export interface LiquidationChain {
   usablePublishTime(symbol: string): Promise<number | undefined>;
   /** Simulates, sends with a compute-unit limit from the simulation and the priority fee, confirms; resends on blockhash expiry. Throws on RPC failure. */
   liquidate(p: { position: string; owner: string; symbol: string }): Promise<LiquidateOutcome>;
+  /**
+   * The liquidation that ended this round of the trade, if one happened since the scanner saw it
+   * (`lastLiquidationSlot` moved): by this keeper (an attempt that landed before its worker died) or another.
+   */
+  landedSince(p: { position: string; openSlot: string; lastLiquidationSlot: string }): Promise<(Extract<LiquidateOutcome, { status: 'confirmed' }> & { keeper: string }) | undefined>;
 }
 
 export interface LiquidationDeps {
@@ -193,8 +198,14 @@ export function createLiquidationActivities(deps: LiquidationDeps) {
     },
 
     async sendLiquidation(p: { input: LiquidationSagaInput }): Promise<LiquidationResult> {
+      // A retry (this step's worker died, or its answer was lost) first looks whether its
+      // transaction — or another keeper's — already liquidated this round of the trade.
+      const landed = await deps.chain.landedSince(p.input);
+      if (landed && landed.keeper !== deps.chain.keeper) {
+        throw ApplicationFailure.create({ type: 'LiquidatedByAnother', message: `${landed.keeper} liquidated it (${landed.signature})`, nonRetryable: true });
+      }
       metrics.attempts.inc();
-      const o = await deps.chain.liquidate(p.input);
+      const o = landed ?? (await deps.chain.liquidate(p.input));
       if (o.status === 'refused') {
         log.info({ position: p.input.position, refusal: o.name }, 'liquidation_refused');
         throw ApplicationFailure.create({ type: o.name, message: o.detail.slice(0, 300), nonRetryable: true });

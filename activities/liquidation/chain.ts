@@ -105,6 +105,25 @@ export function createKeeperChain(o: KeeperChainOptions): LiquidationChain {
       return newest;
     },
 
+    async landedSince(p) {
+      const info = await o.connection.getAccountInfo(new PublicKey(p.position), o.commitment);
+      if (!info) return undefined;
+      const now = decodePosition(info.data);
+      if (now.openSlot.toString() !== p.openSlot && now.size !== 0n) return undefined; // a new trade
+      if (now.lastLiquidationSlot <= BigInt(p.lastLiquidationSlot)) return undefined;
+      // The transaction of that slot: its LiquidationEvent names the keeper and the amounts.
+      const signatures = await o.connection.getSignaturesForAddress(new PublicKey(p.position), { limit: 20 }, 'confirmed');
+      for (const s of signatures) {
+        if (s.err || s.slot !== Number(now.lastLiquidationSlot)) continue;
+        const tx = await o.connection.getTransaction(s.signature, { commitment: 'confirmed', maxSupportedTransactionVersion: 0 });
+        const event = parsePerpEvents(tx?.meta?.logMessages ?? []).find((e): e is { name: 'LiquidationEvent'; data: LiquidationEvent } => e.name === 'LiquidationEvent' && e.data.position.toBase58() === p.position);
+        if (!event) continue;
+        const e = event.data;
+        return { status: 'confirmed', signature: s.signature, slot: s.slot, keeper: e.keeper.toBase58(), sizeLiquidated: e.sizeLiquidated, remainingSize: e.remainingSize, price: e.price, keeperFee: e.keeperFee, insuranceFee: e.insuranceFee, badDebt: e.badDebt };
+      }
+      return undefined;
+    },
+
     async liquidate(p) {
       const market = await marketOf(p.symbol);
       const ix = liquidateInstruction({

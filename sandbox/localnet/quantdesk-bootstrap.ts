@@ -93,6 +93,11 @@ export interface QuantdeskBootstrapOptions {
   keeperStake?: bigint;
   /** Quote units minted into the insurance fund at boot. Default 10,000 USDC. */
   insuranceFund?: bigint;
+  /**
+   * A crowd of near-liquidation longs for tests and benchmarks: traders `trader-4` … `trader-(3 + count)`
+   * (give `traders` enough) each open one in `symbol` with `collateralUsdc` at the highest leverage.
+   */
+  crowd?: { symbol: string; count: number; collateralUsdc?: bigint };
   /** How long boot waits for Hermes' latest prices. Default 3 s. */
   hermesTimeoutMs?: number;
   /** Reconnect and silence timing of the SSE feed (see HermesAccountFeed). */
@@ -142,7 +147,7 @@ export function quantdeskBootstrapSteps(options: QuantdeskBootstrapOptions = {})
     demoTradersStep(options.traders === undefined ? {} : { count: options.traders }),
     { name: 'quantdesk:markets', run: (ctx) => initializeMarkets(ctx, plan) },
     { name: 'quantdesk:pyth', run: (ctx) => startPythAccounts(ctx, plan, options) },
-    { name: 'quantdesk:demo-positions', run: (ctx) => openDemoPositions(ctx, plan) },
+    { name: 'quantdesk:demo-positions', run: (ctx) => openDemoPositions(ctx, plan, options.crowd) },
   ];
 }
 
@@ -358,13 +363,20 @@ function demoSize(m: Market, mark: bigint, collateral: bigint, leverageBps: bigi
  * pinned account. The entry price is the program's (the newer of the pinned account and the
  * pushed price), read back from the position.
  */
-function openDemoPositions(ctx: BootstrapContext, plan: Plan): void {
+function openDemoPositions(ctx: BootstrapContext, plan: Plan, crowd?: QuantdeskBootstrapOptions['crowd']): void {
   const q = quantdesk(ctx);
   if (q.initialPrices.length === 0) {
     ctx.log.info({}, 'bootstrap.demo_positions_skipped');
     return;
   }
-  for (const demo of DEMO_POSITIONS) {
+  const crowdPositions = Array.from({ length: crowd?.count ?? 0 }, (_, i) => ({
+    trader: 4 + i,
+    symbol: crowd!.symbol,
+    side: 'long' as const,
+    collateralUsdc: crowd!.collateralUsdc ?? 100n,
+    leverageBps: null,
+  }));
+  for (const demo of [...DEMO_POSITIONS, ...crowdPositions]) {
     const trader = ctx.manifest.traders.find((t) => t.name === `trader-${demo.trader}`);
     const m = plan.markets.bySymbol(demo.symbol);
     if (trader === undefined || m === undefined || !q.initialPrices.includes(m.symbol)) continue;
