@@ -3,6 +3,7 @@
 //   sync      simulator publish → on-chain latency, transactions and CU per market update [--seconds 30]
 //   program   compute units per instruction of quantdesk_perp (LiteSVM)
 //   localnet  confirmed transactions/s through the localnet's JSON-RPC
+//   liquidation  crossing → liquidation confirmed; sagas/s with 1 and 2 keeper workers [--positions 500] [--rpc-ms 150]
 //   web       dashboard: JS shipped for /, navigation → first live price, 200 markets ticking (Chromium)
 import { spawn } from 'node:child_process';
 import { TEST_ENV, withTestServices } from '../scripts/test-services.ts';
@@ -13,6 +14,13 @@ const scripts: Record<string, string> = { program: 'bench/program-cu.ts', localn
 if (name in scripts) {
   const child = spawn(process.execPath, ['--import', 'tsx', scripts[name]!, ...process.argv.slice(3)], { stdio: 'inherit' });
   child.once('exit', (code) => process.exit(code ?? 1));
+} else if (name === 'liquidation') {
+  Object.assign(process.env, TEST_ENV);
+  const code = await withTestServices(async () => {
+    await (await import('./liquidation.ts')).runLiquidationBench();
+    return 0;
+  });
+  process.exit(code);
 } else if (name === 'web') {
   // The system it starts reads its services' addresses from the environment, like npm test's.
   Object.assign(process.env, TEST_ENV);

@@ -1,21 +1,9 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Connection, PublicKey } from '@solana/web3.js';
-import type { Connection as MongoConnection } from 'mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SYNC_WORKFLOW_ID, ingestWorkflowId, scannerWorkflowId } from '../contracts/temporal.ts';
 import { decodeKeeper, keeperAddress } from '../programs/client/quantdesk-perp.ts';
-import { createLogger } from '../runtime/logger.ts';
-import { startLocalnet, type Localnet } from '../sandbox/localnet/localnet.ts';
-import { quantdeskBootstrapSteps } from '../sandbox/localnet/quantdesk-bootstrap.ts';
-import { createMarketSim, type MarketSim } from '../sandbox/market-sim/market-sim.ts';
-import { openStore } from '../store/mongo/connection.ts';
-import { createMongoStore, type MongoStore } from '../store/mongo/store.ts';
 import type { LiquidationDoc } from '../store/roles.ts';
-import { connectClient } from '../temporal/connection.ts';
-import { startRpcProxy } from './rpc-proxy.ts';
-import { createTestNamespace, startProcess, testConfig, testDatabaseUri, testMarkets, uniqueName, waitFor, type ChildHandle } from './support.ts';
+import { liquidationSystem } from './liquidation-system.ts';
+import { waitFor } from './support.ts';
 
 /**
  * Keepers that scale by adding workers, and sagas that hold up under faults, on the real path
@@ -27,82 +15,12 @@ import { createTestNamespace, startProcess, testConfig, testDatabaseUri, testMar
  *  - the RPC fails on the send step: retries, then compensation; the claim is released, a later
  *    scan liquidates.
  */
-const markets = testMarkets();
 const CROWD = 50;
 
-interface Manifest {
-  traders: { name: string; publicKey: string }[];
-  quantdesk: { positions: { trader: string; symbol: string; position: string; side: string; nearLiquidation: boolean }[]; keepers: { name: string; publicKey: string; keypair: string }[] };
-}
-
-async function system(o: { crowd?: number; keepers: number; proxied?: boolean }) {
-  const dir = mkdtempSync(join(tmpdir(), 'qd-keepers-'));
-  const busPrefix = uniqueName('qd-keepers');
-  const sim = createMarketSim({ port: 0, seed: 5, coingeckoIntervalMs: 1_000, logLevel: 'warn' });
-  await sim.start();
-  const localnet = await startLocalnet({
-    httpPort: 0,
-    wsPort: 0,
-    slotMs: 200,
-    dataDir: join(dir, 'localnet'),
-    logger: createLogger('localnet', 'warn'),
-    bootstrap: quantdeskBootstrapSteps({ hermesUrl: sim.url, keepers: o.keepers, traders: 3 + (o.crowd ?? 0), ...(o.crowd && { crowd: { symbol: 'SOL-PERP', count: o.crowd } }) }),
-  });
-  const manifest = JSON.parse(readFileSync(join(dir, 'localnet', 'manifest.json'), 'utf8')) as Manifest;
-  const proxy = o.proxied ? await startRpcProxy(localnet.rpcUrl) : undefined;
-  const dbName = uniqueName('qd-keepers');
-  const db: MongoConnection = await openStore(testDatabaseUri(dbName));
-  const store: MongoStore = createMongoStore(db, markets);
-  await store.ensureIndexes();
-  const namespace = uniqueName('keepers');
-  await createTestNamespace(namespace);
-  const env = {
-    QD_TEMPORAL_NAMESPACE: namespace,
-    QD_MONGODB_URI: testDatabaseUri(dbName),
-    QD_HERMES_URL: sim.url,
-    QD_COINGECKO_URL: sim.url,
-    QD_SOLANA_RPC_URL: localnet.rpcUrl,
-    QD_SOLANA_WS_URL: localnet.wsUrl,
-    QD_SOLANA_COMMITMENT: 'confirmed',
-    QD_BUS_PREFIX: busPrefix,
-    QD_DATA_DIR: dir,
-    QD_LOG_LEVEL: 'info',
-  };
-  const keeperEnv = (i: number) => ({ ...env, QD_KEEPER_KEYPAIR: manifest.quantdesk.keepers[i]!.keypair, ...(proxy && { QD_SOLANA_RPC_URL: proxy.url }) });
-  const processes: ChildHandle[] = [startProcess('workers/ingest/main.ts', env), startProcess('workers/sync/main.ts', env)];
-  const keepers = Array.from({ length: o.keepers }, (_, i) => startProcess('workers/keeper/main.ts', keeperEnv(i)));
-  const ownerOf = (trader: string) => manifest.traders.find((t) => t.name === trader)!.publicKey;
-  const docsOf = async (positions: Manifest['quantdesk']['positions']): Promise<LiquidationDoc[]> =>
-    (await Promise.all([...new Set(positions.map((p) => ownerOf(p.trader)))].map((w) => store.liquidations.byWallet(w, 200)))).flat();
-  return {
-    sim,
-    localnet,
-    proxy,
-    store,
-    manifest,
-    keepers,
-    ownerOf,
-    docsOf,
-    restartKeeper: (i: number) => (keepers[i] = startProcess('workers/keeper/main.ts', keeperEnv(i))),
-    async stop() {
-      const client = await connectClient({ ...testConfig.temporal, namespace }).catch(() => undefined);
-      const ids = [SYNC_WORKFLOW_ID, ...[...markets.groups().keys()].map(ingestWorkflowId), ...manifest.quantdesk.keepers.map((k) => scannerWorkflowId(k.publicKey))];
-      for (const id of ids) await client?.workflow.getHandle(id).terminate('test over').catch(() => undefined);
-      await client?.schedule.getHandle('liquidation-scan').delete().catch(() => undefined);
-      await client?.connection.close();
-      await Promise.all([...processes, ...keepers].map((p) => p.kill()));
-      await proxy?.close();
-      await localnet.stop();
-      await db.close();
-      await sim.stop();
-    },
-  };
-}
-
 describe('keepers racing', () => {
-  let s: Awaited<ReturnType<typeof system>>;
+  let s: Awaited<ReturnType<typeof liquidationSystem>>;
   beforeAll(async () => {
-    s = await system({ crowd: CROWD, keepers: 2 });
+    s = await liquidationSystem({ crowd: CROWD, keepers: 2 });
   }, 300_000);
   afterAll(() => s?.stop(), 60_000);
   afterEach((ctx) => {
@@ -149,9 +67,9 @@ describe('keepers racing', () => {
 });
 
 describe('sagas under faults', () => {
-  let s: Awaited<ReturnType<typeof system>>;
+  let s: Awaited<ReturnType<typeof liquidationSystem>>;
   beforeAll(async () => {
-    s = await system({ keepers: 1, proxied: true });
+    s = await liquidationSystem({ keepers: 1, proxied: true });
     await waitFor('keeper started', () => s.keepers[0]!.output().includes('worker_started') || undefined, 90_000);
   }, 300_000);
   afterAll(() => s?.stop(), 60_000);
