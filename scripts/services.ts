@@ -32,6 +32,9 @@ export function temporalDevServer(o: TemporalOptions): ProcessSpec {
   else args.push('--ui-port', String(o.uiPort), '--ui-disable-news-fetch');
   if (o.dbFile) args.push('--db-filename', resolve(o.dbFile));
   args.push(...devServerSearchAttributeArgs());
+  // Eager activity execution: an activity a workflow schedules on its own task queue is handed to
+  // the same worker in the workflow task's reply, a round trip less per saga step.
+  args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
   return {
     name: 'temporal',
     command: o.binary ?? temporalBinary(),

@@ -57,7 +57,7 @@ export async function liquidationSystem(o: { crowd?: number; keepers: number; pr
     QD_SOLANA_COMMITMENT: 'confirmed',
     QD_BUS_PREFIX: busPrefix,
     QD_DATA_DIR: dir,
-    QD_LOG_LEVEL: 'info',
+    QD_LOG_LEVEL: process.env.QD_TEST_WORKER_LOG_LEVEL ?? 'info',
   };
   const keeperEnv = (i: number) => ({
     ...env,

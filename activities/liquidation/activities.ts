@@ -23,6 +23,8 @@ import { PositionScanner, type ScanDecisions, type TrackedPosition } from './sca
 export type LiquidateOutcome =
   | {
       status: 'confirmed';
+      /** How long the simulation and the landing took, ms (for the log). */
+      timings?: { simulatedMs: number; landedMs: number };
       signature: string;
       slot: number;
       /** From the program's liquidation log. */
@@ -94,11 +96,29 @@ export function createLiquidationActivities(deps: LiquidationDeps) {
   const metrics = keeperMetrics(deps.registry);
   const log = deps.log.child({ module: 'liquidation', keeper: deps.chain.keeper });
 
+  /**
+   * Sagas this process started lately: a position stays underwater for several price ticks (until
+   * the chain shows it liquidated), and each would ask Temporal again for a saga that is running.
+   */
+  const started = new Map<string, number>();
+  const RESTART_AFTER_MS = 15_000;
+
   /** Starts the sagas and sends the warnings a scan decided. */
   async function act(d: ScanDecisions): Promise<void> {
+    const t = now();
+    for (const [id, at] of started) if (t - at > RESTART_AFTER_MS) started.delete(id);
+    const fresh = d.sagas.filter((input) => {
+      const id = `${input.position}:${input.openSlot}:${input.lastLiquidationSlot}`;
+      if (started.has(id)) return false;
+      started.set(id, t);
+      return true;
+    });
     await Promise.all(
-      d.sagas.map((input) =>
-        deps.startSaga(input).catch((e: Error) => log.warn({ position: input.position, err: e.message }, 'saga_start_failed')),
+      fresh.map((input) =>
+        deps.startSaga(input).catch((e: Error) => {
+          started.delete(`${input.position}:${input.openSlot}:${input.lastLiquidationSlot}`);
+          log.warn({ position: input.position, err: e.message }, 'saga_start_failed');
+        }),
       ),
     );
     for (const w of d.warnings) {
@@ -166,6 +186,7 @@ export function createLiquidationActivities(deps: LiquidationDeps) {
 
     async claimLiquidation(p: { id: string; input: LiquidationSagaInput }): Promise<boolean> {
       const { input } = p;
+      log.debug({ position: input.position, sinceDetectionMs: now() - input.detectedAt }, 'liquidation_claiming');
       return deps.liquidations.claim({ _id: p.id, position: input.position, owner: input.owner, symbol: input.symbol, openSlot: input.openSlot, detectedAt: new Date(input.detectedAt), claimant: deps.chain.keeper });
     },
 
@@ -187,7 +208,10 @@ export function createLiquidationActivities(deps: LiquidationDeps) {
       for (;;) {
         const t = await deps.chain.usablePublishTime(p.symbol);
         const age = t === undefined ? Number.POSITIVE_INFINITY : Math.floor(now() / 1000) - t;
-        if (age <= maxAge) return { ageSec: age };
+        if (age <= maxAge) {
+          log.debug({ symbol: p.symbol, ageSec: age, asked }, 'liquidation_price_fresh');
+          return { ageSec: age };
+        }
         if (now() > deadline) throw ApplicationFailure.create({ type: PRICE_NOT_FRESH, message: `${p.symbol}: the on-chain price is ${age} s old (liquidation bound ${maxAge} s)`, nonRetryable: true });
         if (!asked) {
           deps.bus.requestPush(p.symbol);
@@ -198,13 +222,17 @@ export function createLiquidationActivities(deps: LiquidationDeps) {
     },
 
     async sendLiquidation(p: { input: LiquidationSagaInput }): Promise<LiquidationResult> {
+      const startedAfterMs = now() - p.input.detectedAt;
       // A retry (this step's worker died, or its answer was lost) first looks whether its
-      // transaction — or another keeper's — already liquidated this round of the trade.
-      const landed = await deps.chain.landedSince(p.input);
+      // transaction — or another keeper's — already liquidated this round of the trade. A first
+      // attempt need not: no other run of this saga can be running, and a finished one holds the claim.
+      const retry = Context.current().info.attempt > 1;
+      const landed = retry ? await deps.chain.landedSince(p.input) : undefined;
       if (landed && landed.keeper !== deps.chain.keeper) {
         throw ApplicationFailure.create({ type: 'LiquidatedByAnother', message: `${landed.keeper} liquidated it (${landed.signature})`, nonRetryable: true });
       }
       metrics.attempts.inc();
+      const checkedAfterMs = now() - p.input.detectedAt;
       const o = landed ?? (await deps.chain.liquidate(p.input));
       if (o.status === 'refused') {
         log.info({ position: p.input.position, refusal: o.name }, 'liquidation_refused');
@@ -225,7 +253,7 @@ export function createLiquidationActivities(deps: LiquidationDeps) {
         badDebt: o.badDebt.toString(),
         latencyMs,
       };
-      log.info({ position: p.input.position, ...result }, 'liquidated');
+      log.info({ position: p.input.position, ...result, timings: { startedAfterMs, checkedAfterMs, ...o.timings } }, 'liquidated');
       return result;
     },
 

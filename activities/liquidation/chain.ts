@@ -39,6 +39,7 @@ export interface KeeperChainOptions {
 /** Headroom over the simulated compute units: the landed run may take a slightly different path. */
 const CU_HEADROOM = 1.2;
 const MAX_SIGNINGS = 3;
+const ORACLE_TTL_MS = 30_000;
 
 export function createKeeperChain(o: KeeperChainOptions): LiquidationChain {
   const bySymbolAddress = new Map(o.markets.all.map((m) => [marketAddress(m.symbol, o.programId).toBase58(), m.symbol]));
@@ -51,22 +52,29 @@ export function createKeeperChain(o: KeeperChainOptions): LiquidationChain {
     return { address, owner: p.owner.toBase58(), symbol, size: p.size, entryPrice: p.entryPrice, collateral: p.collateral, openSlot: p.openSlot, lastLiquidationSlot: p.lastLiquidationSlot };
   };
 
-  async function marketOf(symbol: string) {
+  /** A market's pinned Pyth account, read at most every ORACLE_TTL_MS (the admin changes it rarely). */
+  const oracles = new Map<string, { at: number; oracle: PublicKey | null }>();
+  async function oracleOf(symbol: string): Promise<PublicKey | null> {
+    const had = oracles.get(symbol);
+    if (had && Date.now() - had.at < ORACLE_TTL_MS) return had.oracle;
     const info = await o.connection.getAccountInfo(marketAddress(symbol, o.programId), o.commitment);
     if (!info) throw new Error(`market ${symbol} has no account on this cluster`);
-    return decodeMarket(info.data);
+    const oracle = decodeMarket(info.data).oracle;
+    oracles.set(symbol, { at: Date.now(), oracle });
+    return oracle;
   }
 
-  async function sign(instructions: TransactionInstruction[], units: number) {
-    const { blockhash, lastValidBlockHeight } = await o.connection.getLatestBlockhash(o.commitment);
+  async function sign(instructions: TransactionInstruction[], units: number, latest?: { blockhash: string; lastValidBlockHeight: number }) {
+    const { blockhash, lastValidBlockHeight } = latest ?? (await o.connection.getLatestBlockhash(o.commitment));
     const tx = new Transaction({ feePayer: o.keeper.publicKey, blockhash, lastValidBlockHeight });
     tx.add(ComputeBudgetProgram.setComputeUnitLimit({ units }));
     if (o.priorityFeeMicroLamports > 0) tx.add(ComputeBudgetProgram.setComputeUnitPrice({ microLamports: o.priorityFeeMicroLamports }));
     tx.add(...instructions);
     tx.sign(o.keeper);
-    return { tx, signed: { signature: bs58.encode(tx.signature!), raw: tx.serialize(), lastValidBlockHeight } };
+    return { tx, blockhash: { blockhash, lastValidBlockHeight }, signed: { signature: bs58.encode(tx.signature!), raw: tx.serialize(), lastValidBlockHeight } };
   }
 
+  const timings = new Map<string, { simulatedMs: number; landedMs: number }>();
   const refused = (logs: readonly string[], err: unknown, detail: string): LiquidateOutcome => {
     const code = customErrorCode({ err }, logs);
     return { status: 'refused', name: (code !== undefined && perpErrorName(code)) || 'TransactionFailed', detail };
@@ -93,16 +101,14 @@ export function createKeeperChain(o: KeeperChainOptions): LiquidationChain {
     },
 
     async usablePublishTime(symbol) {
-      const market = await marketOf(symbol);
-      let newest = market.publishTime > 0n ? Number(market.publishTime) : undefined;
-      if (market.oracle) {
-        const info = await o.connection.getAccountInfo(market.oracle, o.commitment);
-        if (info) {
-          const pyth = decodePriceUpdateV2(info.data);
-          newest = Math.max(newest ?? 0, Number(pyth.publishTime));
-        }
-      }
-      return newest;
+      const oracle = await oracleOf(symbol);
+      // One round trip: the market (its pushed price) and its pinned Pyth account together.
+      const [marketInfo, pythInfo] = await o.connection.getMultipleAccountsInfo([marketAddress(symbol, o.programId), ...(oracle ? [oracle] : [])], o.commitment);
+      if (!marketInfo) throw new Error(`market ${symbol} has no account on this cluster`);
+      const pushed = decodeMarket(marketInfo.data).publishTime;
+      const pyth = pythInfo ? decodePriceUpdateV2(pythInfo.data).publishTime : 0n;
+      const newest = pushed > pyth ? pushed : pyth;
+      return newest > 0n ? Number(newest) : undefined;
     },
 
     async landedSince(p) {
@@ -125,13 +131,14 @@ export function createKeeperChain(o: KeeperChainOptions): LiquidationChain {
     },
 
     async liquidate(p) {
-      const market = await marketOf(p.symbol);
+      const t0 = Date.now();
+      const oracle = await oracleOf(p.symbol);
       const ix = liquidateInstruction({
         keeper: o.keeper.publicKey,
         market: marketAddress(p.symbol, o.programId),
         owner: new PublicKey(p.owner),
         keeperTokenAccount: o.payoutAccount,
-        ...(market.oracle && { priceUpdate: market.oracle }),
+        ...(oracle && { priceUpdate: oracle }),
         programId: o.programId,
       });
       // Simulate: a refusal (healthy again, outcompeted) is known without paying for it.
@@ -139,14 +146,19 @@ export function createKeeperChain(o: KeeperChainOptions): LiquidationChain {
       const sim = await o.connection.simulateTransaction(probe.tx);
       if (sim.value.err) return refused(sim.value.logs ?? [], sim.value.err, (sim.value.logs ?? []).slice(-3).join(' | ').slice(0, 300));
       const units = Math.ceil((sim.value.unitsConsumed ?? 20_000) * CU_HEADROOM) + 1_000;
+      const simulatedMs = Date.now() - t0;
       for (let signing = 1; ; signing++) {
-        const { signed } = await sign([ix], units);
-        const landed = await landTransaction(o.connection, signed, { commitment: o.commitment });
+        // The first signing reuses the simulation's blockhash; its preflight was the simulation.
+        const { signed } = await sign([ix], units, signing === 1 ? probe.blockhash : undefined);
+        const landed = await landTransaction(o.connection, signed, { commitment: o.commitment, skipPreflight: signing === 1 });
+        timings.set(signed.signature, { simulatedMs, landedMs: Date.now() - t0 - simulatedMs });
         if (landed.status === 'confirmed') {
           const event = parsePerpEvents(landed.logs).find((e): e is { name: 'LiquidationEvent'; data: LiquidationEvent } => e.name === 'LiquidationEvent');
           if (!event) return { status: 'refused', name: 'NoLiquidationEvent', detail: `confirmed ${signed.signature} without a liquidation (a first sighting by an unregistered liquidator defers it)` };
           const e = event.data;
-          return { status: 'confirmed', signature: signed.signature, slot: landed.slot, sizeLiquidated: e.sizeLiquidated, remainingSize: e.remainingSize, price: e.price, keeperFee: e.keeperFee, insuranceFee: e.insuranceFee, badDebt: e.badDebt };
+          const t = timings.get(signed.signature);
+          timings.delete(signed.signature);
+          return { status: 'confirmed', ...(t && { timings: t }), signature: signed.signature, slot: landed.slot, sizeLiquidated: e.sizeLiquidated, remainingSize: e.remainingSize, price: e.price, keeperFee: e.keeperFee, insuranceFee: e.insuranceFee, badDebt: e.badDebt };
         }
         if (landed.status === 'rejected') return { status: 'refused', name: landed.name ?? 'TransactionFailed', detail: landed.detail };
         if (landed.status === 'unreachable') throw new Error(`liquidate ${p.position}: ${landed.detail}`);
