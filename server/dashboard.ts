@@ -89,7 +89,8 @@ export function registerDashboardRoutes(app: GatewayApp, d: DashboardDeps, ctx: 
           return {
             symbol,
             account: a.address,
-            params: a.params,
+            // JSON has no bigint: amounts (minimum notional, slot counts) go as decimal strings.
+            params: Object.fromEntries(Object.entries(a.params).map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : v])),
             onChain: pushed ? { price: a.price.toString(), conf: a.conf.toString(), expo: a.expo, publishTime: Number(a.publishTime), slot: Number(a.priceSlot), ageSec: Math.max(0, nowSec - Number(a.publishTime)) } : null,
             ...(served && pushed && { lagSec: Math.max(0, served.publishTime - Number(a.publishTime)) }),
           };

@@ -39,6 +39,8 @@ beforeAll(async () => {
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(`${page.url()}: ${m.text()}`));
   page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
+  // A console error names no resource: say which answered an error.
+  page.on('response', (r) => r.status() >= 500 && consoleErrors.push(`${page.url()}: ${r.request().method()} ${r.url()} answered ${r.status()}`));
   // Prices must be flowing before the browser looks.
   await waitFor('served prices', async () => ((await (await fetch(`${sys.gatewayUrl}/api/prices`)).json()) as { prices: { price?: unknown }[] }).prices.every((p) => p.price), 90_000, 500);
 }, 300_000);
@@ -160,6 +162,10 @@ describe('dashboard in a browser', () => {
   }, 240_000);
 
   it('renders /ops and every page without console errors', async () => {
+    // The chain's view the pages poll: every market's account, its parameters JSON-safe.
+    const chain = (await (await fetch(`${sys.gatewayUrl}/api/chain/markets`)).json()) as { markets: { symbol: string; params?: { minPositionNotional: unknown; initialMarginBps: unknown } }[] };
+    expect(chain.markets.length).toBe(sys.registry.markets.length);
+    for (const m of chain.markets) expect(m.params).toMatchObject({ minPositionNotional: expect.stringMatching(/^\d+$/), initialMarginBps: expect.any(Number) });
     await page.goto(`${sys.webUrl}/ops`);
     await page.getByTestId('ops-overall').waitFor();
     await page.getByTestId('rejections').waitFor();
@@ -170,6 +176,6 @@ describe('dashboard in a browser', () => {
       await page.waitForTimeout(1_500);
       await shot(name);
     }
-    expect(consoleErrors).toEqual([]);
+    expect(consoleErrors, `the dashboard server said:\n${sys.processes.web?.output().slice(-3_000)}`).toEqual([]);
   }, 60_000);
 });
