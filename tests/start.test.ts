@@ -32,11 +32,11 @@ async function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-/** Two consecutive free ports: start.ts gives the workers base and base + 1. */
-async function freePortPair(): Promise<number> {
+/** Three consecutive free ports: start.ts gives the ingest, sync and keeper workers base, base + 1, base + 2. */
+async function freePortRun(): Promise<number> {
   for (;;) {
     const base = await freePort();
-    if (base < 65_535 && (await portIsFree(base + 1))) return base;
+    if (base < 65_534 && (await portIsFree(base + 1)) && (await portIsFree(base + 2))) return base;
   }
 }
 
@@ -75,8 +75,12 @@ beforeAll(async () => {
   sim = createMarketSim({ port: 0, seed: 7, coingeckoIntervalMs: 1_000, logLevel: 'warn' });
   await sim.start();
   dataDir = mkdtempSync(join(tmpdir(), 'qd-start-test-'));
-  const keypairFile = join(dataDir, 'oracle-authority.json');
-  writeFileSync(keypairFile, JSON.stringify(Array.from(Keypair.generate().secretKey)));
+  // Keypairs are refused unless only their owner can read them.
+  const newKeypairFile = (name: string) => {
+    const file = join(dataDir, `${name}.json`);
+    writeFileSync(file, JSON.stringify(Array.from(Keypair.generate().secretKey)), { mode: 0o600 });
+    return file;
+  };
   const namespace = uniqueName('start');
   await createTestNamespace(namespace);
   const gatewayPort = await freePort();
@@ -91,11 +95,12 @@ beforeAll(async () => {
     QD_HERMES_URL: sim.url,
     QD_COINGECKO_URL: sim.url,
     QD_SOLANA_RPC_URL: `http://127.0.0.1:${await freePort()}`,
-    QD_ORACLE_AUTHORITY_KEYPAIR: keypairFile,
+    QD_ORACLE_AUTHORITY_KEYPAIR: newKeypairFile('oracle-authority'),
+    QD_KEEPER_KEYPAIR: newKeypairFile('keeper'),
     QD_GATEWAY_PORT: String(gatewayPort),
     QD_WEB_PORT: String(await freePort()),
     QD_GATEWAY_URL: gatewayUrl,
-    QD_TEST_METRICS_PORT_BASE: String(await freePortPair()),
+    QD_TEST_METRICS_PORT_BASE: String(await freePortRun()),
   };
   start = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   for (const stream of [start.stdout!, start.stderr!]) stream.on('data', (b: Buffer) => (output += b.toString()));

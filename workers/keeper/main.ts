@@ -42,6 +42,8 @@ installTemporalLogging(log);
 const markets = loadMarkets(config.marketsFile);
 const registry = createMetricsRegistry('worker-keeper');
 const keeper = loadKeypairOrExit(config.keeper.keypair, 'keeper (QD_KEEPER_KEYPAIR)', log);
+// Metrics first: a keeper waiting for its RPC is up (its log says what it waits for), as the sync is.
+const metricsServer = await serveMetrics(registry, config.metricsPort, log);
 const programId = config.solana.programId ? new PublicKey(config.solana.programId) : QUANTDESK_PERP_PROGRAM_ID;
 const connection = new Connection(config.solana.rpcUrl, {
   commitment: config.solana.commitment,
@@ -140,7 +142,6 @@ const worker = await Worker.create({
   activities,
   maxConcurrentActivityTaskExecutions: config.keeper.concurrency,
 });
-const metricsServer = await serveMetrics(registry, config.metricsPort, log);
 
 // This keeper's scanner, and the shared backstop: a full scan every minute.
 await client.workflow.start(liquidationScanner, {
