@@ -4,7 +4,13 @@
 //   3. 200 markets ticking at 2.5 Hz on /: long tasks > 50 ms (PerformanceObserver) over 20 s (goal none).
 import { gzipSync } from 'node:zlib';
 import { percentile, registryOf } from './support.ts';
-import { launchChromium, startWebSystem } from '../tests/web-system.ts';
+import { waitFor } from '../tests/support.ts';
+import { launchChromium, startWebSystem, type WebSystem } from '../tests/web-system.ts';
+
+/** Prices must be flowing (the ingest worker's first start takes seconds) before a page is timed. */
+async function pricesServed(sys: WebSystem): Promise<void> {
+  await waitFor('served prices', async () => ((await (await fetch(`${sys.gatewayUrl}/api/prices`)).json()) as { prices: { price?: unknown }[] }).prices.every((p) => p.price), 120_000, 500);
+}
 
 /** Installed before any page script: records the first change of a rendered price, and long tasks. */
 const PROBE = () => {
@@ -28,6 +34,7 @@ const PROBE = () => {
 export async function runWebBench(): Promise<void> {
   const started = Date.now();
   let sys = await startWebSystem({ chain: false });
+  await pricesServed(sys);
   const browser = await launchChromium();
   try {
     // 1. Bundle size.
@@ -61,6 +68,7 @@ export async function runWebBench(): Promise<void> {
 
     // 3. 200 markets ticking at 2.5 Hz (the simulator's default rate).
     sys = await startWebSystem({ chain: false, registry: registryOf(200) });
+    await pricesServed(sys);
     const context = await browser.newContext();
     const p = await context.newPage();
     await p.addInitScript(PROBE);
