@@ -149,7 +149,7 @@ export function createMemoryStore() {
     async claim(d) {
       await io();
       const had = liquidationDocs.get(d._id);
-      if (had && had.state !== 'released') return false;
+      if (had?.state === 'done') return false;
       const { claimant, ...rest } = d;
       liquidationDocs.set(d._id, { ...rest, ...had, state: 'claimed', claimedBy: claimant, attempts: had?.attempts ?? [], updatedAt: new Date() });
       return true;

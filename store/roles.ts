@@ -211,7 +211,11 @@ export interface LiquidationDoc {
 }
 
 export interface Liquidations {
-  /** Takes the claim on a trade; false when another saga holds it or it is done. */
+  /**
+   * Takes the claim on a trade for the saga of this id; false once it is done. Temporal runs one saga
+   * per id at a time, so a claim still held is this saga's own (a retried step) or was left by a run
+   * that died without compensating (a killed worker, a terminated run): either way it is taken.
+   */
   claim(doc: Pick<LiquidationDoc, '_id' | 'position' | 'owner' | 'symbol' | 'openSlot' | 'detectedAt'> & { claimant: string }): Promise<boolean>;
   /** Compensation: gives the claim back and records why the attempt failed. */
   release(id: string, attempt: { keeper?: string; reason: string }): Promise<void>;

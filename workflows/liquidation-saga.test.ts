@@ -84,7 +84,7 @@ describe('liquidationSaga', () => {
     expect(calls).toEqual(['claim', 'send', 'complete:partially-liquidated', 'alert']);
   });
 
-  it('is outcompeted when another saga holds the claim, and sends nothing', async () => {
+  it('is outcompeted when this round is already liquidated (its claim done), and sends nothing', async () => {
     const { result, calls } = await run('BBB-PERP', { claim: false, send: () => ({ outcome: 'liquidated' }) });
     expect(result.outcome).toBe('outcompeted');
     expect(calls).toEqual(['claim']);

@@ -32,7 +32,7 @@ export async function liquidationSaga(input: LiquidationSagaInput): Promise<Liqu
   upsertSearchAttributes({ [SA.TraderWallet.name]: [input.owner], [SA.Markets.name]: [input.symbol] });
   const undo: { name: string; run: (reason: string) => Promise<void> }[] = [];
   try {
-    if (!(await quick.claimLiquidation({ id, input }))) return { outcome: 'outcompeted', detail: 'another saga holds this trade' };
+    if (!(await quick.claimLiquidation({ id, input }))) return { outcome: 'outcompeted', detail: 'this round of the trade is already liquidated' };
     undo.unshift({ name: 'release claim', run: (reason) => quick.releaseLiquidation({ id, reason }) });
     await quick.ensureFreshPrice({ symbol: input.symbol });
     const result = await chain.sendLiquidation({ input });

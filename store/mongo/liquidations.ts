@@ -53,9 +53,9 @@ export function createMongoLiquidations(c: Connection, now: () => number = Date.
       } catch (e) {
         if (!isOnlyDuplicates(e)) throw e;
       }
-      // Released by a failed attempt: the next one may take it.
-      const r = await model.updateOne({ _id: d._id, state: 'released' }, { $set: { state: 'claimed', claimedBy: claimant, updatedAt: at } });
-      return r.modifiedCount === 1;
+      // Released by a failed attempt, or held by this saga's earlier run or attempt: taken (see the role).
+      const r = await model.updateOne({ _id: d._id, state: { $ne: 'done' } }, { $set: { state: 'claimed', claimedBy: claimant, updatedAt: at } });
+      return r.matchedCount === 1;
     },
     async release(id, attempt) {
       const at = new Date(now());

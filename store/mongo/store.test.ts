@@ -159,10 +159,11 @@ describe('latest prices, rejections and pushes (embedded database)', () => {
     expect(await store.pushes.recent('SOL-PERP', 1)).toHaveLength(1);
   });
 
-  it('lets one saga at a time claim a trade, takes it back on release, and keeps the outcome and the alerts', async () => {
+  it('lets the saga claim a trade again after a failed attempt or a dead run, never once done, and keeps the outcome and the alerts', async () => {
     const base = { _id: 'liquidate-P1-7', position: 'P1', owner: 'W1', symbol: 'SOL-PERP', openSlot: '7', detectedAt: new Date() };
     expect(await store.liquidations.claim({ ...base, claimant: 'k1' })).toBe(true);
-    expect(await store.liquidations.claim({ ...base, claimant: 'k2' })).toBe(false);
+    // The claim step retried on another keeper after k1 died with the claim written: taken over.
+    expect(await store.liquidations.claim({ ...base, claimant: 'k2' })).toBe(true);
     await store.liquidations.release(base._id, { keeper: 'k1', reason: 'send_failed' });
     expect(await store.liquidations.claim({ ...base, claimant: 'k2' })).toBe(true);
     await store.liquidations.complete(base._id, { outcome: 'liquidated', keeper: 'k2', sizeLiquidated: '5' });
