@@ -226,10 +226,14 @@ export function createLiquidationActivities(deps: LiquidationDeps) {
       // A retry (this step's worker died, or its answer was lost) first looks whether its
       // transaction — or another keeper's — already liquidated this round of the trade. A first
       // attempt need not: no other run of this saga can be running, and a finished one holds the claim.
-      const retry = Context.current().info.attempt > 1;
-      const landed = retry ? await deps.chain.landedSince(p.input) : undefined;
+      const info = Context.current().info;
+      const landed = info.attempt > 1 ? await deps.chain.landedSince(p.input) : undefined;
       if (landed && landed.keeper !== deps.chain.keeper) {
-        throw ApplicationFailure.create({ type: 'LiquidatedByAnother', message: `${landed.keeper} liquidated it (${landed.signature})`, nonRetryable: true });
+        // This saga's own attempt on another keeper worker (it died after sending) holds the claim; anyone else outcompeted it.
+        const claim = info.workflowExecution && (await deps.liquidations.get(info.workflowExecution.workflowId));
+        if (!claim || claim.claimedBy !== landed.keeper) {
+          throw ApplicationFailure.create({ type: 'LiquidatedByAnother', message: `${landed.keeper} liquidated it (${landed.signature})`, nonRetryable: true });
+        }
       }
       metrics.attempts.inc();
       const checkedAfterMs = now() - p.input.detectedAt;
@@ -240,10 +244,11 @@ export function createLiquidationActivities(deps: LiquidationDeps) {
       }
       const latencyMs = now() - p.input.detectedAt;
       metrics.latency.observe(latencyMs / 1000);
-      metrics.fees.inc(Number(o.keeperFee));
+      const keeper = landed?.keeper ?? deps.chain.keeper;
+      if (keeper === deps.chain.keeper) metrics.fees.inc(Number(o.keeperFee));
       const result: LiquidationResult = {
         outcome: o.remainingSize === 0n ? 'liquidated' : 'partially-liquidated',
-        keeper: deps.chain.keeper,
+        keeper,
         signature: o.signature,
         slot: o.slot,
         sizeLiquidated: o.sizeLiquidated.toString(),
