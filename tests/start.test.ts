@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Keypair } from '@solana/web3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMarketSim, type MarketSim } from '../sandbox/market-sim/market-sim.ts';
-import { ROOT, createTestNamespace, testConfig, testDatabaseUri, uniqueName, waitFor } from './support.ts';
+import { ROOT, createTestNamespace, freePort, testConfig, testDatabaseUri, uniqueName, waitFor } from './support.ts';
 
 /**
  * `scripts/start.ts` for real, with every endpoint pointing elsewhere — Temporal, FerretDB and Redis
@@ -15,14 +15,6 @@ import { ROOT, createTestNamespace, testConfig, testDatabaseUri, uniqueName, wai
  * service, bring up the gateway and the workers, restart the ingest worker after a kill -9 (prices
  * flow again), and stop everything on Ctrl-C.
  */
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 async function portIsFree(port: number): Promise<boolean> {
   const server = createServer();

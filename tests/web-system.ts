@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -13,7 +12,7 @@ import { createMarketSim, type MarketSim } from '../sandbox/market-sim/market-si
 import { connectClient } from '../temporal/connection.ts';
 // @ts-expect-error plain ESM without types (it runs before dependencies are loaded)
 import { ensureWebBuilt } from '../web/build.mjs';
-import { ROOT, createTestNamespace, startProcess, testConfig, testDatabaseUri, uniqueName, waitFor, type ChildHandle } from './support.ts';
+import { ROOT, createTestNamespace, freePort, startProcess, testConfig, testDatabaseUri, uniqueName, waitFor, type ChildHandle } from './support.ts';
 
 /**
  * The whole system for browser tests and the web benchmark, on embedded-like services of the test's
@@ -29,14 +28,6 @@ export interface WebSystem {
   registry: MarketRegistry;
   processes: Partial<Record<'gateway' | 'ingest' | 'sync' | 'web', ChildHandle>>;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 export const shippedRegistry = (): MarketRegistry => marketRegistrySchema.parse(JSON.parse(readFileSync(join(ROOT, 'config/markets.json'), 'utf8')));
