@@ -75,6 +75,9 @@ export class Journal {
   /** Every entry numbered up to here is in the database. */
   private committed = 0;
   private dirty = false;
+  /** Lines appended and not yet written, and the number of the first of them. */
+  private lines: string[] = [];
+  private linesFirst = 1;
 
   constructor(o: JournalOptions) {
     this.segmentBytes = o.segmentBytes ?? 4 << 20;
@@ -93,24 +96,34 @@ export class Journal {
     return this.next;
   }
 
+  /** Numbers an entry; it is on disk once `write` returned (one write for a whole batch of entries). */
   append(value: unknown): number {
-    if (this.fd === undefined || this.openBytes >= this.segmentBytes) this.rotate();
-    const line = `${JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`;
-    appendFileSync(this.fd!, line);
-    this.openBytes += line.length;
-    this.dirty = true;
+    if (this.lines.length === 0) this.linesFirst = this.next;
+    this.lines.push(`${JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
     return this.next++;
   }
 
-  private rotate(): void {
+  /** Writes the entries appended since the last write in one system call: from then on a killed process loses none of them. */
+  write(): void {
+    if (this.lines.length === 0) return;
+    if (this.fd === undefined || this.openBytes >= this.segmentBytes) this.rotate(this.linesFirst);
+    const chunk = this.lines.join('');
+    this.lines = [];
+    appendFileSync(this.fd!, chunk);
+    this.openBytes += chunk.length;
+    this.dirty = true;
+  }
+
+  private rotate(first: number): void {
     if (this.fd !== undefined) closeSync(this.fd);
-    this.openFirst = this.next;
+    this.openFirst = first;
     this.openBytes = 0;
     this.fd = openSync(join(this.dir, segmentName(this.openFirst)), 'a');
   }
 
   /** Makes appended entries survive a machine crash, not only a process crash (called about once a second). */
   sync(): void {
+    this.write();
     if (this.fd !== undefined && this.dirty) {
       fsyncSync(this.fd);
       this.dirty = false;
@@ -129,6 +142,7 @@ export class Journal {
 
   /** Up to `max` entries from number `from` on, read back from disk (entries no longer kept in memory). */
   read(from: number, max: number): JournalEntry[] {
+    this.write();
     const out: JournalEntry[] = [];
     const segments = segmentsOf(this.dir);
     for (let i = 0; i < segments.length && out.length < max; i++) {
@@ -142,6 +156,7 @@ export class Journal {
   }
 
   close(): void {
+    this.write();
     if (this.fd !== undefined) {
       this.sync();
       closeSync(this.fd);

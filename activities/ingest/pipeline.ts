@@ -57,9 +57,12 @@ export class IngestPipeline {
       writer.addRejection({ source, reason: payload.reason, detail: payload.detail, raw: raw.slice(0, RAW_SNIPPET), receivedAt: new Date(nowMs) });
       this.deps.log.warn({ source, reason: payload.reason, detail: payload.detail }, 'payload_rejected');
       result.rejected += 1;
+      writer.persist();
       return result;
     }
     for (const o of payload.observations) this.observe(o, nowMs, role, result);
+    // In the journal first (one write for the batch), so nothing published can be lost; then out.
+    writer.persist();
     if (result.served.length > 0) this.deps.bus.publishPrices(result.served);
     return result;
   }

@@ -17,5 +17,6 @@ const n = Number(countArg);
 for (let i = 0; i < n; i++) {
   writer.addPrice({ symbol: SOL.symbol, feedId: SOL.pythFeedId, source: 'pyth', price: BigInt(1_000 + i), conf: 1n, expo: -8, publishTime: 1_800_000_000 + i, slot: i, hasConfidence: true, receivedAt: Date.now() }, true);
 }
+writer.persist();
 process.stdout.write(`accepted ${n}\n`);
 setInterval(() => undefined, 1_000);

@@ -131,6 +131,14 @@ export class PriceWriter {
     this.schedule();
   }
 
+  /**
+   * Puts what was added since in the journal, in one write: call it before anyone is told of those
+   * prices (the pipeline does, per batch, before it publishes them).
+   */
+  persist(): void {
+    this.journal.write();
+  }
+
   /** An accepted price; `served` when it became its feed's served price. */
   addPrice(price: AcceptedPrice, served: boolean): void {
     const { grades: _g, ...stored } = price;
@@ -159,6 +167,7 @@ export class PriceWriter {
 
   /** Writes what is pending once the drains before it are done; `all` also seals the minutes not yet due. */
   flush(all = false): Promise<void> {
+    this.journal.write();
     this.draining = this.draining.then(() => this.drain(all));
     return this.draining;
   }
