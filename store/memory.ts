@@ -164,6 +164,11 @@ export function createMemoryStore() {
       const d = liquidationDocs.get(id);
       if (d) Object.assign(d, { state: 'done', result, updatedAt: new Date() });
     },
+    async sending(id, keeper) {
+      await io();
+      const d = liquidationDocs.get(id);
+      if (d && !d.senders?.includes(keeper)) d.senders = [...(d.senders ?? []), keeper];
+    },
     async note(id, result) {
       await io();
       const d = liquidationDocs.get(id);

@@ -203,6 +203,8 @@ export interface LiquidationDoc {
   openSlot: string;
   state: 'claimed' | 'released' | 'done';
   claimedBy?: string;
+  /** Keepers that sent this saga's `liquidate` (a step's attempts may run on different keeper workers). */
+  senders?: string[];
   /** Failed attempts, each compensated (claim released), oldest first. */
   attempts: { at: Date; keeper?: string; reason: string }[];
   result?: LiquidationResult;
@@ -217,6 +219,8 @@ export interface Liquidations {
    * that died without compensating (a killed worker, a terminated run): either way it is taken.
    */
   claim(doc: Pick<LiquidationDoc, '_id' | 'position' | 'owner' | 'symbol' | 'openSlot' | 'detectedAt'> & { claimant: string }): Promise<boolean>;
+  /** Records, before it sends, that this keeper sends the saga's transaction: a retry elsewhere then knows a landed liquidation by it as the saga's own. */
+  sending(id: string, keeper: string): Promise<void>;
   /** Compensation: gives the claim back and records why the attempt failed. */
   release(id: string, attempt: { keeper?: string; reason: string }): Promise<void>;
   complete(id: string, result: LiquidationResult): Promise<void>;

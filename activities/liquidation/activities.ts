@@ -227,16 +227,18 @@ export function createLiquidationActivities(deps: LiquidationDeps) {
       // transaction — or another keeper's — already liquidated this round of the trade. A first
       // attempt need not: no other run of this saga can be running, and a finished one holds the claim.
       const info = Context.current().info;
+      const id = info.workflowExecution?.workflowId;
       const landed = info.attempt > 1 ? await deps.chain.landedSince(p.input) : undefined;
       if (landed && landed.keeper !== deps.chain.keeper) {
-        // This saga's own attempt on another keeper worker (it died after sending) holds the claim; anyone else outcompeted it.
-        const claim = info.workflowExecution && (await deps.liquidations.get(info.workflowExecution.workflowId));
-        if (!claim || claim.claimedBy !== landed.keeper) {
+        // This saga's own attempt on another keeper worker (it died after sending), or someone else's.
+        const doc = id === undefined ? undefined : await deps.liquidations.get(id);
+        if (!doc?.senders?.includes(landed.keeper)) {
           throw ApplicationFailure.create({ type: 'LiquidatedByAnother', message: `${landed.keeper} liquidated it (${landed.signature})`, nonRetryable: true });
         }
       }
       metrics.attempts.inc();
       const checkedAfterMs = now() - p.input.detectedAt;
+      if (!landed && id !== undefined) await deps.liquidations.sending(id, deps.chain.keeper);
       const o = landed ?? (await deps.chain.liquidate(p.input));
       if (o.status === 'refused') {
         log.info({ position: p.input.position, refusal: o.name }, 'liquidation_refused');

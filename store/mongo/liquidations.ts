@@ -23,6 +23,7 @@ const schema = new Schema<StoredLiquidation>(
     openSlot: { type: String, required: true },
     state: { type: String, required: true },
     claimedBy: String,
+    senders: { type: [String], default: undefined },
     attempts: { type: Schema.Types.Mixed, default: [] },
     result: Schema.Types.Mixed,
     detectedAt: { type: Date, required: true },
@@ -63,6 +64,9 @@ export function createMongoLiquidations(c: Connection, now: () => number = Date.
     },
     async complete(id, result) {
       await model.updateOne({ _id: id }, { $set: { state: 'done', result, updatedAt: new Date(now()) } });
+    },
+    async sending(id, keeper) {
+      await model.updateOne({ _id: id }, { $addToSet: { senders: keeper } });
     },
     async note(id, result) {
       await model.updateOne({ _id: id }, { $set: { result, updatedAt: new Date(now()) } });

@@ -164,12 +164,14 @@ describe('latest prices, rejections and pushes (embedded database)', () => {
     expect(await store.liquidations.claim({ ...base, claimant: 'k1' })).toBe(true);
     // The claim step retried on another keeper after k1 died with the claim written: taken over.
     expect(await store.liquidations.claim({ ...base, claimant: 'k2' })).toBe(true);
+    await store.liquidations.sending(base._id, 'k1');
+    await store.liquidations.sending(base._id, 'k1');
     await store.liquidations.release(base._id, { keeper: 'k1', reason: 'send_failed' });
     expect(await store.liquidations.claim({ ...base, claimant: 'k2' })).toBe(true);
     await store.liquidations.complete(base._id, { outcome: 'liquidated', keeper: 'k2', sizeLiquidated: '5' });
     expect(await store.liquidations.claim({ ...base, claimant: 'k3' })).toBe(false);
     const [doc] = await store.liquidations.byWallet('W1', 5);
-    expect(doc).toMatchObject({ state: 'done', claimedBy: 'k2', result: { outcome: 'liquidated' }, attempts: [{ keeper: 'k1', reason: 'send_failed' }] });
+    expect(doc).toMatchObject({ state: 'done', claimedBy: 'k2', senders: ['k1'], result: { outcome: 'liquidated' }, attempts: [{ keeper: 'k1', reason: 'send_failed' }] });
     expect((await store.liquidations.recent(5)).map((d) => d._id)).toEqual([base._id]);
     await store.alerts.record({ wallet: 'W1', kind: 'margin-warning', alert: { wallet: 'W1', position: 'P1', symbol: 'SOL-PERP', marginRatioBps: 600, maintenanceBps: 500, liquidationPrice: '1', at: 1 }, at: new Date() });
     expect((await store.alerts.byWallet('W1', 5)).map((a) => a.kind)).toEqual(['margin-warning']);
