@@ -1,5 +1,5 @@
 // `npm run bench -- <name>`: benchmarks, run against the test services (started here, or reused).
-//   ingest    price ingestion latency (vs a bare relay) and stored-update throughput [--seconds 20] [--part latency|throughput]
+//   ingest    price ingestion latency at 200 and 2,000 feeds (vs a bare relay) and stored-update throughput [--seconds 20] [--part latency|throughput] [--feeds 200,2000]
 //   sync      simulator publish → on-chain latency, transactions and CU per market update [--seconds 30]
 //   program   compute units per instruction of quantdesk_perp (LiteSVM)
 //   localnet  confirmed transactions/s through the localnet's JSON-RPC
@@ -30,6 +30,8 @@ if (name in scripts) {
   });
   process.exit(code);
 } else if (name === 'ingest' || name === 'sync') {
+  // Like npm test's processes, the benchmark and what it starts read the services' addresses from the environment.
+  Object.assign(process.env, TEST_ENV);
   const i = process.argv.indexOf('--seconds');
   const seconds = i > 0 ? Number(process.argv[i + 1]) : undefined;
   const code = await withTestServices(async () => {
