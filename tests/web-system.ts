@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { SYNC_WORKFLOW_ID, ingestWorkflowId } from '../contracts/temporal.ts';
+import { LIQUIDATION_SCAN_SCHEDULE_ID, SYNC_WORKFLOW_ID, ingestWorkflowId, scannerWorkflowId } from '../contracts/temporal.ts';
 import { indexMarkets, marketRegistrySchema, type MarketRegistry } from '../domain/markets.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { startLocalnet, type Localnet } from '../sandbox/localnet/localnet.ts';
@@ -26,14 +26,16 @@ export interface WebSystem {
   gatewayUrl: string;
   webUrl: string;
   registry: MarketRegistry;
-  processes: Partial<Record<'gateway' | 'ingest' | 'sync' | 'web', ChildHandle>>;
+  processes: Partial<Record<'gateway' | 'ingest' | 'sync' | 'keeper' | 'web', ChildHandle>>;
+  /** The system's Temporal namespace. */
+  namespace: string;
   stop(): Promise<void>;
 }
 
 export const shippedRegistry = (): MarketRegistry => marketRegistrySchema.parse(JSON.parse(readFileSync(join(ROOT, 'config/markets.json'), 'utf8')));
 
 /** `chain: false`: no localnet and no sync worker (the gateway's RPC is a closed port), for price-only benchmarks. */
-export async function startWebSystem(o: { registry?: MarketRegistry; seed?: number; chain?: boolean; traders?: number } = {}): Promise<WebSystem> {
+export async function startWebSystem(o: { registry?: MarketRegistry; seed?: number; chain?: boolean; traders?: number; keeper?: boolean } = {}): Promise<WebSystem> {
   if (testConfig.embedded.temporal || testConfig.embedded.mongodb || testConfig.embedded.redis) {
     throw new Error('the web system needs the test services: run it through npm test or npm run bench');
   }
@@ -79,11 +81,16 @@ export async function startWebSystem(o: { registry?: MarketRegistry; seed?: numb
     gateway: startProcess('server/main.ts', env),
     ingest: startProcess('workers/ingest/main.ts', { ...env, QD_METRICS_PORT: String(await freePort()) }),
     ...(withChain && { sync: startProcess('workers/sync/main.ts', { ...env, QD_METRICS_PORT: String(await freePort()) }) }),
+    // The localnet's bootstrap registered keeper-1.
+    ...(withChain && o.keeper && { keeper: startProcess('workers/keeper/main.ts', { ...env, QD_KEEPER_KEYPAIR: join(dir, 'localnet', 'keys', 'keeper-1.json'), QD_METRICS_PORT: String(await freePort()) }) }),
     web: startNode(entry, { ...env, PORT: String(webPort), HOST: '127.0.0.1', ORIGIN: webUrl }),
   };
   const stop = async () => {
     const client = await connectClient({ ...testConfig.temporal, namespace }).catch(() => undefined);
-    for (const id of [SYNC_WORKFLOW_ID, ...[...indexMarkets(registry).groups().keys()].map(ingestWorkflowId)]) await client?.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+    const keepers = localnet && o.keeper ? (JSON.parse(readFileSync(join(dir, 'localnet', 'manifest.json'), 'utf8')) as { quantdesk: { keepers: { publicKey: string }[] } }).quantdesk.keepers : [];
+    const ids = [SYNC_WORKFLOW_ID, ...[...indexMarkets(registry).groups().keys()].map(ingestWorkflowId), ...keepers.map((k) => scannerWorkflowId(k.publicKey))];
+    for (const id of ids) await client?.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+    if (o.keeper) await client?.schedule.getHandle(LIQUIDATION_SCAN_SCHEDULE_ID).delete().catch(() => undefined);
     await client?.connection.close();
     await Promise.all(Object.values(processes).map((p) => p?.kill()));
     await localnet?.stop();
@@ -98,7 +105,7 @@ export async function startWebSystem(o: { registry?: MarketRegistry; seed?: numb
     await stop();
     throw new Error(`${(e as Error).message}\n${tails}`);
   }
-  return { sim, localnet, gatewayUrl, webUrl, registry, processes, stop };
+  return { sim, localnet, gatewayUrl, webUrl, registry, processes, namespace, stop };
 }
 
 /** The built dashboard (adapter-node's server), with its output kept like startProcess's. */

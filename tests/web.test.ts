@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection, PublicKey } from '@solana/web3.js';
 import type { Browser, Page } from 'playwright-core';
@@ -8,13 +8,15 @@ import { format } from '../domain/decimal.ts';
 import { unrealizedPnl } from '../domain/margin.ts';
 import { decodePosition, marketAddress, positionAddress } from '../programs/client/quantdesk-perp.ts';
 import type { Portfolio } from '../server/portfolio.ts';
-import { ROOT, waitFor } from './support.ts';
+import { connectClient } from '../temporal/connection.ts';
+import { ROOT, testConfig, waitFor } from './support.ts';
 import { launchChromium, startWebSystem, type WebSystem } from './web-system.ts';
 
 /**
  * The dashboard in Debian's Chromium against the whole system (simulator, localnet, gateway, ingest
- * and sync workers, the built dashboard): live prices on /, the stale badge when both sources die,
- * the full trade flow with a burner wallet, no console errors, a screenshot of every page.
+ * sync and keeper workers, the built dashboard): live prices on /, the stale badge when both sources
+ * die, the full trade flow with a burner wallet, a liquidation seen by its trader and on /ops, no
+ * console errors, a screenshot of every page.
  */
 const SHOTS = join(ROOT, '.data', 'screenshots');
 /** The dashboard's display of an integer at `scale` (web/src/lib/format.ts): grouped, fixed decimals. */
@@ -34,7 +36,7 @@ async function shot(name: string): Promise<void> {
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  sys = await startWebSystem();
+  sys = await startWebSystem({ keeper: true });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(`${page.url()}: ${m.text()}`));
@@ -160,6 +162,46 @@ describe('dashboard in a browser', () => {
     expect(after.collateral).toBe(toOwner);
     await expect.poll(() => page.getByTestId('collateral').textContent(), { timeout: 10_000 }).toBe(usd(after.collateral));
   }, 240_000);
+
+  it('a price jump warns, then tells of the liquidation, on the trader\'s open portfolio page; /ops lists the saga with its Temporal UI link', async () => {
+    const manifest = JSON.parse(readFileSync(join(sys.localnet!.dataDir, 'manifest.json'), 'utf8')) as {
+      traders: { name: string; publicKey: string }[];
+      quantdesk: { positions: { trader: string; symbol: string; position: string; side: string; nearLiquidation: boolean }[] };
+    };
+    // trader-1's near position: a short in ETH-PERP, liquidated (partially) by a ~6 % rise.
+    const target = manifest.quantdesk.positions.find((p) => p.trader === 'trader-1' && p.nearLiquidation)!;
+    expect(target).toMatchObject({ symbol: 'ETH-PERP', side: 'short' });
+    const owner = manifest.traders.find((t) => t.name === 'trader-1')!.publicKey;
+    await page.goto(`${sys.webUrl}/portfolio/${owner}`);
+    await page.getByTestId('pos-liq').first().waitFor();
+    await page.waitForTimeout(2_000); // the page has joined the wallet's room
+    sys.sim.control.bias('pyth', 600, ['ETH-PERP']);
+    sys.sim.control.bias('coingecko', 600, ['ETH-PERP']);
+    try {
+      const alerts = page.getByRole('alert');
+      // Newest first: the liquidation above the warning that came before it.
+      await expect.poll(async () => (await alerts.allTextContents()).join('\n'), { timeout: 60_000 }).toMatch(/ETH-PERP position liquidated \((partially-)?liquidated\)[\s\S]*Margin warning on ETH-PERP/);
+      await shot('portfolio-liquidated');
+    } finally {
+      sys.sim.control.bias('pyth', 0, ['ETH-PERP']);
+      sys.sim.control.bias('coingecko', 0, ['ETH-PERP']);
+    }
+    await page.goto(`${sys.webUrl}/ops`);
+    const row = page.getByTestId('sagas').locator('tr', { has: page.locator(`a[href="/portfolio/${owner}"]`) }).first();
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toMatch(/liquidated/);
+    const href = (await row.getByTestId('saga-link').getAttribute('href'))!;
+    const m = new RegExp(`/namespaces/${sys.namespace}/workflows/(liquidate-${target.position}-\\d+)$`).exec(href);
+    expect(m, href).not.toBeNull();
+    // The link names a real workflow: the saga, completed.
+    const client = await connectClient({ ...testConfig.temporal, namespace: sys.namespace });
+    try {
+      const saga = await client.workflow.getHandle(decodeURIComponent(m![1]!)).describe();
+      expect(saga.type).toBe('liquidationSaga');
+      expect(saga.status.name).toBe('COMPLETED');
+    } finally {
+      await client.connection.close();
+    }
+  }, 120_000);
 
   it('renders /ops and every page without console errors', async () => {
     // The chain's view the pages poll: every market's account, its parameters JSON-safe.
