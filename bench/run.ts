@@ -5,6 +5,7 @@
 //   localnet  confirmed transactions/s through the localnet's JSON-RPC
 //   liquidation  crossing → liquidation confirmed; sagas/s with 1 and 2 keeper workers [--positions 500] [--rpc-ms 150]
 //   web       dashboard: JS shipped for /, navigation → first live price, 200 markets ticking (Chromium)
+//   store     reads (latest, 1 h / 24 h candles, push log) over a preloaded day of history while ingesting 1,000 updates/s [--scale 1] [--reads 300]
 import { spawn } from 'node:child_process';
 import { TEST_ENV, withTestServices } from '../scripts/test-services.ts';
 
@@ -29,6 +30,13 @@ if (name in scripts) {
     return 0;
   });
   process.exit(code);
+} else if (name === 'store') {
+  Object.assign(process.env, TEST_ENV);
+  const code = await withTestServices(async (supervisor) => {
+    await (await import('./store.ts')).runStoreBench(supervisor);
+    return 0;
+  });
+  process.exit(code);
 } else if (name === 'ingest' || name === 'sync') {
   // Like npm test's processes, the benchmark and what it starts read the services' addresses from the environment.
   Object.assign(process.env, TEST_ENV);
@@ -43,6 +51,6 @@ if (name in scripts) {
   });
   process.exit(code);
 } else {
-  process.stderr.write(`unknown benchmark ${name}; one of: ingest, sync, web, ${Object.keys(scripts).join(', ')}\n`);
+  process.stderr.write(`unknown benchmark ${name}; one of: ingest, sync, store, liquidation, web, ${Object.keys(scripts).join(', ')}\n`);
   process.exit(2);
 }
