@@ -672,6 +672,15 @@ export async function runStoreBench(services?: Pick<Supervisor, 'pid'>): Promise
     phases.every((p) => p.keptUp),
     `ingestion of ${fmt(rate)} updates/s sustained during both measurements (every update stored, the backlog back under 1 s of updates every minute; its peak ${fmt(peak)} = ${(peak / rate).toFixed(1)} s of updates)`,
   );
+  const meanLoad = (p: Phase) => (p.usage.load[0] + p.usage.load[1]) / 2;
+  const [la, lb] = [meanLoad(a), meanLoad(b)];
+  if (Math.max(la, lb) > 1.5 * Math.min(la, lb) && Math.max(la, lb) > b.usage.cpus) {
+    out.push(
+      '',
+      `note: the machine's load average was ${la.toFixed(1)} during 10 % and ${lb.toFixed(1)} during 100 % (${b.usage.cpus} CPUs): the phases ran under different contention ` +
+        `from other processes, so the p99 ratios measure that as much as the data size (the latest-prices read, whose size does not grow, shows how much).`,
+    );
+  }
   if (scale < 1) out.push('', `(scaled run: ${scale} of the day — the goals are for the full size)`);
   process.stdout.write(`${out.join('\n')}\n`);
 }
