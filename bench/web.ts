@@ -12,24 +12,28 @@ async function pricesServed(sys: WebSystem): Promise<void> {
   await waitFor('served prices', async () => ((await (await fetch(`${sys.gatewayUrl}/api/prices`)).json()) as { prices: { price?: unknown }[] }).prices.every((p) => p.price), 120_000, 500);
 }
 
-/** Installed before any page script: records the first change of a rendered price, and long tasks. */
-const PROBE = () => {
-  const w = window as unknown as { firstLive?: number; longTasks: number[] };
-  w.longTasks = [];
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) w.longTasks.push(e.duration);
-  }).observe({ type: 'longtask', buffered: true });
-  const watch = () => {
-    const cells = document.querySelectorAll('[data-testid="price"]');
-    if (cells.length === 0) return void setTimeout(watch, 5);
+/**
+ * Installed before any page script: records the first live price rendered (a price cell whose
+ * publish time differs from the server-rendered one; the whole document is watched, as hydration may
+ * replace the cells) and long tasks. Plain JavaScript in a string: tsx's compiled functions call a
+ * naming helper the page does not have.
+ */
+const PROBE = `
+  window.longTasks = [];
+  new PerformanceObserver((list) => { for (const e of list.getEntries()) window.longTasks.push(e.duration); }).observe({ type: 'longtask', buffered: true });
+  const cells = () => Array.from(document.querySelectorAll('tr[data-symbol] [data-testid="price"]'));
+  const symbolOf = (c) => c.closest('tr').getAttribute('data-symbol');
+  document.addEventListener('DOMContentLoaded', () => {
+    const ssr = new Map(cells().map((c) => [symbolOf(c), c.getAttribute('data-publish-time')]));
     const mo = new MutationObserver(() => {
-      w.firstLive ??= performance.now();
-      mo.disconnect();
+      if (cells().some((c) => { const t = c.getAttribute('data-publish-time'); return t && t !== ssr.get(symbolOf(c)); })) {
+        window.firstLive ??= performance.now();
+        mo.disconnect();
+      }
     });
-    for (const c of Array.from(cells)) mo.observe(c, { attributes: true, childList: true, characterData: true, subtree: true });
-  };
-  document.addEventListener('DOMContentLoaded', watch);
-};
+    mo.observe(document.documentElement, { attributes: true, attributeFilter: ['data-publish-time'], childList: true, subtree: true });
+  });
+`;
 
 export async function runWebBench(): Promise<void> {
   const started = Date.now();
@@ -56,7 +60,7 @@ export async function runWebBench(): Promise<void> {
     for (let i = 0; i < 20; i++) {
       const context = await browser.newContext();
       const p = await context.newPage();
-      await p.addInitScript(PROBE);
+      await p.addInitScript({ content: PROBE });
       await p.goto(sys.webUrl, { waitUntil: 'commit' });
       await p.waitForFunction(() => (window as unknown as { firstLive?: number }).firstLive !== undefined, undefined, { timeout: 15_000 });
       samples.push(await p.evaluate(() => (window as unknown as { firstLive: number }).firstLive));
@@ -71,7 +75,7 @@ export async function runWebBench(): Promise<void> {
     await pricesServed(sys);
     const context = await browser.newContext();
     const p = await context.newPage();
-    await p.addInitScript(PROBE);
+    await p.addInitScript({ content: PROBE });
     await p.goto(sys.webUrl, { waitUntil: 'networkidle' });
     await p.waitForTimeout(3_000);
     const before = await p.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks.length);
