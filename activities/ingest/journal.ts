@@ -108,8 +108,8 @@ export class Journal {
     if (this.lines.length === 0) return;
     if (this.fd === undefined || this.openBytes >= this.segmentBytes) this.rotate(this.linesFirst);
     const chunk = this.lines.join('');
-    this.lines = [];
     appendFileSync(this.fd!, chunk);
+    this.lines = []; // only once written: a failed write is tried again with the next
     this.openBytes += chunk.length;
     this.dirty = true;
   }
