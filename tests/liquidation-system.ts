@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Connection as MongoConnection } from 'mongoose';
-import { SYNC_WORKFLOW_ID, ingestWorkflowId, scannerWorkflowId } from '../contracts/temporal.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { startLocalnet } from '../sandbox/localnet/localnet.ts';
 import { quantdeskBootstrapSteps } from '../sandbox/localnet/quantdesk-bootstrap.ts';
@@ -10,9 +9,8 @@ import { createMarketSim } from '../sandbox/market-sim/market-sim.ts';
 import { openStore } from '../store/mongo/connection.ts';
 import { createMongoStore, type MongoStore } from '../store/mongo/store.ts';
 import type { LiquidationDoc } from '../store/roles.ts';
-import { connectClient } from '../temporal/connection.ts';
 import { startRpcProxy } from './rpc-proxy.ts';
-import { createTestNamespace, startProcess, testConfig, testDatabaseUri, testMarkets, uniqueName, type ChildHandle } from './support.ts';
+import { createTestNamespace, endSystemWorkflows, startProcess, testDatabaseUri, testMarkets, uniqueName, type ChildHandle } from './support.ts';
 
 /**
  * The liquidation system on the real path, for tests and the benchmark: the simulator, a localnet
@@ -81,11 +79,7 @@ export async function liquidationSystem(o: { crowd?: number; keepers: number; pr
     docsOf,
     restartKeeper: (i: number) => (keepers[i] = startProcess('workers/keeper/main.ts', keeperEnv(i))),
     async stop() {
-      const client = await connectClient({ ...testConfig.temporal, namespace }).catch(() => undefined);
-      const ids = [SYNC_WORKFLOW_ID, ...[...markets.groups().keys()].map(ingestWorkflowId), ...manifest.quantdesk.keepers.map((k) => scannerWorkflowId(k.publicKey))];
-      for (const id of ids) await client?.workflow.getHandle(id).terminate('test over').catch(() => undefined);
-      await client?.schedule.getHandle('liquidation-scan').delete().catch(() => undefined);
-      await client?.connection.close();
+      await endSystemWorkflows(namespace, markets, manifest.quantdesk.keepers);
       await Promise.all([...processes, ...keepers].map((p) => p.kill()));
       await proxy?.close();
       await localnet.stop();

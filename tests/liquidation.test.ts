@@ -7,7 +7,6 @@ import type { Connection as MongoConnection } from 'mongoose';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientToServerEvents, LiquidationAlert, MarginWarning, ServerToClientEvents } from '../contracts/socket.ts';
-import { SYNC_WORKFLOW_ID, ingestWorkflowId, scannerWorkflowId } from '../contracts/temporal.ts';
 import { decodeKeeper, decodePosition, keeperAddress } from '../programs/client/quantdesk-perp.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { startLocalnet, type Localnet } from '../sandbox/localnet/localnet.ts';
@@ -15,8 +14,7 @@ import { quantdeskBootstrapSteps } from '../sandbox/localnet/quantdesk-bootstrap
 import { createMarketSim, type MarketSim } from '../sandbox/market-sim/market-sim.ts';
 import { openStore } from '../store/mongo/connection.ts';
 import { createMongoStore, type MongoStore } from '../store/mongo/store.ts';
-import { connectClient } from '../temporal/connection.ts';
-import { createTestNamespace, startProcess, testConfig, testDatabaseUri, testMarkets, uniqueName, waitFor, type ChildHandle } from './support.ts';
+import { createTestNamespace, endSystemWorkflows, startProcess, testDatabaseUri, testMarkets, uniqueName, waitFor, type ChildHandle } from './support.ts';
 import { startTestGateway } from './test-gateway.ts';
 
 /**
@@ -82,11 +80,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  const client = await connectClient({ ...testConfig.temporal, namespace }).catch(() => undefined);
-  const ids = [SYNC_WORKFLOW_ID, ...[...markets.groups().keys()].map(ingestWorkflowId), ...manifest.quantdesk.keepers.map((k) => scannerWorkflowId(k.publicKey))];
-  for (const id of ids) await client?.workflow.getHandle(id).terminate('test over').catch(() => undefined);
-  await client?.schedule.getHandle('liquidation-scan').delete().catch(() => undefined);
-  await client?.connection.close();
+  await endSystemWorkflows(namespace, markets, manifest?.quantdesk.keepers);
   await Promise.all(workers.map((w) => w.kill()));
   await testGateway?.close();
   await localnet?.stop();

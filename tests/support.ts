@@ -7,6 +7,8 @@ import { createRedisSubscriber } from '../bus/redis.ts';
 import type { BusPrice } from '../contracts/bus.ts';
 import type { ClientToServerEvents, LiquidationAlert, MarginWarning, PriceMessage, ServerToClientEvents, StatusMessage, SubscribeAck } from '../contracts/socket.ts';
 import type { StatusReport } from '../contracts/status.ts';
+import { LIQUIDATION_SCAN_SCHEDULE_ID, SYNC_WORKFLOW_ID, ingestWorkflowId, scannerWorkflowId } from '../contracts/temporal.ts';
+import type { MarketIndex } from '../domain/markets.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { loadConfig, type Config } from '../runtime/config.ts';
 import { loadMarkets } from '../runtime/markets.ts';
@@ -224,4 +226,18 @@ export async function metricValue(url: string, name: string, labels = ''): Promi
     return Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return undefined;
+}
+
+/**
+ * Ends what a system's workers started in its namespace and would keep running after the test:
+ * ingestion per feed group, the sync, each keeper's scanner and, with keepers, the backstop scan
+ * schedule. What is not there (or the namespace itself) is no error.
+ */
+export async function endSystemWorkflows(namespace: string, markets: MarketIndex, keepers: readonly { publicKey: string }[] = []): Promise<void> {
+  const client = await connectClient({ ...testConfig.temporal, namespace }).catch(() => undefined);
+  if (!client) return;
+  const ids = [SYNC_WORKFLOW_ID, ...[...markets.groups().keys()].map(ingestWorkflowId), ...keepers.map((k) => scannerWorkflowId(k.publicKey))];
+  for (const id of ids) await client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+  if (keepers.length > 0) await client.schedule.getHandle(LIQUIDATION_SCAN_SCHEDULE_ID).delete().catch(() => undefined);
+  await client.connection.close();
 }

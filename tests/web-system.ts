@@ -3,16 +3,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { LIQUIDATION_SCAN_SCHEDULE_ID, SYNC_WORKFLOW_ID, ingestWorkflowId, scannerWorkflowId } from '../contracts/temporal.ts';
 import { indexMarkets, marketRegistrySchema, type MarketRegistry } from '../domain/markets.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { startLocalnet, type Localnet } from '../sandbox/localnet/localnet.ts';
 import { quantdeskBootstrapSteps } from '../sandbox/localnet/quantdesk-bootstrap.ts';
 import { createMarketSim, type MarketSim } from '../sandbox/market-sim/market-sim.ts';
-import { connectClient } from '../temporal/connection.ts';
+import type { LiquidationManifest } from './liquidation-system.ts';
 // @ts-expect-error plain ESM without types (it runs before dependencies are loaded)
 import { ensureWebBuilt } from '../web/build.mjs';
-import { ROOT, createTestNamespace, freePort, startProcess, testConfig, testDatabaseUri, uniqueName, waitFor, type ChildHandle } from './support.ts';
+import { createTestNamespace, endSystemWorkflows, freePort, ROOT, startProcess, testConfig, testDatabaseUri, uniqueName, waitFor, type ChildHandle } from './support.ts';
 
 /**
  * The whole system for browser tests and the web benchmark, on embedded-like services of the test's
@@ -86,12 +85,8 @@ export async function startWebSystem(o: { registry?: MarketRegistry; seed?: numb
     web: startNode(entry, { ...env, PORT: String(webPort), HOST: '127.0.0.1', ORIGIN: webUrl }),
   };
   const stop = async () => {
-    const client = await connectClient({ ...testConfig.temporal, namespace }).catch(() => undefined);
-    const keepers = localnet && o.keeper ? (JSON.parse(readFileSync(join(dir, 'localnet', 'manifest.json'), 'utf8')) as { quantdesk: { keepers: { publicKey: string }[] } }).quantdesk.keepers : [];
-    const ids = [SYNC_WORKFLOW_ID, ...[...indexMarkets(registry).groups().keys()].map(ingestWorkflowId), ...keepers.map((k) => scannerWorkflowId(k.publicKey))];
-    for (const id of ids) await client?.workflow.getHandle(id).terminate('test over').catch(() => undefined);
-    if (o.keeper) await client?.schedule.getHandle(LIQUIDATION_SCAN_SCHEDULE_ID).delete().catch(() => undefined);
-    await client?.connection.close();
+    const keepers = localnet && o.keeper ? (JSON.parse(readFileSync(join(dir, 'localnet', 'manifest.json'), 'utf8')) as LiquidationManifest).quantdesk.keepers : [];
+    await endSystemWorkflows(namespace, indexMarkets(registry), keepers);
     await Promise.all(Object.values(processes).map((p) => p?.kill()));
     await localnet?.stop();
     await sim.stop();

@@ -10,6 +10,7 @@ import { decodePosition, marketAddress, positionAddress } from '../programs/clie
 import type { Portfolio } from '../server/portfolio.ts';
 import { connectClient } from '../temporal/connection.ts';
 import { ROOT, testConfig, waitFor } from './support.ts';
+import type { LiquidationManifest } from './liquidation-system.ts';
 import { launchChromium, startWebSystem, type WebSystem } from './web-system.ts';
 
 /**
@@ -164,10 +165,7 @@ describe('dashboard in a browser', () => {
   }, 240_000);
 
   it('a price jump warns, then tells of the liquidation, on the trader\'s open portfolio page; /ops lists the saga with its Temporal UI link', async () => {
-    const manifest = JSON.parse(readFileSync(join(sys.localnet!.dataDir, 'manifest.json'), 'utf8')) as {
-      traders: { name: string; publicKey: string }[];
-      quantdesk: { positions: { trader: string; symbol: string; position: string; side: string; nearLiquidation: boolean }[] };
-    };
+    const manifest = JSON.parse(readFileSync(join(sys.localnet!.dataDir, 'manifest.json'), 'utf8')) as LiquidationManifest;
     // trader-1's near position: a short in ETH-PERP, liquidated (partially) by a ~6 % rise.
     const target = manifest.quantdesk.positions.find((p) => p.trader === 'trader-1' && p.nearLiquidation)!;
     expect(target).toMatchObject({ symbol: 'ETH-PERP', side: 'short' });
