@@ -5,14 +5,10 @@
 // Compute units of `liquidate` are in `npm run bench -- program`.
 //
 //   npm run bench -- liquidation [--positions 500] [--latency-positions N (default: 3, then a burst of 20)] [--rpc-ms 150] [--concurrency 8] [--latency-only]
-import { percentile } from './support.ts';
+import { numberArg, percentile } from './support.ts';
 import { liquidationSystem } from '../tests/liquidation-system.ts';
 import { waitFor } from '../tests/support.ts';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 
 /** Drops SOL by 6 % at both sources and waits until `count` crowd positions are liquidated. */
 async function drop(s: Awaited<ReturnType<typeof liquidationSystem>>, count: number, timeoutMs: number) {
@@ -41,10 +37,10 @@ async function drop(s: Awaited<ReturnType<typeof liquidationSystem>>, count: num
 }
 
 export async function runLiquidationBench(): Promise<void> {
-  const positions = arg('positions', 500);
-  const latencyRuns = process.argv.includes('--latency-positions') ? [arg('latency-positions', 3)] : [3, 20];
-  const rpcMs = arg('rpc-ms', 150);
-  const concurrency = arg('concurrency', 8);
+  const positions = numberArg('positions', 500);
+  const latencyRuns = process.argv.includes('--latency-positions') ? [numberArg('latency-positions', 3)] : [3, 20];
+  const rpcMs = numberArg('rpc-ms', 150);
+  const concurrency = numberArg('concurrency', 8);
   const rows: string[] = [];
 
   for (const latencyPositions of latencyRuns) {

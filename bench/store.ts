@@ -46,7 +46,7 @@ import { openStore } from '../store/mongo/connection.ts';
 import { createMongoStore, type MongoStore } from '../store/mongo/store.ts';
 import type { AcceptedPrice, PushDoc } from '../store/roles.ts';
 import type { Supervisor } from '../scripts/supervisor.ts';
-import { percentile, registryOf } from './support.ts';
+import { numberArg, percentile, registryOf } from './support.ts';
 
 const DAY = 86_400;
 const PRELOAD_FEEDS = 20;
@@ -57,10 +57,6 @@ const CHUNK_SEC = 300;
 const WARMUP_SEC = 10;
 const EXPO = -8;
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const ms = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(1) : Math.round(n).toString()) : '—');
 
@@ -533,11 +529,11 @@ interface Phase {
 }
 
 export async function runStoreBench(services?: Pick<Supervisor, 'pid'>): Promise<void> {
-  const scale = arg('scale', 1);
-  const readsPerKind = arg('reads', 300);
-  const rate = arg('rate', 1_000);
-  const liveFeeds = Math.max(PRELOAD_FEEDS, arg('live-feeds', 400));
-  const measureSec = arg('measure-seconds', scale >= 1 ? 90 : 30);
+  const scale = numberArg('scale', 1);
+  const readsPerKind = numberArg('reads', 300);
+  const rate = numberArg('rate', 1_000);
+  const liveFeeds = Math.max(PRELOAD_FEEDS, numberArg('live-feeds', 400));
+  const measureSec = numberArg('measure-seconds', scale >= 1 ? 90 : 30);
   if (!(scale > 0 && scale <= 1)) throw new Error('--scale is in (0, 1]');
 
   const day = Math.max(600, Math.round((DAY * scale) / 600) * 600);
