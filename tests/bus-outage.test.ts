@@ -234,7 +234,10 @@ describe('a bus outage (Redis killed, then back)', () => {
       return r.body.checks.bus === 'up' ? r : undefined;
     }, 15_000, 100);
     expect(up.status).toBe(200);
-    await waitFor('a status event with the bus up', () => client.statuses.find((s) => s.bus === 'up' && s.arrivedAt >= upAt), 5_000, 50);
+    // The gateway may reconnect before the Supervisor's own readiness probe reports, so the event
+    // is looked for after the outage's first "down" event, not after upAt.
+    const wentDown = client.statuses.find((s) => s.bus === 'down' && s.arrivedAt >= downAt)!;
+    await waitFor('a status event with the bus up', () => client.statuses.find((s) => s.bus === 'up' && s.arrivedAt > wentDown.arrivedAt), 5_000, 50);
     expect(await metricValue(`${gatewayUrl}/metrics`, 'qd_bus_up')).toBe(1);
     await waitFor('the sync back on the bus', async () => (await syncStatus()).bus === 'up' || undefined, 15_000, 250);
     // Prices flow over the bus again: what the client gets now is what the bus carries.
