@@ -79,6 +79,21 @@ export const envSchema = z.object({
   QD_GATEWAY_PORT: port.default(3002),
   QD_GATEWAY_URL: httpUrl.default('http://127.0.0.1:3002'),
   QD_WEB_PORT: port.default(3001),
+  /** Origins whose pages may call the gateway (CORS, Socket.IO): the dashboard's own by default. Comma-separated. */
+  QD_CORS_ORIGINS: z
+    .string()
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin looks like https://host[:port], without a path')).min(1))
+    .optional(),
+  /** REST requests one client address may make per minute (429 beyond). */
+  QD_RATE_LIMIT_PER_MIN: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  /** Client addresses the rate limit leaves alone: the dashboard's server, on this machine by default. Comma-separated. */
+  QD_RATE_LIMIT_EXEMPT: z
+    .string()
+    .default('127.0.0.1,::1,::ffff:127.0.0.1')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean)),
+  /** The gateway sits behind a proxy or load balancer that sets X-Forwarded-For (the client address is taken from it). */
+  QD_TRUST_PROXY: flag.default(false),
   /** Prometheus /metrics port of a worker process (the gateway serves /metrics on its own port). */
   QD_METRICS_PORT: port.optional(),
 
@@ -167,7 +182,13 @@ function toConfig(e: Parsed, ctx: z.RefinementCtx) {
       concurrency: e.QD_KEEPER_CONCURRENCY,
       marginWarningBps: e.QD_MARGIN_WARNING_BPS,
     },
-    gateway: { port: e.QD_GATEWAY_PORT, url: e.QD_GATEWAY_URL },
+    gateway: {
+      port: e.QD_GATEWAY_PORT,
+      url: e.QD_GATEWAY_URL,
+      corsOrigins: e.QD_CORS_ORIGINS ?? [`http://127.0.0.1:${e.QD_WEB_PORT}`, `http://localhost:${e.QD_WEB_PORT}`],
+      rateLimit: { perMinute: e.QD_RATE_LIMIT_PER_MIN, exempt: e.QD_RATE_LIMIT_EXEMPT },
+      trustProxy: e.QD_TRUST_PROXY,
+    },
     web: { port: e.QD_WEB_PORT },
     ...(e.QD_METRICS_PORT && { metricsPort: e.QD_METRICS_PORT }),
     ingest: {

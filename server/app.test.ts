@@ -10,7 +10,7 @@ import { loadMarkets } from '../runtime/markets.ts';
 import { createMetricsRegistry } from '../runtime/metrics.ts';
 import { createMemoryStore, type MemoryStore } from '../store/memory.ts';
 import { ROOT, waitFor } from '../tests/support.ts';
-import { createGateway, type Gateway } from './app.ts';
+import { createGateway, OPEN_ACCESS, type Gateway } from './app.ts';
 
 /** The gateway on in-memory stores and an in-memory bus: REST, Socket.IO delivery, health. */
 const markets = loadMarkets(`${ROOT}/config/markets.json`);
@@ -43,7 +43,7 @@ beforeAll(async () => {
   bus = createMemoryBus();
   follower = new PriceFollower({ subscriber: bus.subscriber(), store: store.latest, markets, log, pollMs: 100 });
   await follower.start();
-  gateway = await createGateway({ markets, follower, history: store.history, store: store.health, registry: createMetricsRegistry('gw-test'), log, healthTimeoutMs: 300 });
+  gateway = await createGateway({ markets, follower, history: store.history, store: store.health, registry: createMetricsRegistry('gw-test'), log, healthTimeoutMs: 300, access: OPEN_ACCESS });
   url = `http://127.0.0.1:${new URL(await gateway.listen(0)).port}`;
 });
 afterAll(async () => {

@@ -1,3 +1,6 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import { createAdapter } from '@socket.io/redis-adapter';
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
@@ -38,8 +41,22 @@ export interface GatewayDeps {
   maxHistoryPerClient?: number;
   /** The dashboard's routes (chain state, portfolios, ops, faucet); server/dashboard.ts. */
   dashboard?: DashboardDeps;
+  /** Who may call it: origins for CORS and Socket.IO, the per-address rate limit, proxy trust. */
+  access: GatewayAccess;
   now?: () => number;
 }
+
+export interface GatewayAccess {
+  /** Origins whose pages may call the gateway (the dashboard's); others get no CORS grant and no socket. */
+  corsOrigins: readonly string[];
+  /** REST requests per minute per client address, and the addresses left alone (the dashboard's server). */
+  rateLimit: { perMinute: number; exempt: readonly string[] };
+  /** Take the client address from X-Forwarded-For (behind a proxy or load balancer). */
+  trustProxy?: boolean;
+}
+
+/** For tests and tools that run a gateway by itself: any origin, a generous limit. */
+export const OPEN_ACCESS: GatewayAccess = { corsOrigins: ['*'], rateLimit: { perMinute: 100_000, exempt: [] } };
 
 const symbolSchema = z.string().regex(/^[A-Z0-9]{1,10}-PERP$/, 'a symbol looks like SOL-PERP');
 const symbolsSchema = z.array(symbolSchema).min(1).max(50);
@@ -70,6 +87,7 @@ export async function createGateway(deps: GatewayDeps) {
   const healthTimeoutMs = deps.healthTimeoutMs ?? 2_000;
   const maxHistoryPerClient = deps.maxHistoryPerClient ?? 3;
   const hub = new PriceHub(markets, now);
+  const { access } = deps;
 
   const metrics = {
     clients: new Gauge({ name: 'qd_gateway_clients', help: 'Connected dashboard clients', registers: [deps.registry] }),
@@ -80,12 +98,22 @@ export async function createGateway(deps: GatewayDeps) {
   };
 
   // Request lines are info-level: at warn, the HTTP log holds only what went wrong.
-  const app = Fastify({ loggerInstance: log.child({ module: 'http' }, { level: 'warn' }), bodyLimit: 16 * 1024 });
+  const app = Fastify({ loggerInstance: log.child({ module: 'http' }, { level: 'warn' }), bodyLimit: 16 * 1024, trustProxy: access.trustProxy ?? false });
+  const anyOrigin = access.corsOrigins.includes('*');
+  // An API answers JSON only: nothing of it may be framed, sniffed or run as a page.
+  await app.register(helmet, { contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } }, crossOriginResourcePolicy: { policy: 'cross-origin' } });
+  await app.register(cors, { origin: anyOrigin ? true : [...access.corsOrigins], methods: ['GET', 'POST'], maxAge: 600 });
+  await app.register(rateLimit, {
+    max: access.rateLimit.perMinute,
+    timeWindow: 60_000,
+    allowList: [...access.rateLimit.exempt],
+    errorResponseBuilder: (_req, ctx) => ({ statusCode: ctx.statusCode, error: `rate limit: at most ${ctx.max} requests per minute, retry in ${ctx.after}` }),
+  });
 
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) log.error({ err: err.message }, 'http_error');
-    void reply.status(status).send({ error: status === 500 ? 'internal error' : err.message });
+    void reply.status(status).send({ error: status === 500 ? 'internal error' : ((err as { error?: string }).error ?? err.message) });
   });
   app.setNotFoundHandler((req, reply) => void reply.status(404).send({ error: `no route ${req.method} ${req.url.slice(0, 100)}` }));
 
@@ -205,7 +233,12 @@ export async function createGateway(deps: GatewayDeps) {
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(app.server, {
     // Clients only ever send small subscribe messages.
     maxHttpBufferSize: 64 * 1024,
-    cors: { origin: true },
+    cors: { origin: anyOrigin ? true : [...access.corsOrigins] },
+    // A page of another origin gets no socket even where CORS does not apply (plain WebSocket).
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin;
+      callback(null, anyOrigin || origin === undefined || access.corsOrigins.includes(origin));
+    },
     serveClient: false,
     ...(deps.adapter && { adapter: createAdapter(deps.adapter.pub, deps.adapter.sub, { key: deps.adapter.key }) }),
   });

@@ -41,11 +41,6 @@ export interface DashboardContext {
 
 export function registerDashboardRoutes(app: GatewayApp, d: DashboardDeps, ctx: DashboardContext): void {
   const { markets, now } = ctx;
-  app.addHook('onSend', async (req, reply, payload) => {
-    if (req.method === 'GET' && req.url.startsWith('/api/')) reply.header('access-control-allow-origin', '*');
-    return payload;
-  });
-
   app.get('/api/config', async () => ({
     solana: {
       rpcUrl: d.cluster.rpcUrl,

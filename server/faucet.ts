@@ -47,7 +47,10 @@ export function registerFaucetRoutes(app: GatewayApp, d: FaucetDeps): void {
   const sol = d.sol ?? 2n * BigInt(LAMPORTS_PER_SOL);
   const usdc = d.usdc ?? 10_000_000_000n;
   app.post('/api/faucet', async (req, reply) => {
-    if (!isLoopback(req.ip)) return reply.status(403).send({ error: 'the faucet serves requests from this machine only' });
+    // The peer itself, never a forwarded address (a client can write any X-Forwarded-For).
+    if (!isLoopback(req.socket.remoteAddress ?? '') || req.headers['x-forwarded-for'] !== undefined) {
+      return reply.status(403).send({ error: 'the faucet serves requests from this machine only' });
+    }
     const parsed = body.safeParse(req.body);
     if (!parsed.success) return reply.status(400).send({ error: parsed.error.issues[0]!.message });
     const wallet = new PublicKey(parsed.data.wallet);

@@ -38,6 +38,7 @@ const gateway = await createGateway({
   adapter,
   registry: createMetricsRegistry('gateway'),
   log,
+  access: config.gateway,
   dashboard: {
     chain,
     rejections: store.rejections,

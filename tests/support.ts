@@ -73,6 +73,8 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
 export interface ChildHandle {
   child: ChildProcess;
   output: () => string;
+  /** The secrets it was given that appeared anywhere in its output, over its whole life. */
+  leaked: () => string[];
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -82,29 +84,45 @@ process.once('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
 
-export function startProcess(entry: string, env: Record<string, string>, args: string[] = []): ChildHandle {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/**
+ * Node with `args` and `env`. Its output's last 400 chunks are kept; every chunk is checked for
+ * `secrets` and for the values of the `*_API_KEY` variables in `env`, so a secret written anywhere
+ * in a long run is caught, not only in the kept tail.
+ */
+export function startNodeChild(args: string[], env: Record<string, string>, secrets: readonly string[] = []): ChildHandle {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const watched = [...secrets, ...Object.entries(env).filter(([k]) => k.endsWith('_API_KEY')).map(([, v]) => v)];
   const lines: string[] = [];
-  const keep = (b: Buffer) => {
-    lines.push(b.toString());
-    if (lines.length > 400) lines.splice(0, lines.length - 400);
+  const leaked = new Set<string>();
+  const keep = () => {
+    let tail = '';
+    return (b: Buffer) => {
+      const text = b.toString();
+      const window = tail + text;
+      for (const secret of watched) if (window.includes(secret)) leaked.add(secret);
+      tail = text.slice(-512);
+      lines.push(text);
+      if (lines.length > 400) lines.splice(0, lines.length - 400);
+    };
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout!.on('data', keep());
+  child.stderr!.on('data', keep());
   children.add(child);
   const exited = new Promise<void>((r) => child.once('exit', () => (children.delete(child), r())));
   return {
     child,
     output: () => lines.join(''),
+    leaked: () => [...leaked],
     async kill(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
     },
   };
+}
+
+/** A process of ours from its TypeScript entry point. */
+export function startProcess(entry: string, env: Record<string, string>, args: string[] = [], secrets: readonly string[] = []): ChildHandle {
+  return startNodeChild(['--import', 'tsx', entry, ...args], env, secrets);
 }
 
 /** A TCP port nothing listens on now (the OS picks it). */

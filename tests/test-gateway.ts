@@ -4,7 +4,7 @@ import { busNames } from '../contracts/bus.ts';
 import type { MarketIndex } from '../domain/markets.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { createMetricsRegistry } from '../runtime/metrics.ts';
-import { createGateway, type Gateway } from '../server/app.ts';
+import { createGateway, OPEN_ACCESS, type Gateway } from '../server/app.ts';
 import type { MongoStore } from '../store/mongo/store.ts';
 import { testConfig } from './support.ts';
 
@@ -16,7 +16,7 @@ export async function startTestGateway(o: { markets: MarketIndex; store: MongoSt
   await follower.start();
   // The Socket.IO adapter: wallet alerts sent from other processes reach this gateway's sockets.
   const adapter = { ...createAdapterClients(testConfig.redisUrl), key: busNames(o.busPrefix).socketIo };
-  const gateway = await createGateway({ markets: o.markets, follower, history: o.store.history, store: o.store.health, registry: createMetricsRegistry('gateway-test'), log, adapter });
+  const gateway = await createGateway({ markets: o.markets, follower, history: o.store.history, store: o.store.health, registry: createMetricsRegistry('gateway-test'), log, access: OPEN_ACCESS, adapter });
   const url = `http://127.0.0.1:${new URL(await gateway.listen(0)).port}`;
   return {
     gateway,

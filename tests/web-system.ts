@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import bs58 from 'bs58';
 import { chromium, type Browser } from 'playwright-core';
 import { indexMarkets, marketRegistrySchema, type MarketRegistry } from '../domain/markets.ts';
 import { createLogger } from '../runtime/logger.ts';
@@ -11,7 +11,7 @@ import { createMarketSim, type MarketSim } from '../sandbox/market-sim/market-si
 import type { LiquidationManifest } from './liquidation-system.ts';
 // @ts-expect-error plain ESM without types (it runs before dependencies are loaded)
 import { ensureWebBuilt } from '../web/build.mjs';
-import { createTestNamespace, endSystemWorkflows, freePort, ROOT, startProcess, testConfig, testDatabaseUri, uniqueName, waitFor, type ChildHandle } from './support.ts';
+import { createTestNamespace, endSystemWorkflows, freePort, ROOT, startNodeChild, startProcess, testConfig, testDatabaseUri, uniqueName, waitFor, type ChildHandle } from './support.ts';
 
 /**
  * The whole system for browser tests and the web benchmark, on embedded-like services of the test's
@@ -60,7 +60,11 @@ export async function startWebSystem(o: { registry?: MarketRegistry; seed?: numb
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const webUrl = `http://127.0.0.1:${webPort}`;
   const env: Record<string, string> = {
-    QD_LOG_LEVEL: 'warn',
+    // At debug, so that the secrets test sees every line the processes can write.
+    QD_LOG_LEVEL: 'debug',
+    // Secrets that must never reach a log line (the simulator accepts any key).
+    QD_HERMES_API_KEY: `hermes-secret-${uniqueName('k')}`,
+    QD_COINGECKO_API_KEY: `coingecko-secret-${uniqueName('k')}`,
     QD_DATA_DIR: dir,
     QD_TEMPORAL_NAMESPACE: namespace,
     QD_MONGODB_URI: testDatabaseUri(uniqueName('qd-web')),
@@ -76,13 +80,14 @@ export async function startWebSystem(o: { registry?: MarketRegistry; seed?: numb
     QD_WEB_PORT: String(webPort),
     QD_SOLANA_LOCALNET: 'true',
   };
+  const secrets = localnet ? keypairSecrets(join(dir, 'localnet', 'keys')) : [];
   const processes = {
-    gateway: startProcess('server/main.ts', env),
-    ingest: startProcess('workers/ingest/main.ts', { ...env, QD_METRICS_PORT: String(await freePort()) }),
-    ...(withChain && { sync: startProcess('workers/sync/main.ts', { ...env, QD_METRICS_PORT: String(await freePort()) }) }),
+    gateway: startProcess('server/main.ts', env, [], secrets),
+    ingest: startProcess('workers/ingest/main.ts', { ...env, QD_METRICS_PORT: String(await freePort()) }, [], secrets),
+    ...(withChain && { sync: startProcess('workers/sync/main.ts', { ...env, QD_METRICS_PORT: String(await freePort()) }, [], secrets) }),
     // The localnet's bootstrap registered keeper-1.
-    ...(withChain && o.keeper && { keeper: startProcess('workers/keeper/main.ts', { ...env, QD_KEEPER_KEYPAIR: join(dir, 'localnet', 'keys', 'keeper-1.json'), QD_METRICS_PORT: String(await freePort()) }) }),
-    web: startNode(entry, { ...env, PORT: String(webPort), HOST: '127.0.0.1', ORIGIN: webUrl }),
+    ...(withChain && o.keeper && { keeper: startProcess('workers/keeper/main.ts', { ...env, QD_KEEPER_KEYPAIR: join(dir, 'localnet', 'keys', 'keeper-1.json'), QD_METRICS_PORT: String(await freePort()) }, [], secrets) }),
+    web: startNodeChild([entry], { ...env, PORT: String(webPort), HOST: '127.0.0.1', ORIGIN: webUrl }, secrets),
   };
   const stop = async () => {
     const keepers = localnet && o.keeper ? (JSON.parse(readFileSync(join(dir, 'localnet', 'manifest.json'), 'utf8')) as LiquidationManifest).quantdesk.keepers : [];
@@ -103,26 +108,18 @@ export async function startWebSystem(o: { registry?: MarketRegistry; seed?: numb
   return { sim, localnet, gatewayUrl, webUrl, registry, processes, namespace, stop };
 }
 
-/** The built dashboard (adapter-node's server), with its output kept like startProcess's. */
-function startNode(entry: string, env: Record<string, string>): ChildHandle {
-  const child = spawn(process.execPath, [entry], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const keep = (b: Buffer) => {
-    lines.push(b.toString());
-    if (lines.length > 400) lines.splice(0, lines.length - 400);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  process.once('exit', () => child.kill('SIGKILL'));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  return {
-    child,
-    output: () => lines.join(''),
-    async kill(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
-    },
-  };
+/**
+ * What the localnet's keypairs (the oracle authority, keepers, traders, mint authority) would look
+ * like in a log line: the secret key's bytes as JSON or as a list, in base58 and in hex.
+ */
+function keypairSecrets(keysDir: string): string[] {
+  return readdirSync(keysDir)
+    .filter((f) => f.endsWith('.json'))
+    .flatMap((f) => {
+      const bytes = Uint8Array.from(JSON.parse(readFileSync(join(keysDir, f), 'utf8')) as number[]);
+      const secret = bytes.subarray(0, 32);
+      return [Array.from(secret.subarray(0, 12)).join(','), bs58.encode(bytes), Buffer.from(secret).toString('hex').slice(0, 32)];
+    });
 }
 
 /**

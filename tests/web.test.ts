@@ -206,6 +206,13 @@ describe('dashboard in a browser', () => {
     const chain = (await (await fetch(`${sys.gatewayUrl}/api/chain/markets`)).json()) as { markets: { symbol: string; params?: { minPositionNotional: unknown; initialMarginBps: unknown } }[] };
     expect(chain.markets.length).toBe(sys.registry.markets.length);
     for (const m of chain.markets) expect(m.params).toMatchObject({ minPositionNotional: expect.stringMatching(/^\d+$/), initialMarginBps: expect.any(Number) });
+    // The dashboard's pages carry security headers; the gateway grants CORS to the dashboard's origin only.
+    const opsPage = await fetch(`${sys.webUrl}/ops`);
+    expect(opsPage.headers.get('x-frame-options')).toBe('DENY');
+    expect(opsPage.headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
+    const corsOf = async (origin: string) => (await fetch(`${sys.gatewayUrl}/api/prices`, { headers: { origin } })).headers.get('access-control-allow-origin');
+    expect(await corsOf(sys.webUrl)).toBe(sys.webUrl);
+    expect(await corsOf('https://evil.example')).toBeNull();
     await page.goto(`${sys.webUrl}/ops`);
     await page.getByTestId('ops-overall').waitFor();
     await page.getByTestId('rejections').waitFor();
@@ -218,4 +225,11 @@ describe('dashboard in a browser', () => {
     }
     expect(consoleErrors, `the dashboard server said:\n${sys.processes.web?.output().slice(-3_000)}`).toEqual([]);
   }, 60_000);
+  // Last: after funding, trading, a liquidation and every page, with every process at debug level.
+  it('writes no configured secret (API keys, keypairs) to any log line of any process', () => {
+    const leaks = Object.entries(sys.processes).flatMap(([name, p]) => (p?.leaked() ?? []).map((s) => `${name}: ${s.slice(0, 6)}…`));
+    expect(leaks).toEqual([]);
+    // The check had lines to look at.
+    expect(sys.processes.ingest!.output()).toMatch(/"level":30/);
+  });
 });
