@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,4 +50,16 @@ export async function withTestServices(body: (supervisor: Supervisor, failed: Pr
     await supervisor.stopAll();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** vitest with `args` against the test services; ends early (1) when one of them is down for good. */
+export function runVitest(args: readonly string[], supervisor: Supervisor, failed: Promise<string>): Promise<number> {
+  const env = { ...process.env, ...TEST_ENV, QD_LOG_LEVEL: process.env.QD_LOG_LEVEL ?? 'warn' };
+  const vitest = spawn('npx', ['vitest', 'run', ...args], { stdio: 'inherit', env });
+  const crashLooped = failed.then((reason) => {
+    supervisor.log(`a test service is down for good: ${reason}`);
+    vitest.kill('SIGTERM');
+    return 1;
+  });
+  return Promise.race([new Promise<number>((r) => vitest.once('exit', (c) => r(c ?? 1))), crashLooped]);
 }
