@@ -65,13 +65,16 @@ function listen<H>(list: H[], h: H): () => void {
   };
 }
 
+/** Fresh prices, where they came from, and (from the bus) when the publisher sent their batch, epoch ms. */
+export type PriceHandler = (prices: LivePrice[], origin: PriceOrigin, busAt?: number) => void;
+
 export class PriceFollower {
   private readonly prices = new Map<string, LivePrice>();
   private readonly seqs = new Map<string, number>();
   private readonly modes = new Map<string, IngestMode>();
   private readonly statuses = new Map<string, StatusReport>();
   private readonly followed: Market[];
-  private readonly priceHandlers: ((prices: LivePrice[], origin: PriceOrigin) => void)[] = [];
+  private readonly priceHandlers: PriceHandler[] = [];
   private readonly statusHandlers: ((r: StatusReport) => void)[] = [];
   private readonly stateHandlers: ((s: BusState) => void)[] = [];
   private readonly gaps = new Set<string>();
@@ -87,7 +90,7 @@ export class PriceFollower {
   constructor(private readonly o: FollowerOptions) {
     const wanted = o.symbols && new Set(o.symbols);
     this.followed = o.markets.all.filter((m) => !wanted || wanted.has(m.symbol));
-    o.subscriber.onPrices((batch) => this.fromBus(batch.prices));
+    o.subscriber.onPrices((batch) => this.fromBus(batch.prices, batch.at));
     o.subscriber.onStatus((r) => this.takeStatus(r));
     o.subscriber.onState((s) => this.busStateChanged(s));
   }
@@ -97,7 +100,7 @@ export class PriceFollower {
   }
 
   /** Each returns a function that removes the handler again. */
-  onPrices(h: (prices: LivePrice[], origin: PriceOrigin) => void): () => void {
+  onPrices(h: PriceHandler): () => void {
     return listen(this.priceHandlers, h);
   }
   onStatus(h: (r: StatusReport) => void): () => void {
@@ -135,7 +138,7 @@ export class PriceFollower {
     await this.resyncing;
   }
 
-  private fromBus(prices: readonly BusPrice[]): void {
+  private fromBus(prices: readonly BusPrice[], busAt: number): void {
     const fresh: LivePrice[] = [];
     for (const { seq, ...p } of prices) {
       const market = this.o.markets.bySymbol(p.symbol);
@@ -149,7 +152,7 @@ export class PriceFollower {
       this.seqs.set(p.symbol, seq);
       if (this.take(p)) fresh.push(p);
     }
-    this.emit(fresh, 'bus');
+    this.emit(fresh, 'bus', busAt);
   }
 
   private isFollowed(symbol: string): boolean {
@@ -164,9 +167,9 @@ export class PriceFollower {
     return true;
   }
 
-  private emit(prices: LivePrice[], origin: PriceOrigin): void {
+  private emit(prices: LivePrice[], origin: PriceOrigin, busAt?: number): void {
     if (prices.length === 0) return;
-    for (const h of this.priceHandlers) h(prices, origin);
+    for (const h of this.priceHandlers) h(prices, origin, busAt);
   }
 
   private takeStatus(r: StatusReport): void {

@@ -114,6 +114,11 @@ describe('gateway live delivery', () => {
     bus.publisher.publishPrices([price(t + 1, 15_000_000_000n, SOL, { conf: 200_000_000n })]);
     const wide = await waitFor('the wide price', () => got.find((p) => p.publishTime === t + 1));
     expect(wide.usableFor).toEqual(['display']);
+    // Every stage a bus price went through here was timed.
+    const { stages } = (await (await fetch(`${url}/api/ops/latency`)).json()) as { stages: { stage: string; count: number; p99Ms?: number }[] };
+    expect(stages.map((x) => x.stage)).toEqual(['source', 'bus', 'gateway', 'sockets']);
+    for (const x of stages) expect(x.count, x.stage).toBeGreaterThan(0);
+    for (const x of stages) expect(x.p99Ms, x.stage).toBeGreaterThanOrEqual(0);
   });
 
   it('gives a slow client the latest price per market, not a backlog; sequence numbers show what it skipped', async () => {

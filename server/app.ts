@@ -15,6 +15,7 @@ import type { MarketIndex } from '../domain/markets.ts';
 import { MAX_HISTORY_WINDOW_SEC, type PriceHistory, type StoreHealth } from '../store/roles.ts';
 import { registerDashboardRoutes, type DashboardDeps } from './dashboard.ts';
 import { LatestValueChannel } from './delivery.ts';
+import { stageLatency } from './latency.ts';
 import { PriceHub } from './price-hub.ts';
 
 /**
@@ -88,6 +89,8 @@ export async function createGateway(deps: GatewayDeps) {
   const maxHistoryPerClient = deps.maxHistoryPerClient ?? 3;
   const hub = new PriceHub(markets, now);
   const { access } = deps;
+  const latency = stageLatency(deps.registry);
+  const startedAt = Date.now();
 
   const metrics = {
     clients: new Gauge({ name: 'qd_gateway_clients', help: 'Connected dashboard clients', registers: [deps.registry] }),
@@ -221,6 +224,9 @@ export async function createGateway(deps: GatewayDeps) {
     return reply.status(ok ? 200 : 503).send({ ok, status: ok ? 'ok' : 'degraded', checks, degraded, markets: statuses });
   });
 
+  // Operators: each stage's p50/p99 since this gateway started (the ops page's latency table).
+  app.get('/api/ops/latency', async () => ({ since: new Date(startedAt).toISOString(), stages: await latency.summary() }));
+
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', deps.registry.contentType);
     return deps.registry.metrics();
@@ -310,7 +316,10 @@ export async function createGateway(deps: GatewayDeps) {
   }
   const broadcastStatus = (s: StatusMessage) => io.local.to(marketRoom(s.symbol)).emit('status', s);
 
-  follower.onPrices((prices, origin) => {
+  follower.onPrices((prices, origin, busAt) => {
+    // Wall clock, not `now`: these stages span processes.
+    const arrivedAt = Date.now();
+    if (busAt !== undefined) latency.arrived(prices, busAt, arrivedAt);
     metrics.prices.inc({ origin }, prices.length);
     const messages: PriceMessage[] = [];
     for (const p of prices) {
@@ -318,6 +327,7 @@ export async function createGateway(deps: GatewayDeps) {
       if (m) messages.push(m);
     }
     broadcastPrices(messages);
+    if (busAt !== undefined && messages.length > 0) latency.sent(arrivedAt, Date.now());
   });
   follower.onStatus((r) => {
     for (const m of hub.report(r)) broadcastStatus(m);

@@ -216,6 +216,10 @@ describe('dashboard in a browser', () => {
     await page.goto(`${sys.webUrl}/ops`);
     await page.getByTestId('ops-overall').waitFor();
     await page.getByTestId('rejections').waitFor();
+    // The latency table counts the live prices that went through each stage.
+    const latencyRows = page.getByTestId('latency').locator('tbody tr');
+    expect(await latencyRows.count()).toBe(4);
+    for (const row of await latencyRows.all()) expect(Number(await row.locator('td').first().textContent())).toBeGreaterThan(0);
     await shot('ops');
     await page.setViewportSize({ width: 390, height: 844 });
     for (const [name, path] of [['phone-markets', '/'], ['phone-market', '/markets/BTC-PERP']] as const) {

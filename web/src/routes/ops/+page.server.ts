@@ -17,14 +17,20 @@ interface RejectionSummary {
   byReason: { reason: string; count: number; pyth: number; coingecko: number; lastAt: string; lastDetail: string; symbols: string[] }[];
 }
 
+interface LatencyAnswer {
+  since: string;
+  stages: { stage: 'source' | 'bus' | 'gateway' | 'sockets'; count: number; p50Ms?: number; p99Ms?: number }[];
+}
+
 export const load = (async ({ fetch, parent }) => {
   const { markets } = await parent();
-  const [health, rejections, chain, pushes, sagas] = await Promise.all([
+  const [health, rejections, chain, pushes, sagas, latency] = await Promise.all([
     gatewayTry<Health>('/api/health', fetch),
     gatewayTry<RejectionSummary>('/api/ops/rejections?minutes=60', fetch),
     gatewayTry<ChainAnswer>('/api/chain/markets', fetch),
     Promise.all(markets.slice(0, 20).map((m) => gatewayTry<{ symbol: string; pushes: PushRow[] }>(`/api/prices/${m.symbol}/pushes?limit=3`, fetch))),
     gatewayTry<{ liquidations: SagaRow[] }>('/api/liquidations?limit=30', fetch),
+    gatewayTry<LatencyAnswer>('/api/ops/latency', fetch),
   ]);
-  return { health, rejections, chain: chain?.markets ?? [], pushes: pushes.flatMap((p) => (p ? [p] : [])), sagas: sagas?.liquidations };
+  return { health, rejections, chain: chain?.markets ?? [], pushes: pushes.flatMap((p) => (p ? [p] : [])), sagas: sagas?.liquidations, latency };
 }) satisfies PageServerLoad;
