@@ -8,6 +8,7 @@
 import { numberArg, percentile } from './support.ts';
 import { liquidationSystem } from '../tests/liquidation-system.ts';
 import { waitFor } from '../tests/support.ts';
+import { goal } from './goals.ts';
 
 
 /** Drops SOL by 6 % at both sources and waits until `count` crowd positions are liquidated. */
@@ -48,6 +49,7 @@ export async function runLiquidationBench(): Promise<void> {
     try {
       const { crossedAt, confirmedAt, detected, sagas } = await drop(s, latencyPositions, 120_000);
       const lat = confirmedAt.map((t) => t - crossedAt);
+      goal({ bench: 'liquidation', figure: `crossing → confirmed p99, ${latencyPositions} positions`, value: percentile(lat, 99), unit: 'ms', goal: '≤ 1,000 ms', met: percentile(lat, 99) <= 1_000 });
       rows.push(`crossing → confirmed (${latencyPositions} positions, 1 keeper, no added RPC latency): p50 ${percentile(lat, 50)} ms, p99 ${percentile(lat, 99)} ms, max ${lat.at(-1)} ms; goal p99 ≤ 1000 ms: ${percentile(lat, 99) <= 1_000 ? 'met' : 'not met'}`);
       const steps = s.keepers
         .flatMap((k) => k.output().split('\n'))
@@ -82,6 +84,7 @@ export async function runLiquidationBench(): Promise<void> {
       await s.stop();
     }
   }
+  if (rates.length === 2) goal({ bench: 'liquidation', figure: `sagas/s with 2 keeper workers, ${positions} positions`, value: rates[1]!, unit: 'sagas/s', baseline: { label: '1 worker', value: rates[0]! }, goal: '≥ 1.8× 1 worker', met: rates[1]! / rates[0]! >= 1.8 });
   if (rates.length === 2) rows.push(`2 workers / 1 worker: ${(rates[1]! / rates[0]!).toFixed(2)}×; goal ≥ 1.8×: ${rates[1]! / rates[0]! >= 1.8 ? 'met' : 'not met'}`);
   process.stdout.write(`\nliquidation benchmark\n${rows.map((r) => `  ${r}`).join('\n')}\n`);
 }

@@ -1,4 +1,7 @@
-// `npm run bench -- <name>`: benchmarks, run against the test services (started here, or reused).
+// `npm run bench`: every benchmark below in turn, then one table of every goal's figure, its
+// baseline from the same run, their ratio and whether it is met (also .data/bench/<run>/summary.json).
+// `npm run bench -- <name>`: one benchmark, run against the test services (started here, or reused);
+// its figures are written as JSON under .data/bench/.
 //   ingest    price ingestion latency at 200 and 2,000 feeds (vs a bare relay) and stored-update throughput [--seconds 20] [--part latency|throughput] [--feeds 200,2000]
 //   sync      simulator publish → on-chain latency, transactions and CU per market update [--seconds 30]
 //   program   compute units per instruction of quantdesk_perp (LiteSVM)
@@ -7,12 +10,32 @@
 //   web       dashboard: JS shipped for /, navigation → first live price, 200 markets ticking (Chromium)
 //   store     reads (latest, 1 h / 24 h candles, push log) over a preloaded day of history while ingesting 1,000 updates/s [--scale 1] [--reads 300]
 import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { TEST_ENV, withTestServices } from '../scripts/test-services.ts';
+import { readGoals, resultsDir, saveGoals, summaryTable } from './goals.ts';
 
-const name = process.argv[2] ?? 'ingest';
+const name = process.argv[2] ?? 'all';
 const scripts: Record<string, string> = { program: 'bench/program-cu.ts', localnet: 'bench/localnet-tps.ts' };
+const ALL = ['ingest', 'sync', 'store', 'liquidation', 'web', 'program', 'localnet'];
+process.once('exit', () => saveGoals(name));
 
-if (name in scripts) {
+if (name === 'all') {
+  const dir = join(resultsDir(), new Date().toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(dir, { recursive: true });
+  const failed: string[] = [];
+  for (const bench of ALL) {
+    process.stdout.write(`\n=== npm run bench -- ${bench}\n`);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', bench], { stdio: 'inherit', env: { ...process.env, QD_BENCH_RESULTS_DIR: dir } });
+    const code = await new Promise<number>((r) => child.once('exit', (c) => r(c ?? 1)));
+    if (code !== 0) failed.push(bench);
+  }
+  const rows = readGoals(dir);
+  writeFileSync(join(dir, 'summary.json'), `${JSON.stringify({ at: new Date().toISOString(), failed, results: rows }, null, 2)}\n`);
+  process.stdout.write(`\n=== summary (${dir})\n${summaryTable(rows)}\n`);
+  if (failed.length > 0) process.stdout.write(`benchmarks that failed: ${failed.join(', ')}\n`);
+  process.exit(failed.length > 0 ? 1 : 0);
+} else if (name in scripts) {
   const child = spawn(process.execPath, ['--import', 'tsx', scripts[name]!, ...process.argv.slice(3)], { stdio: 'inherit' });
   child.once('exit', (code) => process.exit(code ?? 1));
 } else if (name === 'liquidation') {
@@ -51,6 +74,6 @@ if (name in scripts) {
   });
   process.exit(code);
 } else {
-  process.stderr.write(`unknown benchmark ${name}; one of: ingest, sync, store, liquidation, web, ${Object.keys(scripts).join(', ')}\n`);
+  process.stderr.write(`unknown benchmark ${name}; one of: all, ${ALL.join(', ')}\n`);
   process.exit(2);
 }

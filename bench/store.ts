@@ -47,6 +47,7 @@ import { createMongoStore, type MongoStore } from '../store/mongo/store.ts';
 import type { AcceptedPrice, PushDoc } from '../store/roles.ts';
 import type { Supervisor } from '../scripts/supervisor.ts';
 import { numberArg, percentile, registryOf } from './support.ts';
+import { goal as recordGoal } from './goals.ts';
 
 const DAY = 86_400;
 const PRELOAD_FEEDS = 20;
@@ -662,8 +663,13 @@ export async function runStoreBench(services?: Pick<Supervisor, 'pid'>): Promise
   out.push('', 'goals:');
   const goal = (ok: boolean, text: string) => out.push(`  ${ok ? 'met    ' : 'NOT met'}  ${text}`);
   goal(b.reads.candles24h.p99 <= 200, `24 h candles p99 ≤ 200 ms at 100 %: ${ms(b.reads.candles24h.p99)} ms (at 10 %: ${ms(a.reads.candles24h.p99)} ms)`);
+  recordGoal({ bench: 'store', figure: '24 h candles p99, full history', value: b.reads.candles24h.p99, unit: 'ms', goal: '≤ 200 ms', met: b.reads.candles24h.p99 <= 200 });
+  for (const r of READS) {
+    recordGoal({ bench: 'store', figure: `${r.label} p99, full history`, value: b.reads[r.name].p99, unit: 'ms', baseline: { label: 'at 10 % of it', value: a.reads[r.name].p99 }, goal: '≤ 1.5× at 10 %', met: b.reads[r.name].p99 <= 1.5 * a.reads[r.name].p99 });
+  }
   for (const r of READS) goal(b.reads[r.name].p99 <= 1.5 * a.reads[r.name].p99, `${r.label}: p99 at 100 % ≤ 1.5 × p99 at 10 %: ${ms(b.reads[r.name].p99)} vs ${ms(a.reads[r.name].p99)} ms (${(b.reads[r.name].p99 / a.reads[r.name].p99).toFixed(2)}×)`);
   const peak = Math.max(...phases.flatMap((p) => p.ingest.backlog));
+  recordGoal({ bench: 'store', figure: 'ingestion while reading', value: rate, unit: 'updates/s', goal: 'sustained in both phases', met: phases.every((p) => p.keptUp) });
   goal(
     phases.every((p) => p.keptUp),
     `ingestion of ${fmt(rate)} updates/s sustained during both measurements (every update stored, the backlog back under 1 s of updates every minute; its peak ${fmt(peak)} = ${(peak / rate).toFixed(1)} s of updates)`,

@@ -22,6 +22,7 @@ import type { PushDoc } from '../store/roles.ts';
 import { connectClient } from '../temporal/connection.ts';
 import { createTestNamespace, startProcess, testConfig, testDatabaseUri, uniqueName, type ChildHandle } from '../tests/support.ts';
 import { percentile, registryOf, rssMb } from './support.ts';
+import { goal } from './goals.ts';
 
 const FEEDS = 20;
 const WARMUP_MS = 5_000;
@@ -130,6 +131,7 @@ export async function runSyncBench(measureSeconds = 30): Promise<void> {
     process.stdout.write(`  push outcomes ${[...outcomes].map(([o, n]) => `${o} ${n}`).join(', ') || 'none'}\n`);
     process.stdout.write(`  RSS MB: ingest worker ${rss[0]}, sync worker ${rss[1]}; machine load (1 min) ${load.map((l) => l.toFixed(1)).join(' → ')} on ${availableParallelism()} CPUs\n`);
     process.stdout.write(`goal p99 ≤ ${GOAL_P99_MS} ms: ${latencies.length > 0 && p99 <= GOAL_P99_MS ? 'met' : 'NOT met'} (${p99} ms)\n`);
+    goal({ bench: 'sync', figure: 'simulator publish → market account updated, p99', value: p99, unit: 'ms', goal: `≤ ${GOAL_P99_MS} ms`, met: latencies.length > 0 && p99 <= GOAL_P99_MS });
     if (latencies.length === 0) throw new Error('no market account was updated during the measured window');
     if (unknown > 0) throw new Error(`${unknown} on-chain prices were never published by the simulator`);
   } finally {

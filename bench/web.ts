@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { percentile, registryOf } from './support.ts';
 import { waitFor } from '../tests/support.ts';
 import { launchChromium, startWebSystem, type WebSystem } from '../tests/web-system.ts';
+import { goal } from './goals.ts';
 
 /** Prices must be flowing (the ingest worker's first start takes seconds) before a page is timed. */
 async function pricesServed(sys: WebSystem): Promise<void> {
@@ -52,6 +53,7 @@ export async function runWebBench(): Promise<void> {
     await page.goto(sys.webUrl, { waitUntil: 'networkidle' });
     await page.waitForTimeout(1_000);
     const gz = [...scripts.values()].reduce((a, b) => a + b, 0);
+    goal({ bench: 'web', figure: 'JavaScript for /, gzipped', value: Math.round(gz / 102.4) / 10, unit: 'KB', goal: '≤ 250 KB', met: gz <= 250 * 1024 });
     process.stdout.write(`web: JavaScript for / — ${scripts.size} files, ${(gz / 1024).toFixed(1)} KB gzipped (budget 250 KB: ${gz <= 250 * 1024 ? 'met' : 'NOT met'})\n`);
     await page.close();
 
@@ -67,6 +69,7 @@ export async function runWebBench(): Promise<void> {
       await context.close();
     }
     samples.sort((a, b) => a - b);
+    goal({ bench: 'web', figure: 'navigation → first live price p99', value: Math.round(percentile(samples, 99)), unit: 'ms', goal: '≤ 1,000 ms', met: percentile(samples, 99) <= 1_000 });
     process.stdout.write(`web: navigation → first live price rendered over 20 loads: p50 ${Math.round(percentile(samples, 50))} ms, p99 ${Math.round(percentile(samples, 99))} ms (goal ≤ 1,000 ms: ${percentile(samples, 99) <= 1_000 ? 'met' : 'NOT met'})\n`);
     await sys.stop();
 
@@ -89,6 +92,7 @@ export async function runWebBench(): Promise<void> {
     });
     const tasks = await p.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
     const during = tasks.slice(before);
+    goal({ bench: 'web', figure: 'long tasks > 50 ms, 200 markets at 2.5 Hz for 20 s', value: during.length, unit: '', goal: 'none', met: during.length === 0 });
     process.stdout.write(
       `web: 200 markets at 2.5 Hz for 20 s: ${rendered} DOM updates, long tasks > 50 ms: ${during.length}${during.length ? ` (longest ${Math.round(Math.max(...during))} ms)` : ''} after load, ${before} during load (goal none: ${during.length === 0 ? 'met' : 'NOT met'})\n`,
     );
