@@ -18,6 +18,8 @@ export const USAGE = `Usage: tsx sandbox/market-sim/main.ts [options]
   --strict-publish-time         publish a feed only when its publish time moves on (≤ 1/s)
   --sse-retry-ms <ms>           SSE retry: field sent at stream start
   --log-level <level>           pino level (default info)
+  --replay <file>               replay a recorded Hermes stream (npm run record), over and over
+  --replay-speed <x>            replay at x times the recorded pace (default 1)
 
 Faults at startup (same as the /control API; <feeds> is a comma-separated list):
   --pause <source>[@<feeds>]            --stall <source>[@<feeds>]
@@ -114,6 +116,8 @@ export function parseCliArgs(argv: readonly string[]): MarketSimOptions & { help
         'strict-publish-time': { type: 'boolean' },
         'sse-retry-ms': { type: 'string' },
         'log-level': { type: 'string' },
+        replay: { type: 'string' },
+        'replay-speed': { type: 'string' },
         pause: { type: 'string', multiple: true },
         stall: { type: 'string', multiple: true },
         delay: { type: 'string', multiple: true },
@@ -154,6 +158,7 @@ export function parseCliArgs(argv: readonly string[]): MarketSimOptions & { help
     ...(v['log-level'] !== undefined && {
       logLevel: v['log-level'] as NonNullable<MarketSimOptions['logLevel']>,
     }),
+    ...(v.replay !== undefined && { replay: { file: v.replay, ...(v['replay-speed'] !== undefined && { speed: parseOr(num('--replay-speed'), v['replay-speed']) }) } }),
     initialControls: faultControls(v),
   };
 }

@@ -12,8 +12,9 @@ import { biasMantissa, controlRequestSchemas, FaultBoard, type ControlAction } f
 import { buildCatalogue, loadRegistry, type SimFeed } from './feeds.ts';
 import { createHermesApi } from './hermes-api.ts';
 import { buildUpdate, type PublishedUpdate } from './hermes-wire.ts';
-import { PriceWalk } from './price-walk.ts';
+import { PriceWalk, type PythQuote } from './price-walk.ts';
 import { PublishLog } from './publish-log.ts';
+import { loadRecording, type ReplayRecord } from './replay.ts';
 import { RequestGate } from './request-gate.ts';
 
 export const DEFAULT_PORT = 4010;
@@ -70,6 +71,11 @@ export const marketSimOptionsSchema = z.object({
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null && 'child' in v).optional(),
   initialControls: z.array(initialControlSchema).default([]),
+  /**
+   * Replays a recorded Hermes stream (`npm run record`) instead of the random walk, over and over:
+   * its feeds' prices come from the file (at `speed` × the recorded pace), the others keep walking.
+   */
+  replay: z.object({ file: z.string().min(1), speed: z.number().positive().max(1_000).default(1) }).optional(),
 });
 
 export type MarketSimOptions = z.input<typeof marketSimOptionsSchema>;
@@ -122,6 +128,10 @@ export function createMarketSim(input: MarketSimOptions = {}): MarketSim {
   const pythTrueTime = new Map<string, number>();
   const cgLatest = new Map<string, CoingeckoQuote>();
   const publishLog = new PublishLog(options.publishLogSize);
+  const recording = options.replay && loadRecording(options.replay.file);
+  /** Feeds whose prices come from the recording, and their latest replayed value (USD) for CoinGecko. */
+  const replayed = new Set(recording ? recording.flatMap((r) => r.quotes.map((q) => catalogue.resolve(q.feedId)?.id).filter((id): id is string => id !== undefined)) : []);
+  const replayValue = new Map<string, number>();
 
   // Feeds grouped by update interval: each group publishes together, one slot per tick.
   const intervalOf = new Map<string, number>();
@@ -181,39 +191,80 @@ export function createMarketSim(input: MarketSimOptions = {}): MarketSim {
     for (const f of feeds) {
       const previous = pythTrueTime.get(f.id);
       if (options.strictPublishTime && previous !== undefined && nowSec <= previous) continue;
+      if (replayed.has(f.id)) continue;
       const walk = walks.get(f.id)!;
       walk.step(stepSec);
-      // The market moves on whether or not the source reports it.
-      if (board.isSilenced('pyth', f.id)) continue;
-      const quote = walk.quote();
-      const bps = board.biasBps('pyth', f.id);
-      const update = buildUpdate({
-        feedId: f.id,
-        // A bias shifts both mantissas; the confidence stays as it was.
-        quote:
-          bps === 0
-            ? quote
-            : { ...quote, price: biasMantissa(quote.price, bps), emaPrice: biasMantissa(quote.emaPrice, bps) },
-        slot,
-        publishTime: nowSec,
-        prevPublishTime: previous ?? nowSec,
-        nowSec,
-        publishedAtMs: nowMs,
-        corruption: board.takeCorruption('pyth', f.id),
-      });
-      pythTrueTime.set(f.id, nowSec);
-      pythLatest.set(f.id, update);
-      publishLog.record(f.id, update.publishTime, update.price, nowMs);
-      out.push(update);
+      const update = publishOne(f, walk.quote(), nowMs);
+      if (update) out.push(update);
     }
     hermes.deliver(out);
+  }
+
+  /** One recorded message, published now. */
+  function publishRecord(record: ReplayRecord): void {
+    const nowMs = Date.now();
+    slot = Math.max(slot + 1, GENESIS_SLOT + Math.floor((nowMs - startedAtMs) / SLOT_MS));
+    const out: PublishedUpdate[] = [];
+    for (const { feedId, quote } of record.quotes) {
+      const f = catalogue.resolve(feedId);
+      if (f === undefined) continue;
+      replayValue.set(f.id, Number(quote.price) * 10 ** quote.expo);
+      const update = publishOne(f, quote, nowMs);
+      if (update) out.push(update);
+    }
+    hermes.deliver(out);
+  }
+
+  /** Publishes `quote` as feed `f`'s update now, with the faults in effect; undefined when Pyth is silenced for it. */
+  function publishOne(f: SimFeed, quote: PythQuote, nowMs: number): PublishedUpdate | undefined {
+    const nowSec = Math.floor(nowMs / 1_000);
+    const previous = pythTrueTime.get(f.id);
+    // The market moves on whether or not the source reports it.
+    if (board.isSilenced('pyth', f.id)) return undefined;
+    const bps = board.biasBps('pyth', f.id);
+    const update = buildUpdate({
+      feedId: f.id,
+      // A bias shifts both mantissas; the confidence stays as it was.
+      quote:
+        bps === 0
+          ? quote
+          : { ...quote, price: biasMantissa(quote.price, bps), emaPrice: biasMantissa(quote.emaPrice, bps) },
+      slot,
+      publishTime: nowSec,
+      prevPublishTime: previous ?? nowSec,
+      nowSec,
+      publishedAtMs: nowMs,
+      corruption: board.takeCorruption('pyth', f.id),
+    });
+    pythTrueTime.set(f.id, nowSec);
+    pythLatest.set(f.id, update);
+    publishLog.record(f.id, update.publishTime, update.price, nowMs);
+    return update;
+  }
+
+  /** Plays the recording from its start at its pace (÷ speed), then again, until stopped. */
+  function playRecording(records: readonly ReplayRecord[], speed: number): void {
+    const round = () => {
+      const begun = Date.now();
+      for (const r of records) {
+        const timer = setTimeout(() => (timers.delete(timer), publishRecord(r)), r.offsetMs / speed);
+        timers.add(timer);
+      }
+      // The next round starts one message interval after the last (at least a slot).
+      const last = records.at(-1)!.offsetMs / speed;
+      const next = setTimeout(() => (timers.delete(next), round()), Math.max(SLOT_MS, last + SLOT_MS) - (Date.now() - begun));
+      timers.add(next);
+    };
+    round();
   }
 
   function refreshCoingecko(): void {
     const nowSec = Math.floor(Date.now() / 1_000);
     for (const f of catalogue.all) {
       if (board.isSilenced('coingecko', f.id)) continue;
-      cgLatest.set(f.id, { usd: walks.get(f.id)!.coingeckoSample(), lastUpdatedAt: nowSec });
+      // A replayed feed: CoinGecko quotes the recording's latest price (once one was played).
+      if (replayed.has(f.id) && !replayValue.has(f.id)) continue;
+      cgLatest.set(f.id, { usd: replayValue.get(f.id) ?? walks.get(f.id)!.coingeckoSample(), lastUpdatedAt: nowSec });
     }
   }
 
@@ -335,6 +386,7 @@ export function createMarketSim(input: MarketSimOptions = {}): MarketSim {
       refreshCoingecko();
       if (options.autoPublish) {
         for (const [ms, feeds] of groups) every(ms, () => publishPyth(feeds, ms));
+        if (recording) playRecording(recording, options.replay!.speed);
         every(options.coingeckoIntervalMs, refreshCoingecko);
       }
       logger.info(
