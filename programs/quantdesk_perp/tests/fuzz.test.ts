@@ -2,7 +2,8 @@
 // positions, a liquidatable trader, a keeper) is mutated — an account swapped for another, one
 // account passed twice, a signature or a writable flag taken away, accounts cut off, the data cut,
 // extended or given a random discriminator — and must then be refused with a named error, without
-// a panic, leaving every account byte for byte as it was.
+// a panic, leaving every account byte for byte as it was. Besides the random mutations, every
+// signature, every writable flag and every account of each instruction is violated once, in turn.
 import fc from 'fast-check';
 import { Keypair, PublicKey, SystemProgram, SYSVAR_CLOCK_PUBKEY, TransactionInstruction, type AccountMeta } from '@solana/web3.js';
 import { TOKEN_PROGRAM_ID } from '@solana/spl-token';
@@ -23,7 +24,7 @@ import {
   vaultAddress,
   withdrawInstruction,
 } from '../../client/quantdesk-perp.ts';
-import { BASE, BTC_FEED, BUILD_TIMEOUT_MS, MAJOR_PARAMS, PerpHarness, USDC, loadProgram, price } from './harness.ts';
+import { BASE, BTC_FEED, BUILD_TIMEOUT_MS, MAJOR_PARAMS, PerpHarness, USDC, loadProgram, price, type TxResult } from './harness.ts';
 
 interface Base {
   name: string;
@@ -178,6 +179,31 @@ function mutate(base: Base, m: Mutation, pool: PublicKey[]): { ix: TransactionIn
   return { ix: new TransactionInstruction({ programId: base.ix.programId, keys, data }), signers };
 }
 
+/**
+ * The outcome every mutation must have: refused by name, without a panic, nothing changed. The one
+ * designed exception (the market allows permissionless liquidation): a liquidator that is not a
+ * registered keeper — a keeper account swapped for another — succeeds once, only recording in
+ * alice's position the slot it was first seen liquidatable (and in the market the price it used).
+ * Returns the refusal's name, or 'Deferred'; `state.before` follows the accounts.
+ */
+function expectRefused(w: World, base: Base, r: TxResult, what: string, state: { before: Map<string, string> }): string {
+  if (r.ok && base.name === 'liquidate' && r.logs.includes('Program log: liquidation deferred to registered keepers')) {
+    const after = snapshot(w);
+    const changed = [...state.before].filter(([k, v]) => after.get(k) !== v).map(([k]) => k);
+    expect(changed.sort(), what).toEqual([w.victimPosition.toBase58(), w.market.toBase58()].sort());
+    state.before = after;
+    return 'Deferred';
+  }
+  expect(r.ok, `${what} succeeded:\n${r.logs.join('\n')}`).toBe(false);
+  expect(r.logs.join('\n'), what).not.toMatch(/panicked|ProgramFailedToComplete|exceeded CUs/);
+  // Named: the program's own error, or the runtime's refusal (a missing signature, a write to a read-only account).
+  const name = r.error ?? r.failure?.match(/err: (?:InstructionError\(\d+, )?([A-Z][A-Za-z]+)/)?.[1];
+  expect(name, `${what}: ${r.failure}`).toBeTruthy();
+  const after = snapshot(w);
+  for (const [k, v] of state.before) expect(after.get(k), `${what} changed ${k}`).toBe(v);
+  return name!;
+}
+
 describe('instruction fuzzing (LiteSVM)', () => {
   beforeAll(() => loadProgram(), BUILD_TIMEOUT_MS);
 
@@ -191,9 +217,33 @@ describe('instruction fuzzing (LiteSVM)', () => {
     }
   }, 120_000);
 
+  it('refuses each instruction with any one signature taken away, any one writable flag taken away, or any one account swapped for a stranger\'s', async () => {
+    const w = await world();
+    const state = { before: snapshot(w) };
+    const stranger = w.pool.length - 1;
+    expect(w.h.account(w.pool[stranger]!)).toBeUndefined();
+    let checked = 0;
+    for (const base of w.bases) {
+      const keys = base.ix.keys;
+      const cases: Extract<Mutation, { at: number }>[] = [
+        ...keys.flatMap((k, i) => (k.isSigner ? [{ kind: 'unsign' as const, at: keys.slice(0, i).filter((x) => x.isSigner).length }] : [])),
+        ...keys.flatMap((k, i) => (k.isWritable ? [{ kind: 'readonly' as const, at: keys.slice(0, i).filter((x) => x.isWritable).length }] : [])),
+        ...keys.map((_k, i) => ({ kind: 'replace' as const, at: i, by: stranger })),
+      ];
+      for (const m of cases) {
+        const mutated = mutate(base, m, w.pool);
+        if (!mutated) continue;
+        const r = w.h.send([mutated.ix], mutated.signers, { feePayer: w.h.payer });
+        expectRefused(w, base, r, `${base.name}: ${m.kind} of account ${m.kind === 'replace' ? m.at : `#${m.at} of its kind`}`, state);
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThan(60);
+  }, 120_000);
+
   it('refuses every mutated instruction by name, without a panic or any account change', async () => {
     const w = await world();
-    let before = snapshot(w);
+    const state = { before: snapshot(w) };
     const refusals = new Map<string, number>();
     let tried = 0;
     fc.assert(
@@ -204,26 +254,8 @@ describe('instruction fuzzing (LiteSVM)', () => {
         tried += 1;
         const r = w.h.send([mutated!.ix], mutated!.signers, { feePayer: w.h.payer });
         const what = `${base.name} with ${JSON.stringify(m, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))}`;
-        if (r.ok && base.name === 'liquidate' && r.logs.includes('Program log: liquidation deferred to registered keepers')) {
-          // By design (the market allows permissionless liquidation): a liquidator that is not a
-          // registered keeper — here, a keeper account swapped for another — succeeds once, only
-          // recording in alice's position the slot it was first seen liquidatable (and in the
-          // market the price it used).
-          const after = snapshot(w);
-          const changed = [...before].filter(([k, v]) => after.get(k) !== v).map(([k]) => k);
-          expect(changed.sort(), what).toEqual([w.victimPosition.toBase58(), w.market.toBase58()].sort());
-          before = after;
-          refusals.set('Deferred', (refusals.get('Deferred') ?? 0) + 1);
-          return;
-        }
-        expect(r.ok, `${what} succeeded:\n${r.logs.join('\n')}`).toBe(false);
-        expect(r.logs.join('\n'), what).not.toMatch(/panicked|ProgramFailedToComplete|exceeded CUs/);
-        // Named: the program's own error, or the runtime's refusal (a missing signature, a write to a read-only account).
-        const name = r.error ?? r.failure?.match(/err: (?:InstructionError\(\d+, )?([A-Z][A-Za-z]+)/)?.[1];
-        expect(name, `${what}: ${r.failure}`).toBeTruthy();
-        refusals.set(name!, (refusals.get(name!) ?? 0) + 1);
-        const after = snapshot(w);
-        for (const [k, v] of before) expect(after.get(k), `${what} changed ${k}`).toBe(v);
+        const name = expectRefused(w, base, r, what, state);
+        refusals.set(name, (refusals.get(name) ?? 0) + 1);
       }),
       // One chain for all runs: no shrinking, which would replay on a chain a failure may have changed.
       { seed: 20_261_202, numRuns: 1_000, endOnFailure: true },
