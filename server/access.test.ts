@@ -1,42 +1,20 @@
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PriceFollower } from '../bus/follower.ts';
-import { createMemoryBus } from '../bus/memory.ts';
-import { createLogger } from '../runtime/logger.ts';
-import { loadMarkets } from '../runtime/markets.ts';
-import { createMetricsRegistry } from '../runtime/metrics.ts';
-import { createMemoryStore } from '../store/memory.ts';
-import { ROOT } from '../tests/support.ts';
-import { createGateway, type Gateway } from './app.ts';
+import { startMemoryGateway } from '../tests/test-gateway.ts';
+import type { Gateway } from './app.ts';
 
 /** Who may call the gateway: CORS and sockets for the dashboard's origin only, a rate limit per client address, security headers. */
 const DASHBOARD = 'http://127.0.0.1:3001';
-const markets = loadMarkets(`${ROOT}/config/markets.json`);
-const log = createLogger('access-test', 'silent');
+let memory: Awaited<ReturnType<typeof startMemoryGateway>>;
 let gateway: Gateway;
-let follower: PriceFollower;
 let url: string;
 
 beforeAll(async () => {
-  const store = createMemoryStore();
-  follower = new PriceFollower({ subscriber: createMemoryBus().subscriber(), store: store.latest, markets, log, pollMs: 100 });
-  await follower.start();
-  gateway = await createGateway({
-    markets,
-    follower,
-    history: store.history,
-    store: store.health,
-    registry: createMetricsRegistry('access-test'),
-    log,
-    // Behind a proxy: the client address is X-Forwarded-For's; the proxy's own (loopback) is exempt.
-    access: { corsOrigins: [DASHBOARD], rateLimit: { perMinute: 5, exempt: ['127.0.0.1'] }, trustProxy: true },
-  });
-  url = `http://127.0.0.1:${new URL(await gateway.listen(0)).port}`;
+  // Behind a proxy: the client address is X-Forwarded-For's; the proxy's own (loopback) is exempt.
+  memory = await startMemoryGateway({ corsOrigins: [DASHBOARD], rateLimit: { perMinute: 5, exempt: ['127.0.0.1'] }, trustProxy: true });
+  ({ gateway, url } = memory);
 });
-afterAll(async () => {
-  await gateway?.close();
-  await follower?.stop();
-});
+afterAll(() => memory?.close());
 
 describe('gateway access', () => {
   it('grants CORS to the dashboard origin only', async () => {

@@ -4,33 +4,19 @@
 import fc from 'fast-check';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PriceFollower } from '../bus/follower.ts';
-import { createMemoryBus } from '../bus/memory.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '../contracts/socket.ts';
-import { createLogger } from '../runtime/logger.ts';
-import { loadMarkets } from '../runtime/markets.ts';
-import { createMetricsRegistry } from '../runtime/metrics.ts';
-import { createMemoryStore } from '../store/memory.ts';
-import { ROOT } from '../tests/support.ts';
-import { createGateway, OPEN_ACCESS, type Gateway } from './app.ts';
+import { startMemoryGateway } from '../tests/test-gateway.ts';
+import { OPEN_ACCESS, type Gateway } from './app.ts';
 
-const markets = loadMarkets(`${ROOT}/config/markets.json`);
-const log = createLogger('fuzz-test', 'silent');
+let memory: Awaited<ReturnType<typeof startMemoryGateway>>;
 let gateway: Gateway;
-let follower: PriceFollower;
 let url: string;
 
 beforeAll(async () => {
-  const store = createMemoryStore();
-  follower = new PriceFollower({ subscriber: createMemoryBus().subscriber(), store: store.latest, markets, log, pollMs: 100 });
-  await follower.start();
-  gateway = await createGateway({ markets, follower, history: store.history, store: store.health, registry: createMetricsRegistry('fuzz-test'), log, access: OPEN_ACCESS });
-  url = `http://127.0.0.1:${new URL(await gateway.listen(0)).port}`;
+  memory = await startMemoryGateway(OPEN_ACCESS);
+  ({ gateway, url } = memory);
 });
-afterAll(async () => {
-  await gateway?.close();
-  await follower?.stop();
-});
+afterAll(() => memory?.close());
 
 const segment = fc.oneof(
   fc.constantFrom('SOL-PERP', 'BTC-PERP', 'sol', 'DOGE-PERP', '', '..', '%00', '%ZZ', '-PERP', 'A'.repeat(300)),
