@@ -14,6 +14,8 @@ export interface CompositionOptions {
   metricsPorts?: { ingest: number; sync: number; keeper: number };
   /** Paths of the installed tools; each is resolved from the tool cache when absent. */
   binaries?: { temporal?: string; ferretdb?: string; redis?: string; postgresBin?: string };
+  /** The embedded MongoDB's PostgreSQL port (EMBEDDED_POSTGRES_PORT by default; the soak moves it). */
+  postgresPort?: number;
 }
 
 export interface Composition {
@@ -53,11 +55,12 @@ export function composeSystem(config: Config, o: CompositionOptions = {}): Compo
   }
 
   if (embedded.mongodb) {
+    const pgPort = o.postgresPort ?? EMBEDDED_POSTGRES_PORT;
     specs.push(
-      postgres({ port: EMBEDDED_POSTGRES_PORT, dataDir: join(config.dataDir, 'postgres'), ...(o.binaries?.postgresBin && { binDir: o.binaries.postgresBin }) }),
-      ferretDb({ port: Number(new URL(config.mongodbUri).port || 27017), stateDir: join(config.dataDir, 'ferretdb'), postgresUrl: postgresUrl(EMBEDDED_POSTGRES_PORT), binary: o.binaries?.ferretdb }),
+      postgres({ port: pgPort, dataDir: join(config.dataDir, 'postgres'), ...(o.binaries?.postgresBin && { binDir: o.binaries.postgresBin }) }),
+      ferretDb({ port: Number(new URL(config.mongodbUri).port || 27017), stateDir: join(config.dataDir, 'ferretdb'), postgresUrl: postgresUrl(pgPort), binary: o.binaries?.ferretdb }),
     );
-    row('MongoDB', true, `${config.mongodbUri} (FerretDB on PostgreSQL 127.0.0.1:${EMBEDDED_POSTGRES_PORT})`);
+    row('MongoDB', true, `${config.mongodbUri} (FerretDB on PostgreSQL 127.0.0.1:${pgPort})`);
   } else {
     row('MongoDB', false, redactUrl(config.mongodbUri));
   }
