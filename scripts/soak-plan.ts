@@ -1,5 +1,5 @@
 import { createRng } from '../sandbox/market-sim/random.ts';
-import { CORRUPTIONS, type Corruption } from '../sandbox/market-sim/faults.ts';
+import { CORRUPTIONS } from '../sandbox/market-sim/faults.ts';
 
 /**
  * The pure parts of `npm run soak` (scripts/soak.ts): which fault strikes when (seeded, so a run
@@ -16,8 +16,9 @@ export type SourceFault =
   | { kind: 'pyth-stalled' }
   | { kind: 'pyth-dropped' }
   | { kind: 'pyth-delayed'; ms: number }
-  | { kind: 'pyth-corrupt'; corruption: Corruption }
-  | { kind: 'coingecko-corrupt'; corruption: Corruption }
+  /** Every bad-payload kind in turn (CORRUPTIONS), a few updates each, among good ones. */
+  | { kind: 'pyth-corrupt' }
+  | { kind: 'coingecko-corrupt' }
   /** Both upstreams down: the last good price is served, marked stale. */
   | { kind: 'both-down' };
 
@@ -39,7 +40,7 @@ export function describeFault(f: Fault): string {
       return `pyth delayed ${f.ms} ms`;
     case 'pyth-corrupt':
     case 'coingecko-corrupt':
-      return `${f.kind.split('-')[0]} sends ${f.corruption}`;
+      return `${f.kind.split('-')[0]} sends each of the ${CORRUPTIONS.length} bad payloads`;
     default:
       return f.kind.replace('-', ' ');
   }
@@ -71,8 +72,8 @@ export function faultSchedule(seed: string | number, durationMs: number, o: { ev
     { kind: 'pyth-stalled' },
     { kind: 'pyth-dropped' },
     { kind: 'pyth-delayed', ms: 500 + Math.floor(rng.next() * 2_000) },
-    { kind: 'pyth-corrupt', corruption: CORRUPTIONS[Math.floor(rng.next() * CORRUPTIONS.length)]! },
-    { kind: 'coingecko-corrupt', corruption: CORRUPTIONS[Math.floor(rng.next() * CORRUPTIONS.length)]! },
+    { kind: 'pyth-corrupt' },
+    { kind: 'coingecko-corrupt' },
     { kind: 'both-down' },
   ];
   const kills: Fault[] = [];

@@ -18,6 +18,7 @@ import { NOTIONAL_DIVISOR, isLiquidatable, toMarginPrice } from '../domain/margi
 import { decodeConfig, decodeKeeper, decodeMarket, decodePosition, configAddress, depositInstruction, keeperAddress, marketAddress, openPositionInstruction, positionAddress } from '../programs/client/quantdesk-perp.ts';
 import { loadConfig, type Config } from '../runtime/config.ts';
 import { loadMarkets } from '../runtime/markets.ts';
+import { CORRUPTIONS } from '../sandbox/market-sim/faults.ts';
 import { createMarketSim } from '../sandbox/market-sim/market-sim.ts';
 import { openStore } from '../store/mongo/connection.ts';
 import { createMongoStore } from '../store/mongo/store.ts';
@@ -210,7 +211,10 @@ function applySource(f: Fault, on: boolean): void {
     case 'pyth-corrupt':
     case 'coingecko-corrupt': {
       const source = f.kind === 'pyth-corrupt' ? 'pyth' : 'coingecko';
-      return void (on ? c.apply('inject', { source, kind: f.corruption, count: 40 }) : c.apply('clear-injections', { source }));
+      if (!on) return void c.clearInjections(source);
+      // In turn (the first unspent injection applies to an update): 8 updates of each kind.
+      for (const kind of CORRUPTIONS) c.inject(source, kind, { count: 8 });
+      return;
     }
     case 'both-down':
       for (const source of ['pyth', 'coingecko'] as const) on ? c.kill(source) : c.restore(source);
