@@ -22,10 +22,8 @@ import { CORRUPTIONS } from '../sandbox/market-sim/faults.ts';
 import { createMarketSim } from '../sandbox/market-sim/market-sim.ts';
 import { openStore } from '../store/mongo/connection.ts';
 import { createMongoStore } from '../store/mongo/store.ts';
-import type { PriceMessage } from '../contracts/socket.ts';
-import type { HistoryRow } from '../store/roles.ts';
 import { connectClient } from '../temporal/connection.ts';
-import { LiveClient, priceKey } from '../tests/support.ts';
+import { LiveClient, compareWithHistory, priceKey } from '../tests/support.ts';
 import { composeSystem } from './composition.ts';
 import { describeFault, failures, faultSchedule, renderReport, summarizeRss, type Fault, type RssSample, type ScheduledFault, type SoakReport } from './soak-plan.ts';
 import { Supervisor, describeExit, type ProcessSpec } from './supervisor.ts';
@@ -403,26 +401,8 @@ log('faults over; checking');
 // ── Checks ───────────────────────────────────────────────────────────────────────────────────────
 const received = new Map(client.prices.map((p) => [priceKey(p), p]));
 async function storageCheck() {
-  const byFeed = new Map<string, PriceMessage[]>();
-  for (const p of received.values()) byFeed.set(p.feedId, [...(byFeed.get(p.feedId) ?? []), p]);
-  const lost: string[] = [];
-  const duplicates: string[] = [];
-  for (const [feedId, list] of byFeed) {
-    const times = list.map((p) => p.publishTime);
-    const rows: HistoryRow[] = await store.history.updates(feedId, Math.min(...times), Math.max(...times));
-    const byKey = new Map<string, HistoryRow>();
-    for (const row of rows) {
-      const key = priceKey({ feedId, ...row });
-      if (byKey.has(key)) duplicates.push(`stored twice: ${key}`);
-      byKey.set(key, row);
-    }
-    for (const p of list) {
-      const row = byKey.get(priceKey(p));
-      if (!row) lost.push(`${p.symbol} ${priceKey(p)}`);
-      else if (row.price !== p.price || row.conf !== p.conf || row.expo !== p.expo) duplicates.push(`stored with other values: ${priceKey(p)}`);
-    }
-  }
-  return { lost, duplicates };
+  const r = await compareWithHistory(store.history, received.values());
+  return { lost: r.missing, duplicates: [...r.duplicates.map((k) => `stored twice: ${k}`), ...r.different.map((k) => `stored with other values: ${k}`)] };
 }
 // The writer stores in batches and retries what failed: give the last ones time to land.
 let storage = await storageCheck();

@@ -4,16 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { PriceMessage } from '../contracts/socket.ts';
 import { ingestWorkflowId } from '../contracts/temporal.ts';
 import { createMarketSim, type MarketSim } from '../sandbox/market-sim/market-sim.ts';
 import { ferretDb, gateway, postgres, postgresUrl, redisServer, worker } from '../scripts/services.ts';
 import { Supervisor, describeExit, type ProcessSpec } from '../scripts/supervisor.ts';
 import { openStore } from '../store/mongo/connection.ts';
 import { createMongoStore } from '../store/mongo/store.ts';
-import type { HistoryRow } from '../store/roles.ts';
 import { connectClient } from '../temporal/connection.ts';
-import { LiveClient, ROOT, createTestNamespace, freePort, outputSink, priceKey, testConfig, testMarkets, uniqueName, waitFor } from './support.ts';
+import { LiveClient, ROOT, compareWithHistory, createTestNamespace, freePort, outputSink, priceKey, testConfig, testMarkets, uniqueName, waitFor } from './support.ts';
 
 /**
  * Issue: "no lost writes, crashed processes restarted". The whole write path under the Supervisor
@@ -112,27 +110,7 @@ async function expectAllReceivedStoredOnce(): Promise<void> {
   try {
     const store = createMongoStore(db, markets);
     const received = new Map(client.prices.map((p) => [priceKey(p), p]));
-    const byFeed = new Map<string, PriceMessage[]>();
-    for (const p of received.values()) byFeed.set(p.feedId, [...(byFeed.get(p.feedId) ?? []), p]);
-    const check = async () => {
-      const r = { missing: [] as string[], duplicates: [] as string[], different: [] as string[] };
-      for (const [feedId, list] of byFeed) {
-        const times = list.map((p) => p.publishTime);
-        const rows: HistoryRow[] = await store.history.updates(feedId, Math.min(...times), Math.max(...times));
-        const byKey = new Map<string, HistoryRow>();
-        for (const row of rows) {
-          const key = priceKey({ feedId, ...row });
-          if (byKey.has(key)) r.duplicates.push(key);
-          byKey.set(key, row);
-        }
-        for (const p of list) {
-          const row = byKey.get(priceKey(p));
-          if (!row) r.missing.push(`${p.symbol} ${priceKey(p)}`);
-          else if (row.price !== p.price || row.conf !== p.conf || row.expo !== p.expo) r.different.push(priceKey(p));
-        }
-      }
-      return r;
-    };
+    const check = () => compareWithHistory(store.history, received.values());
     let last: Awaited<ReturnType<typeof check>> | undefined;
     await waitFor('every received price in history', async () => {
       last = await check();

@@ -7,6 +7,7 @@ import { createRedisSubscriber } from '../bus/redis.ts';
 import type { BusPrice } from '../contracts/bus.ts';
 import type { ClientToServerEvents, LiquidationAlert, MarginWarning, PriceMessage, ServerToClientEvents, StatusMessage, SubscribeAck } from '../contracts/socket.ts';
 import type { StatusReport } from '../contracts/status.ts';
+import type { HistoryRow, PriceHistory } from '../store/roles.ts';
 import { LIQUIDATION_SCAN_SCHEDULE_ID, SYNC_WORKFLOW_ID, ingestWorkflowId, scannerWorkflowId } from '../contracts/temporal.ts';
 import type { MarketIndex } from '../domain/markets.ts';
 import { createLogger } from '../runtime/logger.ts';
@@ -136,6 +137,32 @@ export async function freePort(): Promise<number> {
 
 /** The identity of a served price, as history stores it once: feed, source, publish time and slot. */
 export const priceKey = (p: { feedId: string; source: string; publishTime: number; slot?: number }) => `${p.feedId}:${p.source}:${p.publishTime}:${p.slot ?? '-'}`;
+
+/**
+ * Received prices against history: which are not stored (`missing`), stored with other values
+ * (`different`), and which updates history holds twice (`duplicates`), as price keys.
+ */
+export async function compareWithHistory(history: Pick<PriceHistory, 'updates'>, received: Iterable<PriceMessage>) {
+  const byFeed = new Map<string, PriceMessage[]>();
+  for (const p of received) byFeed.set(p.feedId, [...(byFeed.get(p.feedId) ?? []), p]);
+  const r = { missing: [] as string[], duplicates: [] as string[], different: [] as string[] };
+  for (const [feedId, list] of byFeed) {
+    const times = list.map((p) => p.publishTime);
+    const rows: HistoryRow[] = await history.updates(feedId, Math.min(...times), Math.max(...times));
+    const byKey = new Map<string, HistoryRow>();
+    for (const row of rows) {
+      const key = priceKey({ feedId, ...row });
+      if (byKey.has(key)) r.duplicates.push(key);
+      byKey.set(key, row);
+    }
+    for (const p of list) {
+      const row = byKey.get(priceKey(p));
+      if (!row) r.missing.push(`${p.symbol} ${priceKey(p)}`);
+      else if (row.price !== p.price || row.conf !== p.conf || row.expo !== p.expo) r.different.push(priceKey(p));
+    }
+  }
+  return r;
+}
 
 /**
  * A dashboard client on a gateway's Socket.IO: records every price and status it receives, in
