@@ -107,7 +107,10 @@ export interface RssSummary {
 export function summarizeRss(samples: readonly RssSample[], warmupMs = 120_000, minSpanMs = 240_000): RssSummary | undefined {
   if (samples.length === 0) return undefined;
   const lives = new Map<number, RssSample[]>();
-  for (const s of samples) lives.set(s.pid, [...(lives.get(s.pid) ?? []), s]);
+  for (const s of samples) {
+    if (!lives.has(s.pid)) lives.set(s.pid, []);
+    lives.get(s.pid)!.push(s);
+  }
   let best: RssSample[] = [];
   for (const life of lives.values()) {
     const settled = life.filter((s) => s.atMs - life[0]!.atMs >= warmupMs);

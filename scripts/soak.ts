@@ -168,7 +168,9 @@ const samplers = setInterval(() => {
     if (pid === undefined) continue;
     try {
       const mb = rssMb(pid);
-      if (Number.isFinite(mb)) rss.set(s.name, [...(rss.get(s.name) ?? []), { atMs: now, pid, mb }]);
+      if (!Number.isFinite(mb)) continue;
+      if (!rss.has(s.name)) rss.set(s.name, []);
+      rss.get(s.name)!.push({ atMs: now, pid, mb });
     } catch {
       // It died between pid() and the read: the next sample sees its successor.
     }
