@@ -1,4 +1,5 @@
 import type { PriceBatch } from '../contracts/bus.ts';
+import type { StageReport } from '../contracts/latency.ts';
 import type { StatusReport } from '../contracts/status.ts';
 import type { BusState, PriceBusPublisher, PriceBusSubscriber } from './roles.ts';
 import { toBusPrice } from './wire.ts';
@@ -11,6 +12,7 @@ import { toBusPrice } from './wire.ts';
 export function createMemoryBus(now: () => number = Date.now) {
   const seq = new Map<string, number>();
   const statuses = new Map<string, StatusReport>();
+  const stageReports = new Map<string, StageReport>();
   const subscribers = new Set<{ prices: ((b: PriceBatch) => void)[]; status: ((r: StatusReport) => void)[]; state: ((s: BusState) => void)[]; push: ((s: string) => void)[] }>();
   let state: BusState = 'up';
   let dropNext = 0;
@@ -47,6 +49,9 @@ export function createMemoryBus(now: () => number = Date.now) {
       if (state === 'down') return;
       for (const s of subscribers) for (const h of s.push) h(symbol);
     },
+    reportStages(report) {
+      if (state !== 'down') stageReports.set(report.scope, structuredClone(report));
+    },
     async close() {},
   };
 
@@ -67,6 +72,11 @@ export function createMemoryBus(now: () => number = Date.now) {
       async statusSnapshot() {
         if (state === 'down') throw new Error('bus down');
         return [...statuses.values()].map((r) => structuredClone(r));
+      },
+      async stageReports(forgetAfterMs) {
+        if (state === 'down') throw new Error('bus down');
+        for (const [scope, r] of stageReports) if (now() - r.at > forgetAfterMs) stageReports.delete(scope);
+        return [...stageReports.values()].map((r) => structuredClone(r));
       },
       async close() {
         subscribers.delete(handlers);

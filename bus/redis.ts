@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { repeatingLog } from '../runtime/logger.ts';
 import { busNames, priceBatchSchema, statusReportSchema, type PriceBatch } from '../contracts/bus.ts';
 import type { StatusReport } from '../contracts/status.ts';
+import { stageReportSchema } from '../contracts/latency.ts';
 import type { BusState, GradedPrice, PriceBusPublisher, PriceBusSubscriber } from './roles.ts';
 import { toBusPrice } from './wire.ts';
 
@@ -113,6 +114,9 @@ export function createRedisPublisher(o: RedisBusOptions): PriceBusPublisher {
     requestPush(symbol) {
       if (state === 'up') redis.publish(BUS.pushRequests, JSON.stringify({ symbol })).catch(() => undefined);
     },
+    reportStages(report) {
+      if (state === 'up') redis.hset(BUS.latencyKey, report.scope, JSON.stringify(report)).catch((e: Error) => log.debug({ err: e.message }, 'bus_stage_report_failed'));
+    },
     async close() {
       await redis.quit().catch(() => redis.disconnect());
     },
@@ -186,6 +190,26 @@ export function createRedisSubscriber(o: RedisBusOptions): PriceBusSubscriber {
           return [];
         }
       });
+    },
+    async stageReports(forgetAfterMs) {
+      const all = await cmd.hgetall(BUS.latencyKey);
+      const now = Date.now();
+      const gone: string[] = [];
+      const reports = Object.entries(all).flatMap(([scope, json]) => {
+        let r: ReturnType<typeof stageReportSchema.safeParse> | undefined;
+        try {
+          r = stageReportSchema.safeParse(JSON.parse(json));
+        } catch {
+          r = undefined;
+        }
+        if (!r?.success || now - r.data.at > forgetAfterMs) {
+          gone.push(scope);
+          return [];
+        }
+        return [r.data];
+      });
+      if (gone.length > 0) await cmd.hdel(BUS.latencyKey, ...gone).catch(() => undefined);
+      return reports;
     },
     async close() {
       await Promise.all([sub.quit().catch(() => sub.disconnect()), cmd.quit().catch(() => cmd.disconnect())]);

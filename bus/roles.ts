@@ -1,4 +1,5 @@
 import type { PriceBatch } from '../contracts/bus.ts';
+import type { StageReport } from '../contracts/latency.ts';
 import type { StatusReport } from '../contracts/status.ts';
 import type { Grades } from '../domain/validation.ts';
 import type { AcceptedPrice } from '../store/roles.ts';
@@ -25,6 +26,8 @@ export interface PriceBusPublisher {
   publishStatus(report: StatusReport): void;
   /** Asks the on-chain sync to push a market's price now (a keeper that needs it fresher). */
   requestPush(symbol: string): void;
+  /** Replaces this process's stage-latency report (kept per scope; dropped while the bus is down). */
+  reportStages(report: StageReport): void;
   readonly state: BusState;
   close(): Promise<void>;
 }
@@ -38,6 +41,8 @@ export interface PriceBusSubscriber {
   onPushRequest(handler: (symbol: string) => void): () => void;
   /** The latest status report of every scope, for a consumer that (re)joins. */
   statusSnapshot(): Promise<StatusReport[]>;
+  /** Every process's latest stage-latency report; reports older than `forgetAfterMs` are deleted. */
+  stageReports(forgetAfterMs: number): Promise<StageReport[]>;
   readonly state: BusState;
   close(): Promise<void>;
 }

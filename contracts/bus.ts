@@ -26,6 +26,8 @@ export function busNames(prefix = 'qd') {
     statusKey: `${prefix}:status:latest`,
     /** A keeper asking the sync to push a market's price now (its JSON: `{ "symbol": ... }`). */
     pushRequests: `${prefix}:push-requests`,
+    /** Hash: per process scope, its latest `StageReport` (stage-latency histograms). */
+    latencyKey: `${prefix}:latency`,
     /** Channel prefix of the Socket.IO Redis adapter and emitter (wallet rooms across gateways). */
     socketIo: `${prefix}:socket.io`,
   } as const;

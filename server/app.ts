@@ -15,7 +15,9 @@ import type { MarketIndex } from '../domain/markets.ts';
 import { MAX_HISTORY_WINDOW_SEC, type PriceHistory, type StoreHealth } from '../store/roles.ts';
 import { registerDashboardRoutes, type DashboardDeps } from './dashboard.ts';
 import { LatestValueChannel } from './delivery.ts';
-import { stageLatency } from './latency.ts';
+import { summarizeStages } from '../bus/stage-latency.ts';
+import type { StageReport } from '../contracts/latency.ts';
+import { gatewayStages } from './latency.ts';
 import { PriceHub } from './price-hub.ts';
 
 /**
@@ -42,6 +44,8 @@ export interface GatewayDeps {
   maxHistoryPerClient?: number;
   /** The dashboard's routes (chain state, portfolios, ops, faucet); server/dashboard.ts. */
   dashboard?: DashboardDeps;
+  /** The other processes' stage-latency reports (ingest: validated, stored; sync: pushed, confirmed), from the bus. */
+  stageReports?: () => Promise<StageReport[]>;
   /** Who may call it: origins for CORS and Socket.IO, the per-address rate limit, proxy trust. */
   access: GatewayAccess;
   now?: () => number;
@@ -89,7 +93,7 @@ export async function createGateway(deps: GatewayDeps) {
   const maxHistoryPerClient = deps.maxHistoryPerClient ?? 3;
   const hub = new PriceHub(markets, now);
   const { access } = deps;
-  const latency = stageLatency(deps.registry);
+  const latency = gatewayStages(deps.registry);
   const startedAt = Date.now();
 
   const metrics = {
@@ -224,8 +228,17 @@ export async function createGateway(deps: GatewayDeps) {
     return reply.status(ok ? 200 : 503).send({ ok, status: ok ? 'ok' : 'degraded', checks, degraded, markets: statuses });
   });
 
-  // Operators: each stage's p50/p99 since this gateway started (the ops page's latency table).
-  app.get('/api/ops/latency', async () => ({ since: new Date(startedAt).toISOString(), stages: await latency.summary() }));
+  // Operators: each stage's p50/p99 (the ops page's latency table): this gateway's stages since it
+  // started, added to what the workers report on the bus since each of them started.
+  app.get('/api/ops/latency', async () => {
+    const own = await latency.report('gateway');
+    const others = deps.stageReports ? await within(healthTimeoutMs, deps.stageReports(), () => [] as StageReport[]).catch(() => [] as StageReport[]) : [];
+    return {
+      since: new Date(startedAt).toISOString(),
+      stages: summarizeStages([own, ...others]),
+      processes: others.map((r) => ({ scope: r.scope, since: new Date(r.since).toISOString(), at: new Date(r.at).toISOString() })),
+    };
+  });
 
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', deps.registry.contentType);

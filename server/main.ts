@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Connection, PublicKey } from '@solana/web3.js';
 import { PriceFollower } from '../bus/follower.ts';
 import { createAdapterClients, createRedisSubscriber } from '../bus/redis.ts';
+import { STAGE_REPORT_TTL_MS } from '../contracts/latency.ts';
 import { busNames } from '../contracts/bus.ts';
 import { loadConfigOrExit } from '../runtime/config.ts';
 import { createLogger } from '../runtime/logger.ts';
@@ -39,6 +40,7 @@ const gateway = await createGateway({
   registry: createMetricsRegistry('gateway'),
   log,
   access: config.gateway,
+  stageReports: () => subscriber.stageReports(STAGE_REPORT_TTL_MS),
   dashboard: {
     chain,
     rejections: store.rejections,

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { priceStages } from '../../bus/stage-latency.ts';
 
 /** The ingest worker's metrics; one set per registry. */
 export function ingestMetrics(registry: Registry) {
@@ -43,6 +44,8 @@ export function ingestMetrics(registry: Registry) {
       labelNames: ['what'] as const,
       registers: [registry],
     }),
+    /** Received → validated, received → stored in history. */
+    stages: priceStages(registry),
   };
 }
 export type IngestMetrics = ReturnType<typeof ingestMetrics>;

@@ -99,6 +99,7 @@ export class IngestPipeline {
       result.rejected += 1;
       return;
     }
+    metrics.stages.observe('validated', this.deps.now() - nowMs);
     const price: GradedPrice = { ...assessment.price, receivedAt: nowMs, grades: assessment.grades };
     const serve = role === 'primary' && market !== undefined && this.deps.serving(market.feedGroup) === o.source;
     const served = book.accept(price, serve);

@@ -231,6 +231,8 @@ export class PriceWriter {
       try {
         const [written] = await Promise.all([this.store.history.append(prices), this.store.rejections.write(rejections)]);
         this.metrics.stored.inc(written);
+        const storedAt = this.now();
+        for (const p of prices) this.metrics.stages.observe('stored', storedAt - p.receivedAt);
         this.failures = 0;
         this.retryAt = 0;
       } catch (e) {

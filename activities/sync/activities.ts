@@ -114,10 +114,12 @@ export function createSyncActivities(deps: SyncDeps) {
           s.lastOutcome = r.kind;
           s.lastTrigger = u.triggers.join('+');
           deps.metrics.pushes.inc({ symbol: u.symbol, outcome: r.kind });
+          if (r.sentAt !== undefined) deps.metrics.stages.observe('pushed', r.sentAt - u.receivedAt.getTime());
           if (r.outcome.status === 'confirmed') {
             s.lastPushAt = r.at;
             onChain.confirmed(u.symbol, { price: BigInt(u.price), conf: BigInt(u.conf), expo: u.expo, publishTime: u.publishTime });
             deps.metrics.latency.observe((r.at - u.receivedAt.getTime()) / 1000);
+            deps.metrics.stages.observe('confirmed', r.at - u.receivedAt.getTime());
           }
         }
         if (r.outcome.status === 'confirmed') {

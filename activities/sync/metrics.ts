@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { priceStages } from '../../bus/stage-latency.ts';
 
 export function syncMetrics(registry: Registry) {
   return {
@@ -18,6 +19,8 @@ export function syncMetrics(registry: Registry) {
     }),
     rpcFailures: new Counter({ name: 'qd_sync_rpc_failures_total', help: 'RPC calls that failed', labelNames: ['call'] as const, registers: [registry] }),
     health: new Gauge({ name: 'qd_sync_health', help: 'On-chain sync health: 0 ok, 1 degraded, 2 down', registers: [registry] }),
+    /** Received → push sent, received → push confirmed. */
+    stages: priceStages(registry),
   };
 }
 export type SyncMetrics = ReturnType<typeof syncMetrics>;

@@ -24,6 +24,8 @@ export interface PushResult {
   signature?: string;
   /** Epoch ms the outcome was known. */
   at: number;
+  /** Epoch ms the transaction was handed to the RPC, when it got that far. */
+  sentAt?: number;
 }
 
 /** Records waiting for the database at most (a long outage keeps the newest). */
@@ -84,6 +86,7 @@ export class PricePusher {
   async push(updates: InflightUpdate[], attempt = 1, batchId: string = randomUUID(), signal?: AbortSignal): Promise<PushResult> {
     const decidedAt = new Date(this.now());
     let signature: string | undefined;
+    let sentAt: number | undefined;
     let outcome: BatchOutcome;
     try {
       const signed = await this.chain.sign(
@@ -97,6 +100,7 @@ export class PricePusher {
         new Promise((r) => (timer = setTimeout(r, INFLIGHT_WAIT_MS))),
       ]);
       clearTimeout(timer);
+      sentAt = this.now();
       outcome = await this.chain.land(signed, signal);
     } catch (e) {
       outcome = { status: 'unreachable', detail: (e as Error).message.slice(0, 300) };
@@ -122,6 +126,6 @@ export class PricePusher {
     this.unrecorded.push(...records);
     if (signature) this.clearing.push(batchId);
     this.flushRecords();
-    return { batchId, updates, outcome, kind, ...(signature && { signature }), at };
+    return { batchId, updates, outcome, kind, ...(signature && { signature }), at, ...(sentAt !== undefined && { sentAt }) };
   }
 }

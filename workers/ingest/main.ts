@@ -1,5 +1,6 @@
 // Worker for task queue `oracle-ingest`: Pyth stream, CoinGecko fallback, storage, the price bus.
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { Counter } from 'prom-client';
@@ -8,6 +9,7 @@ import { createCoinGeckoSource } from '../../activities/ingest/coingecko.ts';
 import { createHermesClient } from '../../activities/ingest/hermes.ts';
 import { ingestMetrics } from '../../activities/ingest/metrics.ts';
 import { createRedisPublisher, createRedisSubscriber } from '../../bus/redis.ts';
+import { reportStagesEvery } from '../../bus/stage-latency.ts';
 import { TASK_QUEUES, progressSignal } from '../../contracts/temporal.ts';
 import { loadConfigOrExit } from '../../runtime/config.ts';
 import { createLogger } from '../../runtime/logger.ts';
@@ -65,6 +67,8 @@ const worker = await Worker.create({
   activities: ingest.activities,
 });
 const metricsServer = await serveMetrics(registry, config.metricsPort, log);
+// The ops page adds this worker's stages (validated, stored) to the gateway's.
+reportStagesEvery(metrics.stages, bus, `ingest:${hostname()}:${process.pid}`);
 
 const started = await ensureIngestionWorkflows(client, markets);
 await ensureRetentionSchedule(client, { historyDays: config.ingest.historyRetentionDays, rejectionDays: config.ingest.rejectionRetentionDays });

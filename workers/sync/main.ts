@@ -1,10 +1,12 @@
 // Worker for task queue `oracle-sync`: pushes the served prices on-chain with update_oracle_price.
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { Connection, PublicKey } from '@solana/web3.js';
 import { PriceFollower } from '../../bus/follower.ts';
 import { createRedisPublisher, createRedisSubscriber } from '../../bus/redis.ts';
+import { reportStagesEvery } from '../../bus/stage-latency.ts';
 import { SYNC_WORKFLOW_ID, TASK_QUEUES, syncProgressSignal } from '../../contracts/temporal.ts';
 import { createSyncActivities } from '../../activities/sync/activities.ts';
 import { createOracleChain } from '../../activities/sync/chain.ts';
@@ -45,6 +47,10 @@ const subscriber = createRedisSubscriber({ url: config.redisUrl, prefix: config.
 const prices = new PriceFollower({ subscriber, store: store.latest, markets, log: log.child({ module: 'follower' }) });
 await prices.start();
 
+const metrics = syncMetrics(registry);
+// The ops page adds this worker's stages (pushed, confirmed) to the gateway's.
+reportStagesEvery(metrics.stages, bus, `sync:${hostname()}:${process.pid}`);
+
 const worker = await Worker.create({
   connection: await connectWorker(config.temporal),
   namespace: config.temporal.namespace,
@@ -59,7 +65,7 @@ const worker = await Worker.create({
     programId,
     bus,
     reportProgress: (workflowId, progress) => client.workflow.getHandle(workflowId).signal(syncProgressSignal, progress),
-    metrics: syncMetrics(registry),
+    metrics,
     log: log.child({ module: 'sync' }),
     options: { maxMarketsPerTx: config.sync.maxMarketsPerTx },
   }),

@@ -1,3 +1,4 @@
+import type { StageSummary } from '$contracts/latency.ts';
 import type { ChainAnswer, PushRow, SagaRow } from '$lib/api.ts';
 import { gatewayTry } from '$lib/server/gateway.ts';
 import type { PageServerLoad } from './$types';
@@ -19,7 +20,8 @@ interface RejectionSummary {
 
 interface LatencyAnswer {
   since: string;
-  stages: { stage: 'source' | 'bus' | 'gateway' | 'sockets'; count: number; p50Ms?: number; p99Ms?: number }[];
+  stages: StageSummary[];
+  processes: { scope: string; since: string; at: string }[];
 }
 
 export const load = (async ({ fetch, parent }) => {
