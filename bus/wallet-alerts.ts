@@ -14,8 +14,11 @@ export interface WalletAlerts {
   liquidation(a: LiquidationAlert): void;
 }
 
-export function createWalletAlerts(redis: Redis, prefix?: string): WalletAlerts {
-  const emitter = new Emitter<ServerToClientEvents>(redis, { key: busNames(prefix).socketIo });
+export function createWalletAlerts(redis: Pick<Redis, 'publish'>, prefix?: string, onDropped?: (err: Error) => void): WalletAlerts {
+  // The emitter publishes and forgets the promise: with Redis away that rejection would be unhandled
+  // and end the process. An alert that cannot be published is dropped (it is stored anyway).
+  const client = { publish: (channel: string, message: string | Buffer) => redis.publish(channel, message).catch((e: Error) => onDropped?.(e)) };
+  const emitter = new Emitter<ServerToClientEvents>(client, { key: busNames(prefix).socketIo });
   return {
     marginWarning: (w) => void emitter.to(walletRoom(w.wallet)).emit('margin-warning', w),
     liquidation: (a) => void emitter.to(walletRoom(a.wallet)).emit('liquidation', a),

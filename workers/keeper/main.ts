@@ -111,7 +111,7 @@ const activities = createLiquidationActivities({
   chain: createKeeperChain({ connection, programId, keeper, payoutAccount, markets, commitment: config.solana.commitment, priorityFeeMicroLamports: config.solana.priorityFeeMicroLamports }),
   liquidations: store.liquidations,
   alertLog: store.alerts,
-  alerts: createWalletAlerts(emitterRedis, config.busPrefix),
+  alerts: createWalletAlerts(emitterRedis, config.busPrefix, (e) => log.debug({ err: e.message }, 'wallet_alert_dropped')),
   bus,
   prices,
   registry,
