@@ -2,7 +2,6 @@
 // keypairs come from the data directory, so every address is the same as last time.
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { LiteSVM } from 'litesvm';
 import { address } from '@solana/kit';
 import {
   LAMPORTS_PER_SOL,
@@ -101,19 +100,45 @@ export class BootstrapError extends Error {
   }
 }
 
-/** What a step gets: the chain, the keystore, the manifest to fill in, and helpers that land transactions. */
+/** An account as a step reads or writes it. */
+export interface ChainAccount {
+  lamports: bigint;
+  owner: string;
+  executable: boolean;
+  data: Uint8Array;
+}
+
+/**
+ * Writing an account outright: what a local network allows and a cluster does not (the localnet's
+ * ledger, surfpool's `surfnet_setAccount`). Only the Pyth PriceUpdateV2 accounts use it: posting a
+ * signed update needs Wormhole, which a local network does not have.
+ */
+export interface AccountCheat {
+  /** The slot the chain is at (a written account's `posted_slot`). */
+  slot(): Promise<bigint>;
+  setAccount(address: PublicKey, account: ChainAccount): Promise<void>;
+}
+
+/**
+ * What a step gets: the keystore, the manifest to fill in, and the chain through a few calls that
+ * any cluster's RPC can answer (plus `cheat`, for accounts a local network may write directly).
+ * The same steps boot the in-process localnet and surfpool.
+ */
 export interface BootstrapContext {
-  readonly svm: LiteSVM;
-  readonly ledger: Ledger;
   readonly keys: KeyStore;
   readonly manifest: LocalnetManifest;
   readonly log: Logger;
-  /** Signs (first signer pays), lands in-process with the latest blockhash and returns the signature. Throws BootstrapError with logs on failure. */
-  send(instructions: TransactionInstruction[], signers: Signer[]): string;
+  readonly cheat: AccountCheat;
+  /** Signs (first signer pays), lands it with a recent blockhash and returns the signature. Throws BootstrapError with logs on failure. */
+  send(instructions: TransactionInstruction[], signers: Signer[]): Promise<string>;
   /** Real faucet transfer; throws BootstrapError on failure. */
-  airdrop(to: PublicKey, lamports: bigint): string;
+  airdrop(to: PublicKey, lamports: bigint): Promise<string>;
   /** Loads an SBF program (.so) at `programId` and records it in the manifest under `name`. */
-  deployProgram(name: string, programId: PublicKey, soPath: string): void;
+  deployProgram(name: string, programId: PublicKey, soPath: string): Promise<void>;
+  /** The program id a program gets when none is configured (the localnet: the IDL's; a network it deploys to: a keypair of the keystore). */
+  defaultProgramId(name: string, idlAddress: PublicKey): PublicKey;
+  readAccount(address: PublicKey): Promise<ChainAccount | null>;
+  rentExempt(size: number): Promise<bigint>;
   /** Registers work to undo when the localnet stops (or its boot fails): background feeds, timers. */
   onStop(cleanup: () => void | Promise<void>): void;
 }
@@ -126,6 +151,16 @@ export interface BootstrapContext {
 export interface BootstrapStep {
   readonly name: string;
   run(ctx: BootstrapContext): void | Promise<void>;
+}
+
+/** The in-process ledger's account writes, as a step sees them. */
+export function ledgerCheat(ledger: Ledger): AccountCheat {
+  return {
+    slot: async () => BigInt(ledger.slot),
+    async setAccount(address, account) {
+      ledger.setAccount(address.toBase58(), account);
+    },
+  };
 }
 
 export function createBootstrapContext(base: {
@@ -147,8 +182,8 @@ export function createBootstrapContext(base: {
   };
   return {
     ...base,
-    svm: ledger.svm,
-    send(instructions, signers) {
+    cheat: ledgerCheat(ledger),
+    async send(instructions, signers) {
       const [payer] = signers;
       if (payer === undefined) throw new BootstrapError('send needs at least one signer (the fee payer)');
       const tx = new Transaction({ feePayer: payer.publicKey, recentBlockhash: ledger.latestBlockhash().blockhash });
@@ -156,10 +191,13 @@ export function createBootstrapContext(base: {
       tx.sign(...signers);
       return check(ledger.landSigned(tx), 'bootstrap transaction failed');
     },
-    airdrop(to, lamports) {
+    async airdrop(to, lamports) {
       return check(ledger.airdrop(to, lamports), `airdrop to ${to.toBase58()} failed`);
     },
-    deployProgram(name, programId, soPath) {
+    defaultProgramId: (_name, idlAddress) => idlAddress,
+    readAccount: async (address) => ledger.readAccount(address.toBase58()),
+    rentExempt: async (size) => ledger.svm.minimumBalanceForRentExemption(BigInt(size)),
+    async deployProgram(name, programId, soPath) {
       if (!existsSync(soPath)) throw new BootstrapError(`program ${name}: ${soPath} does not exist (build it first)`);
       ledger.svm.addProgramFromFile(address(programId.toBase58()), soPath);
       base.manifest.programs[name] = programId.toBase58();
@@ -181,13 +219,13 @@ export function usdcMintStep(options: { name?: string; decimals?: number } = {})
   const decimals = options.decimals ?? 6;
   return {
     name: `mint:${name}`,
-    run(ctx) {
+    async run(ctx) {
       const payer = bootstrapPayer(ctx);
-      if (ctx.ledger.readAccount(payer.publicKey.toBase58()) === null) ctx.airdrop(payer.publicKey, PAYER_LAMPORTS);
+      if ((await ctx.readAccount(payer.publicKey)) === null) await ctx.airdrop(payer.publicKey, PAYER_LAMPORTS);
       const mint = ctx.keys.loadOrCreate(`${name}-mint`);
       const authority = ctx.keys.loadOrCreate(`${name}-mint-authority`);
-      const rent = ctx.svm.minimumBalanceForRentExemption(BigInt(MINT_SIZE));
-      ctx.send(
+      const rent = await ctx.rentExempt(MINT_SIZE);
+      await ctx.send(
         [
           SystemProgram.createAccount({
             fromPubkey: payer.publicKey,
@@ -223,7 +261,7 @@ export function demoTradersStep(
   const mintName = options.mintName ?? 'usdc';
   return {
     name: 'demo-traders',
-    run(ctx) {
+    async run(ctx) {
       const mintInfo = ctx.manifest.mints[mintName];
       if (mintInfo === undefined) throw new BootstrapError(`demo traders need the mint "${mintName}" (run usdcMintStep first)`);
       const tokenAmount = options.tokenAmount ?? 10_000n * 10n ** BigInt(mintInfo.decimals);
@@ -233,9 +271,9 @@ export function demoTradersStep(
       for (let i = 1; i <= count; i++) {
         const name = `trader-${i}`;
         const trader = ctx.keys.loadOrCreate(name);
-        ctx.airdrop(trader.publicKey, lamports);
+        await ctx.airdrop(trader.publicKey, lamports);
         const ata = getAssociatedTokenAddressSync(mint, trader.publicKey);
-        ctx.send(
+        await ctx.send(
           [
             createAssociatedTokenAccountIdempotentInstruction(payer.publicKey, ata, trader.publicKey, mint),
             createMintToInstruction(mint, ata, authority.publicKey, tokenAmount),
@@ -258,9 +296,9 @@ export function demoTradersStep(
 export function deployProgramStep(options: { name: string; soPath: string; programId?: PublicKey }): BootstrapStep {
   return {
     name: `program:${options.name}`,
-    run(ctx) {
+    async run(ctx) {
       const programId = options.programId ?? ctx.keys.loadOrCreate(`program-${options.name}`).publicKey;
-      ctx.deployProgram(options.name, programId, options.soPath);
+      await ctx.deployProgram(options.name, programId, options.soPath);
     },
   };
 }

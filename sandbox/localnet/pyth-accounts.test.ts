@@ -9,6 +9,7 @@ import { PRICE_UPDATE_V2_SIZE, decodePriceUpdateV2 } from '../../programs/client
 import { loadMarkets } from '../../runtime/markets.ts';
 import { createMarketSim, type MarketSim } from '../market-sim/market-sim.ts';
 import { Ledger } from './ledger.ts';
+import { ledgerCheat } from './bootstrap.ts';
 import { HermesAccountFeed, PriceUpdateWriter, priceMessageFromHermes, priceUpdateAddress, type PythFeedTarget } from './pyth-accounts.ts';
 import { DEFAULT_MARKETS_FILE } from './quantdesk-bootstrap.ts';
 
@@ -32,7 +33,8 @@ function ledger(): Ledger {
 const targets: PythFeedTarget[] = registry.all.map((m) => ({ symbol: m.symbol, feedId: m.pythFeedId, address: priceUpdateAddress(m.pythFeedId, receiver) }));
 
 function writer(l: Ledger): PriceUpdateWriter {
-  return new PriceUpdateWriter({ ledger: l, receiver, writeAuthority: Keypair.generate().publicKey, targets });
+  const lamports = l.svm.minimumBalanceForRentExemption(BigInt(PRICE_UPDATE_V2_SIZE));
+  return new PriceUpdateWriter({ chain: ledgerCheat(l), lamports, receiver, writeAuthority: Keypair.generate().publicKey, targets });
 }
 
 async function startSim(port = 0): Promise<MarketSim> {
@@ -100,14 +102,14 @@ describe('priceMessageFromHermes', () => {
 });
 
 describe('PriceUpdateWriter', () => {
-  it('writes a receiver-owned, rent-exempt, fully verified account at the current slot and tells subscribers', () => {
+  it('writes a receiver-owned, rent-exempt, fully verified account at the current slot and tells subscribers', async () => {
     const l = ledger();
     const w = writer(l);
     const written: string[][] = [];
     l.accountsWritten.on((a) => written.push(a));
     l.warp(7);
     const address = priceUpdateAddress(sol.pythFeedId, receiver);
-    const outcome = w.write({ id: sol.pythFeedId, price: { price: '15000000000', conf: '1000', expo: -8, publish_time: 1_800_000_000 } });
+    const outcome = await w.write({ id: sol.pythFeedId, price: { price: '15000000000', conf: '1000', expo: -8, publish_time: 1_800_000_000 } });
     expect(outcome).toEqual({ written: { symbol: 'SOL-PERP', feedId: sol.pythFeedId, address } });
     expect(written).toEqual([[address.toBase58()]]);
     const account = l.readAccount(address.toBase58())!;
@@ -116,7 +118,7 @@ describe('PriceUpdateWriter', () => {
     expect(account.lamports).toBe(l.svm.minimumBalanceForRentExemption(BigInt(PRICE_UPDATE_V2_SIZE)));
     const u = decodePriceUpdateV2(account.data);
     expect(u).toMatchObject({ verification: { kind: 'full' }, feedId: sol.pythFeedId, price: 15_000_000_000n, publishTime: 1_800_000_000n, postedSlot: BigInt(l.slot) });
-    expect(w.write({ id: 'aa'.repeat(32), price: { price: '1', conf: '0', expo: 0, publish_time: 1 } })).toEqual({ skipped: 'unknown-feed', detail: 'aa'.repeat(32) });
+    expect(await w.write({ id: 'aa'.repeat(32), price: { price: '1', conf: '0', expo: 0, publish_time: 1 } })).toEqual({ skipped: 'unknown-feed', detail: 'aa'.repeat(32) });
   });
 
   it('derives one address per feed and receiver id', () => {

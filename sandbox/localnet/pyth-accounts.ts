@@ -8,8 +8,8 @@ import { z } from 'zod';
 import { PublicKey } from '@solana/web3.js';
 import { HermesClient } from '@pythnetwork/hermes-client';
 import { feedIdBytes } from '../../programs/client/quantdesk-perp.ts';
-import { PRICE_UPDATE_V2_SIZE, encodePriceUpdateV2, type PriceUpdateV2 } from '../../programs/client/pyth-price-update.ts';
-import type { Ledger } from './ledger.ts';
+import { encodePriceUpdateV2, type PriceUpdateV2 } from '../../programs/client/pyth-price-update.ts';
+import type { AccountCheat } from './bootstrap.ts';
 
 const PRICE_UPDATE_SEED = Buffer.from('price_update', 'utf8');
 
@@ -89,18 +89,19 @@ export type WriteOutcome = { written: PythFeedTarget } | { skipped: 'unknown-fee
 
 /** Writes PriceUpdateV2 accounts for a fixed set of feeds. */
 export class PriceUpdateWriter {
-  readonly #ledger: Ledger;
+  readonly #chain: AccountCheat;
   readonly #receiver: PublicKey;
   readonly #writeAuthority: PublicKey;
   readonly #byFeed: Map<string, PythFeedTarget>;
   readonly #lamports: bigint;
 
-  constructor(options: { ledger: Ledger; receiver: PublicKey; writeAuthority: PublicKey; targets: readonly PythFeedTarget[] }) {
-    this.#ledger = options.ledger;
+  /** `lamports`: what each account holds (rent-exempt for PRICE_UPDATE_V2_SIZE bytes). */
+  constructor(options: { chain: AccountCheat; lamports: bigint; receiver: PublicKey; writeAuthority: PublicKey; targets: readonly PythFeedTarget[] }) {
+    this.#chain = options.chain;
     this.#receiver = options.receiver;
     this.#writeAuthority = options.writeAuthority;
     this.#byFeed = new Map(options.targets.map((t) => [t.feedId, t]));
-    this.#lamports = options.ledger.svm.minimumBalanceForRentExemption(BigInt(PRICE_UPDATE_V2_SIZE));
+    this.#lamports = options.lamports;
   }
 
   get feedIds(): string[] {
@@ -108,7 +109,7 @@ export class PriceUpdateWriter {
   }
 
   /** Writes one Hermes `parsed[]` entry into its feed's account, posted at the current slot. */
-  write(entry: unknown): WriteOutcome {
+  async write(entry: unknown): Promise<WriteOutcome> {
     const message = priceMessageFromHermes(entry);
     if ('invalid' in message) return { skipped: 'invalid', detail: message.invalid };
     const target = this.#byFeed.get(message.feedId);
@@ -117,14 +118,9 @@ export class PriceUpdateWriter {
       ...message,
       writeAuthority: this.#writeAuthority,
       verification: { kind: 'full' },
-      postedSlot: BigInt(this.#ledger.slot),
+      postedSlot: await this.#chain.slot(),
     });
-    this.#ledger.setAccount(target.address.toBase58(), {
-      lamports: this.#lamports,
-      owner: this.#receiver.toBase58(),
-      executable: false,
-      data,
-    });
+    await this.#chain.setAccount(target.address, { lamports: this.#lamports, owner: this.#receiver.toBase58(), executable: false, data });
     return { written: target };
   }
 }
@@ -172,6 +168,7 @@ export class HermesAccountFeed {
   #stopped = true;
   #generation = 0;
   readonly #status: HermesAccountFeedStatus = { connected: false, written: 0, skipped: 0, reconnects: 0 };
+  #writes: Promise<void> = Promise.resolve();
 
   constructor(options: HermesAccountFeedOptions) {
     this.#client = new HermesClient(options.hermesUrl, { httpRetries: 0 });
@@ -276,14 +273,22 @@ export class HermesAccountFeed {
       this.#log.warn({}, 'pyth_feed.message_without_parsed');
       return;
     }
-    for (const entry of entries) {
-      const outcome = this.#writer.write(entry);
-      if ('written' in outcome) {
-        this.#status.written++;
-      } else {
-        this.#status.skipped++;
-        this.#log.warn({ reason: outcome.skipped, detail: outcome.detail }, 'pyth_feed.update_skipped');
+    // Written in arrival order, one at a time: a chain that answers slowly delays the accounts, never reorders them.
+    this.#writes = this.#writes.then(async () => {
+      for (const entry of entries) {
+        try {
+          const outcome = await this.#writer.write(entry);
+          if ('written' in outcome) {
+            this.#status.written++;
+          } else {
+            this.#status.skipped++;
+            this.#log.warn({ reason: outcome.skipped, detail: outcome.detail }, 'pyth_feed.update_skipped');
+          }
+        } catch (err) {
+          this.#status.skipped++;
+          this.#log.warn({ err: (err as Error).message }, 'pyth_feed.write_failed');
+        }
       }
-    }
+    });
   }
 }

@@ -45,6 +45,7 @@ import {
   type BootstrapStep,
   type QuantdeskManifest,
 } from './bootstrap.ts';
+import { PRICE_UPDATE_V2_SIZE } from '../../programs/client/pyth-price-update.ts';
 import { HermesAccountFeed, PriceUpdateWriter, priceMessageFromHermes, priceUpdateAddress, type PythFeedTarget } from './pyth-accounts.ts';
 
 /**
@@ -140,7 +141,8 @@ export function quantdeskBootstrapSteps(options: QuantdeskBootstrapOptions = {})
     {
       name: `program:${PROGRAM_NAME}`,
       async run(ctx) {
-        ctx.deployProgram(PROGRAM_NAME, plan.programId, options.soPath ?? (await ensureProgramBuilt()));
+        plan.programId = options.programId ?? ctx.defaultProgramId(PROGRAM_NAME, QUANTDESK_PERP_PROGRAM_ID);
+        await ctx.deployProgram(PROGRAM_NAME, plan.programId, options.soPath ?? (await ensureProgramBuilt()));
       },
     },
     usdcMintStep(),
@@ -157,9 +159,9 @@ function quantdesk(ctx: BootstrapContext): QuantdeskManifest {
   return q;
 }
 
-function fundedRole(ctx: BootstrapContext, name: string): Keypair {
+async function fundedRole(ctx: BootstrapContext, name: string): Promise<Keypair> {
   const keypair = ctx.keys.loadOrCreate(name);
-  ctx.airdrop(keypair.publicKey, ROLE_LAMPORTS);
+  await ctx.airdrop(keypair.publicKey, ROLE_LAMPORTS);
   return keypair;
 }
 
@@ -171,17 +173,17 @@ const KEEPER_TOKENS = 10_000n * USDC;
  * insurance fund seeded; each keeper registered with its stake; `create_market` for every registry
  * market.
  */
-function initializeMarkets(ctx: BootstrapContext, plan: Plan): void {
+async function initializeMarkets(ctx: BootstrapContext, plan: Plan): Promise<void> {
   const mintInfo = ctx.manifest.mints.usdc;
   if (mintInfo === undefined) throw new BootstrapError('QuantDesk needs the "usdc" mint (usdcMintStep)');
   const mint = new PublicKey(mintInfo.address);
   const mintAuthority = ctx.keys.loadOrCreate('usdc-mint-authority');
   const { programId } = plan;
-  const admin = fundedRole(ctx, ADMIN_KEYPAIR);
-  const oracle = fundedRole(ctx, ORACLE_AUTHORITY_KEYPAIR);
+  const admin = await fundedRole(ctx, ADMIN_KEYPAIR);
+  const oracle = await fundedRole(ctx, ORACLE_AUTHORITY_KEYPAIR);
   const payer = bootstrapPayer(ctx);
 
-  ctx.send(
+  await ctx.send(
     [
       initializeInstruction({
         admin: admin.publicKey,
@@ -196,21 +198,21 @@ function initializeMarkets(ctx: BootstrapContext, plan: Plan): void {
     [admin],
   );
   const insuranceFund = insuranceFundAddress(programId);
-  if (plan.insuranceFund > 0n) ctx.send([createMintToInstruction(mint, insuranceFund, mintAuthority.publicKey, plan.insuranceFund)], [payer, mintAuthority]);
+  if (plan.insuranceFund > 0n) await ctx.send([createMintToInstruction(mint, insuranceFund, mintAuthority.publicKey, plan.insuranceFund)], [payer, mintAuthority]);
 
   const keepers: QuantdeskManifest['keepers'] = [];
   for (let i = 1; i <= plan.keepers; i++) {
     const name = keeperKeypairName(i);
-    const keeper = fundedRole(ctx, name);
+    const keeper = await fundedRole(ctx, name);
     const tokenAccount = getAssociatedTokenAddressSync(mint, keeper.publicKey);
-    ctx.send(
+    await ctx.send(
       [
         createAssociatedTokenAccountIdempotentInstruction(payer.publicKey, tokenAccount, keeper.publicKey, mint),
         createMintToInstruction(mint, tokenAccount, mintAuthority.publicKey, KEEPER_TOKENS),
       ],
       [payer, mintAuthority],
     );
-    ctx.send([registerKeeperInstruction({ authority: keeper.publicKey, authorityTokenAccount: tokenAccount, stake: plan.keeperStake, programId })], [keeper]);
+    await ctx.send([registerKeeperInstruction({ authority: keeper.publicKey, authorityTokenAccount: tokenAccount, stake: plan.keeperStake, programId })], [keeper]);
     const keeperAccount = keeperAddress(keeper.publicKey, programId).toBase58();
     keepers.push({ name, publicKey: keeper.publicKey.toBase58(), keypair: ctx.keys.path(name), tokenAccount: tokenAccount.toBase58(), keeperAccount, stake: plan.keeperStake.toString() });
     ctx.manifest.accounts[name] = keeper.publicKey.toBase58();
@@ -218,7 +220,7 @@ function initializeMarkets(ctx: BootstrapContext, plan: Plan): void {
   }
   const markets: QuantdeskManifest['markets'] = [];
   for (const m of plan.markets.all) {
-    ctx.send(
+    await ctx.send(
       [createMarketInstruction({ admin: admin.publicKey, symbol: m.symbol, feedId: m.pythFeedId, params: marketParamsFromRegistry(m), programId })],
       [admin],
     );
@@ -283,13 +285,14 @@ async function startPythAccounts(ctx: BootstrapContext, plan: Plan, options: Qua
   }));
   const admin = ctx.keys.loadOrCreate(ADMIN_KEYPAIR);
   for (const t of targets) {
-    ctx.send([setMarketOracleInstruction({ admin: admin.publicKey, market: marketAddress(t.symbol, plan.programId), oracle: t.address, programId: plan.programId })], [admin]);
+    await ctx.send([setMarketOracleInstruction({ admin: admin.publicKey, market: marketAddress(t.symbol, plan.programId), oracle: t.address, programId: plan.programId })], [admin]);
     ctx.manifest.accounts[`pyth:${t.symbol}`] = t.address.toBase58();
     const entry = q.markets.find((m) => m.symbol === t.symbol);
     if (entry !== undefined) entry.priceUpdate = t.address.toBase58();
   }
   const writer = new PriceUpdateWriter({
-    ledger: ctx.ledger,
+    chain: ctx.cheat,
+    lamports: await ctx.rentExempt(PRICE_UPDATE_V2_SIZE),
     receiver: plan.pythReceiver,
     writeAuthority: ctx.keys.loadOrCreate(PYTH_POSTER_KEYPAIR).publicKey,
     targets,
@@ -298,7 +301,7 @@ async function startPythAccounts(ctx: BootstrapContext, plan: Plan, options: Qua
   const latest = await fetchLatest(ctx, plan.hermesUrl, writer.feedIds, options.hermesTimeoutMs ?? 3_000);
   const oracle = ctx.keys.loadOrCreate(ORACLE_AUTHORITY_KEYPAIR);
   for (const entry of latest) {
-    const outcome = writer.write(entry);
+    const outcome = await writer.write(entry);
     if (!('written' in outcome)) {
       ctx.log.warn({ reason: outcome.skipped, detail: outcome.detail }, 'bootstrap.initial_price_skipped');
       continue;
@@ -308,7 +311,7 @@ async function startPythAccounts(ctx: BootstrapContext, plan: Plan, options: Qua
     const price: PriceInput = { price: message.price, conf: message.conf, expo: message.exponent, publishTime: message.publishTime };
     const symbol = outcome.written.symbol;
     try {
-      ctx.send(
+      await ctx.send(
         [updateOraclePriceInstruction({ oracleAuthority: oracle.publicKey, updates: [{ market: marketAddress(symbol, plan.programId), price }], programId: plan.programId })],
         [oracle],
       );
@@ -363,7 +366,7 @@ function demoSize(m: Market, mark: bigint, collateral: bigint, leverageBps: bigi
  * pinned account. The entry price is the program's (the newer of the pinned account and the
  * pushed price), read back from the position.
  */
-function openDemoPositions(ctx: BootstrapContext, plan: Plan, crowd?: QuantdeskBootstrapOptions['crowd']): void {
+async function openDemoPositions(ctx: BootstrapContext, plan: Plan, crowd?: QuantdeskBootstrapOptions['crowd']): Promise<void> {
   const q = quantdesk(ctx);
   if (q.initialPrices.length === 0) {
     ctx.log.info({}, 'bootstrap.demo_positions_skipped');
@@ -381,7 +384,7 @@ function openDemoPositions(ctx: BootstrapContext, plan: Plan, crowd?: QuantdeskB
     const m = plan.markets.bySymbol(demo.symbol);
     if (trader === undefined || m === undefined || !q.initialPrices.includes(m.symbol)) continue;
     const market = marketAddress(m.symbol, plan.programId);
-    const onChain = decodeMarket(ctx.ledger.readAccount(market.toBase58())!.data);
+    const onChain = decodeMarket((await ctx.readAccount(market))!.data);
     const mark = toMarginPrice(onChain.price, onChain.expo, 'trunc');
     const collateral = demo.collateralUsdc * USDC;
     const magnitude = demoSize(m, mark, collateral, demo.leverageBps);
@@ -394,7 +397,7 @@ function openDemoPositions(ctx: BootstrapContext, plan: Plan, crowd?: QuantdeskB
     const tokenAccount = new PublicKey(trader.tokenAccounts.usdc!);
     const priceUpdate = onChain.oracle ?? undefined;
     try {
-      ctx.send(
+      await ctx.send(
         [
           depositInstruction({ owner: owner.publicKey, market, ownerTokenAccount: tokenAccount, amount: collateral, programId: plan.programId }),
           openPositionInstruction({ owner: owner.publicKey, market, size, priceUpdate, programId: plan.programId }),
@@ -407,7 +410,7 @@ function openDemoPositions(ctx: BootstrapContext, plan: Plan, crowd?: QuantdeskB
       continue;
     }
     const address = positionAddress(market, owner.publicKey, plan.programId);
-    const opened = decodePosition(ctx.ledger.readAccount(address.toBase58())!.data);
+    const opened = decodePosition((await ctx.readAccount(address))!.data);
     const liq = liquidationPrice(opened, m.margin);
     q.positions.push({
       trader: trader.name,
