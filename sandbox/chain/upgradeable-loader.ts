@@ -10,6 +10,7 @@ import {
   SYSVAR_RENT_PUBKEY,
   SystemProgram,
   Transaction,
+  TransactionExpiredBlockheightExceededError,
   TransactionInstruction,
   type Commitment,
   type Connection,
@@ -86,21 +87,32 @@ export class DeployError extends Error {
   }
 }
 
-/** Signs with the first signer as fee payer, sends with preflight and waits for `commitment`; throws DeployError with the logs. */
-export async function sendAndConfirm(connection: Connection, instructions: TransactionInstruction[], signers: Signer[], commitment: Commitment = 'confirmed'): Promise<string> {
-  const { blockhash, lastValidBlockHeight } = await connection.getLatestBlockhash(commitment);
-  const tx = new Transaction({ feePayer: signers[0]!.publicKey, blockhash, lastValidBlockHeight }).add(...instructions);
-  tx.sign(...signers);
-  let signature: string;
-  try {
-    signature = await connection.sendRawTransaction(tx.serialize(), { preflightCommitment: commitment });
-  } catch (e) {
-    const logs = (e as { logs?: string[] }).logs ?? [];
-    throw new DeployError((e as Error).message, logs);
+/**
+ * Signs with the first signer as fee payer, sends with preflight and waits for `commitment`; throws
+ * DeployError with the logs. A transaction whose blockhash expired before it landed can never land,
+ * so it is signed again with a fresh blockhash and resent (up to `attempts` times): a loaded machine
+ * may drop one.
+ */
+export async function sendAndConfirm(connection: Connection, instructions: TransactionInstruction[], signers: Signer[], commitment: Commitment = 'confirmed', attempts = 3): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const { blockhash, lastValidBlockHeight } = await connection.getLatestBlockhash(commitment);
+    const tx = new Transaction({ feePayer: signers[0]!.publicKey, blockhash, lastValidBlockHeight }).add(...instructions);
+    tx.sign(...signers);
+    let signature: string;
+    try {
+      signature = await connection.sendRawTransaction(tx.serialize(), { preflightCommitment: commitment });
+    } catch (e) {
+      const logs = (e as { logs?: string[] }).logs ?? [];
+      throw new DeployError((e as Error).message, logs);
+    }
+    try {
+      const { value } = await connection.confirmTransaction({ signature, blockhash, lastValidBlockHeight }, commitment);
+      if (value.err) throw new DeployError(`${signature} failed: ${JSON.stringify(value.err)}`);
+      return signature;
+    } catch (e) {
+      if (!(e instanceof TransactionExpiredBlockheightExceededError) || attempt >= attempts) throw e;
+    }
   }
-  const { value } = await connection.confirmTransaction({ signature, blockhash, lastValidBlockHeight }, commitment);
-  if (value.err) throw new DeployError(`${signature} failed: ${JSON.stringify(value.err)}`);
-  return signature;
 }
 
 export interface DeployOptions {
