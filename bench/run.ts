@@ -5,7 +5,7 @@
 //   ingest    price ingestion latency at 200 and 2,000 feeds (vs a bare relay) and stored-update throughput [--seconds 20] [--part latency|throughput] [--feeds 200,2000]
 //   sync      simulator publish → on-chain latency, transactions and CU per market update [--seconds 30]
 //   program   compute units per instruction of quantdesk_perp (LiteSVM)
-//   localnet  confirmed transactions/s through the localnet's JSON-RPC
+//   chain     confirmed transactions/s through the embedded chain's JSON-RPC (surfpool)
 //   liquidation  crossing → liquidation confirmed; sagas/s with 1 and 2 keeper workers [--positions 500] [--rpc-ms 150]
 //   web       dashboard: JS shipped for /, navigation → first live price, 200 markets ticking (Chromium)
 //   store     reads (latest, 1 h / 24 h candles, push log) over a preloaded day of history while ingesting 1,000 updates/s [--scale 1] [--reads 300]
@@ -16,8 +16,8 @@ import { TEST_ENV, withTestServices } from '../scripts/test-services.ts';
 import { readGoals, resultsDir, saveGoals, summaryTable } from './goals.ts';
 
 const name = process.argv[2] ?? 'all';
-const scripts: Record<string, string> = { program: 'bench/program-cu.ts', localnet: 'bench/localnet-tps.ts' };
-const ALL = ['ingest', 'sync', 'store', 'liquidation', 'web', 'program', 'localnet'];
+const scripts: Record<string, string> = { program: 'bench/program-cu.ts', chain: 'bench/chain-tps.ts' };
+const ALL = ['ingest', 'sync', 'store', 'liquidation', 'web', 'program', 'chain'];
 process.once('exit', () => saveGoals(name));
 
 if (name === 'all') {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../runtime/config.ts';
+import { embeddedProgramId } from '../sandbox/chain/program-keys.ts';
 import { composeSystem, redactUrl } from './composition.ts';
 
 // Fake tool paths: composing must not need the tools installed (nothing is spawned).
@@ -12,7 +13,7 @@ const OUR_OWN = ['gateway', 'ingest', 'sync', 'keeper', 'web'];
 describe('composeSystem', () => {
   it('runs every embedded service on its default endpoint, then our own processes', () => {
     const { specs, banner } = compose({});
-    expect(specs.map((s) => s.name)).toEqual(['temporal', 'postgres', 'ferretdb', 'redis', 'market-sim', 'localnet', ...OUR_OWN]);
+    expect(specs.map((s) => s.name)).toEqual(['temporal', 'postgres', 'ferretdb', 'redis', 'market-sim', 'chain', ...OUR_OWN]);
     for (const service of ['Temporal', 'MongoDB', 'Redis', 'Hermes', 'CoinGecko', 'Solana RPC']) {
       expect(banner.find((l) => l.trimStart().startsWith(`${service} `))).toMatch(/ embedded  /);
     }
@@ -25,11 +26,11 @@ describe('composeSystem', () => {
 
   it('starts no simulator when Hermes and CoinGecko point at another Hermes, and says so', () => {
     const env = { QD_HERMES_URL: 'http://127.0.0.1:47010', QD_COINGECKO_URL: 'http://127.0.0.1:47010' };
-    expect(names(env)).toEqual(['temporal', 'postgres', 'ferretdb', 'redis', 'localnet', ...OUR_OWN]);
+    expect(names(env)).toEqual(['temporal', 'postgres', 'ferretdb', 'redis', 'chain', ...OUR_OWN]);
     expect(bannerRow(env, 'Hermes')).toMatch(/ external  http:\/\/127\.0\.0\.1:47010$/);
     expect(bannerRow(env, 'CoinGecko')).toMatch(/ external  http:\/\/127\.0\.0\.1:47010$/);
-    // The localnet's Pyth accounts follow the Hermes the ingest worker reads.
-    const localnet = compose(env).specs.find((s) => s.name === 'localnet')!;
+    // The chain's Pyth accounts follow the Hermes the ingest worker reads.
+    const localnet = compose(env).specs.find((s) => s.name === 'chain')!;
     expect(localnet.args[localnet.args.indexOf('--hermes-url') + 1]).toBe('http://127.0.0.1:47010');
   });
 
@@ -65,11 +66,22 @@ describe('composeSystem', () => {
   });
 
   it('starts each service on its own: only Redis external leaves the rest embedded', () => {
-    expect(names({ QD_REDIS_URL: 'redis://10.0.0.5:6379' })).toEqual(['temporal', 'postgres', 'ferretdb', 'market-sim', 'localnet', ...OUR_OWN]);
+    expect(names({ QD_REDIS_URL: 'redis://10.0.0.5:6379' })).toEqual(['temporal', 'postgres', 'ferretdb', 'market-sim', 'chain', ...OUR_OWN]);
     expect(names({ QD_MONGODB_URI: 'mongodb://10.0.0.5:27017/q' })).not.toContain('ferretdb');
     expect(names({ QD_MONGODB_URI: 'mongodb://10.0.0.5:27017/q' })).not.toContain('postgres');
     expect(names({ QD_TEMPORAL_ADDRESS: '10.0.0.5:7233' })).not.toContain('temporal');
-    expect(names({ QD_SOLANA_RPC_URL: 'http://10.0.0.5:8899' })).not.toContain('localnet');
+    expect(names({ QD_SOLANA_RPC_URL: 'http://10.0.0.5:8899' })).not.toContain('chain');
+  });
+
+  it('points our processes at the program the embedded chain deploys, and at a configured one otherwise', () => {
+    const ours = (env: Record<string, string>) => compose(env).specs.filter((s) => OUR_OWN.includes(s.name) && s.name !== 'web');
+    const embedded = embeddedProgramId().toBase58();
+    for (const s of ours({})) expect(s.env, s.name).toMatchObject({ QD_PROGRAM_ID: embedded });
+    expect(bannerRow({}, 'Solana RPC')).toContain(`(surfpool, program ${embedded})`);
+    // A configured program id wins on the embedded chain too (it must then be deployable there), and
+    // an external cluster gets nothing added: the configuration says where the program is.
+    for (const s of ours({ QD_PROGRAM_ID: embedded })) expect(s.env?.QD_PROGRAM_ID, s.name).toBeUndefined();
+    for (const s of ours({ QD_SOLANA_RPC_URL: 'http://10.0.0.5:8899' })) expect(s.env?.QD_PROGRAM_ID, s.name).toBeUndefined();
   });
 
   it('gives the workers their metrics ports', () => {

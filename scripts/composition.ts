@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Config } from '../runtime/config.ts';
-import { ferretDb, gateway, localnet, marketSim, postgres, postgresUrl, redisServer, temporalDevServer, web, worker } from './services.ts';
+import { embeddedChain, ferretDb, gateway, marketSim, postgres, postgresUrl, redisServer, temporalDevServer, web, worker } from './services.ts';
+import { embeddedProgramId } from '../sandbox/chain/program-keys.ts';
 import type { ProcessSpec } from './supervisor.ts';
 
 /**
@@ -81,22 +82,26 @@ export function composeSystem(config: Config, o: CompositionOptions = {}): Compo
   row('Hermes', embedded.hermes, embedded.hermes ? simulated(config.hermes.url) : `${redactUrl(config.hermes.url)}${config.hermes.apiKey ? ' (API key set)' : ''}`);
   row('CoinGecko', embedded.coingecko, embedded.coingecko ? simulated(config.coingecko.url) : `${redactUrl(config.coingecko.url)}${config.coingecko.apiKey ? ' (API key set)' : ''}`);
 
-  const program = `program ${config.solana.programId ?? 'at its IDL address'}`;
+  // Our processes' environment: on the embedded chain the program lives at the embedded program id.
+  const ours: Record<string, string> = {};
   if (embedded.solana) {
-    // The localnet feeds its Pyth accounts from the Hermes the ingest worker reads.
-    specs.push(localnet(Number(new URL(config.solana.rpcUrl).port || 8899), join(config.dataDir, 'localnet'), config.hermes.url, config.marketsFile));
-    row('Solana RPC', true, `${config.solana.rpcUrl} (localnet, ${program})`);
+    const programId = config.solana.programId ?? embeddedProgramId().toBase58();
+    if (!config.solana.programId) ours.QD_PROGRAM_ID = programId;
+    // The chain feeds its Pyth accounts from the Hermes the ingest worker reads.
+    specs.push(embeddedChain(Number(new URL(config.solana.rpcUrl).port || 8899), join(config.dataDir, 'localnet'), config.hermes.url, config.marketsFile));
+    row('Solana RPC', true, `${config.solana.rpcUrl} (surfpool, program ${programId})`);
   } else {
+    const program = `program ${config.solana.programId ?? 'at its IDL address'}`;
     row('Solana RPC', false, `${redactUrl(config.solana.rpcUrl)} (${program})`);
   }
 
   // Our own processes: always, and after the services, which they expect (they retry when one restarts).
   const metrics = o.metricsPorts ?? DEFAULT_METRICS_PORTS;
   specs.push(
-    gateway(config.gateway.port, {}),
-    worker('ingest', 'workers/ingest/main.ts', metrics.ingest, {}),
-    worker('sync', 'workers/sync/main.ts', metrics.sync, {}),
-    worker('keeper', 'workers/keeper/main.ts', metrics.keeper, {}),
+    gateway(config.gateway.port, ours),
+    worker('ingest', 'workers/ingest/main.ts', metrics.ingest, ours),
+    worker('sync', 'workers/sync/main.ts', metrics.sync, ours),
+    worker('keeper', 'workers/keeper/main.ts', metrics.keeper, ours),
     web(config.web.port, config.gateway.url),
   );
 

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import pg from 'pg';
 import { devServerSearchAttributeArgs } from '../temporal/search-attributes.ts';
+import { configAddress } from '../programs/client/quantdesk-perp.ts';
+import { embeddedProgramId } from '../sandbox/chain/program-keys.ts';
 import type { ProcessSpec } from './supervisor.ts';
 // @ts-expect-error plain ESM without types
 import { WEB_ENTRY, ensureWebBuilt } from '../web/build.mjs';
@@ -235,17 +237,35 @@ export function worker(name: string, entry: string, metricsPort: number, env: Re
   };
 }
 
-/** The LiteSVM localnet with our program, markets, Pyth accounts fed by the simulator, demo traders. */
-export function localnet(port: number, dataDir: string, hermesUrl: string, marketsFile: string): ProcessSpec {
+/**
+ * The embedded chain: surfpool with our program deployed through the loader, markets, Pyth accounts
+ * fed from `hermesUrl`, demo traders (sandbox/chain/main.ts). Ready once the program's config
+ * account exists, i.e. the bootstrap is done, not merely once the RPC answers.
+ */
+export function embeddedChain(port: number, dataDir: string, hermesUrl: string, marketsFile: string): ProcessSpec {
+  const rpcUrl = `http://127.0.0.1:${port}`;
+  const config = configAddress(embeddedProgramId()).toBase58();
   return {
     ...nodeProcess(
-      'localnet',
-      'sandbox/localnet/main.ts',
+      'chain',
+      'sandbox/chain/main.ts',
       {},
-      { kind: 'http', url: `http://127.0.0.1:${port}/health` },
+      {
+        kind: 'probe',
+        describe: `${rpcUrl} with the QuantDesk config account ${config}`,
+        check: async () => {
+          const res = await fetch(rpcUrl, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'getAccountInfo', params: [config, { encoding: 'base64', commitment: 'confirmed' }] }),
+            signal: AbortSignal.timeout(2_000),
+          });
+          return ((await res.json()) as { result?: { value: unknown } }).result?.value != null;
+        },
+      },
       ['--port', String(port), '--data-dir', dataDir, '--hermes-url', hermesUrl, '--markets', marketsFile, '--log-level', 'warn'],
     ),
-    urls: { 'Solana JSON-RPC': `http://127.0.0.1:${port}`, PubSub: `ws://127.0.0.1:${port + 1}` },
+    urls: { 'Solana JSON-RPC': rpcUrl, PubSub: `ws://127.0.0.1:${port + 1}` },
   };
 }
 

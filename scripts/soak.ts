@@ -145,8 +145,9 @@ try {
   process.exit(1);
 }
 
-const manifest = JSON.parse(readFileSync(join(dataDir, 'localnet', 'manifest.json'), 'utf8')) as { quantdesk: { keepers: { publicKey: string }[] } };
+const manifest = JSON.parse(readFileSync(join(dataDir, 'localnet', 'manifest.json'), 'utf8')) as { quantdesk: { programId: string; keepers: { publicKey: string }[] } };
 const keeper = manifest.quantdesk.keepers[0]!.publicKey;
+const programId = new PublicKey(manifest.quantdesk.programId);
 const connection = new Connection(config.solana.rpcUrl, 'confirmed');
 const db = await openStore(config.mongodbUri);
 // The soak kills the database under its own connection too: that is expected, and retried.
@@ -158,22 +159,42 @@ const symbols = markets.all.map((m) => m.symbol);
 await client.subscribe(symbols);
 
 // ── Samplers: memory of every process, and publish → client latency of Pyth prices ─────────────────
+/** Direct children of a process (Linux /proc); none when it is gone. */
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+const commandOf = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return String(pid);
+  }
+};
 const rss = new Map<string, RssSample[]>();
 const latencies: number[] = [];
 let latencyCursor = 0;
 const samplers = setInterval(() => {
   const now = Date.now();
-  for (const s of specs) {
-    const pid = supervisor.pid(s.name);
-    if (pid === undefined) continue;
+  const sample = (name: string, pid: number) => {
     try {
       const mb = rssMb(pid);
-      if (!Number.isFinite(mb)) continue;
-      if (!rss.has(s.name)) rss.set(s.name, []);
-      rss.get(s.name)!.push({ atMs: now, pid, mb });
+      if (!Number.isFinite(mb)) return;
+      if (!rss.has(name)) rss.set(name, []);
+      rss.get(name)!.push({ atMs: now, pid, mb });
     } catch {
       // It died between pid() and the read: the next sample sees its successor.
     }
+  };
+  for (const s of specs) {
+    const pid = supervisor.pid(s.name);
+    if (pid === undefined) continue;
+    sample(s.name, pid);
+    // The chain's own child, surfpool, is where the chain's memory is (`chain/qd-surfnet`).
+    if (s.name === 'chain') for (const child of childPids(pid)) sample(`${s.name}/${commandOf(child)}`, child);
   }
   const fresh = client!.prices.slice(latencyCursor);
   latencyCursor = client!.prices.length;
@@ -282,7 +303,7 @@ async function send(signer: Keypair, instructions: TransactionInstruction[]): Pr
 async function openNearLiquidation(symbol: string): Promise<{ position: string; owner: string; symbol: string } | undefined> {
   const trader = Keypair.generate();
   const m = markets.bySymbol(symbol)!;
-  const market = marketAddress(symbol);
+  const market = marketAddress(symbol, programId);
   const deadline = Date.now() + 90_000;
   let funded = false;
   let last = '';
@@ -293,16 +314,16 @@ async function openNearLiquidation(symbol: string): Promise<{ position: string; 
         if (!res.ok) throw new Error(`faucet ${res.status}: ${await res.text()}`);
         funded = true;
       }
-      const { mint } = decodeConfig((await connection.getAccountInfo(configAddress()))!.data);
+      const { mint } = decodeConfig((await connection.getAccountInfo(configAddress(programId)))!.data);
       const onChain = decodeMarket((await connection.getAccountInfo(market))!.data);
       const mark = toMarginPrice(onChain.price, onChain.expo, 'trunc');
       const notional = (COLLATERAL * BPS * 99n) / (BigInt(m.margin.initialBps) * 100n);
       const size = (notional * NOTIONAL_DIVISOR) / mark;
       await send(trader, [
-        depositInstruction({ owner: trader.publicKey, market, ownerTokenAccount: getAssociatedTokenAddressSync(mint, trader.publicKey), amount: COLLATERAL }),
-        openPositionInstruction({ owner: trader.publicKey, market, size, ...(onChain.oracle && { priceUpdate: onChain.oracle }) }),
+        depositInstruction({ owner: trader.publicKey, market, ownerTokenAccount: getAssociatedTokenAddressSync(mint, trader.publicKey), amount: COLLATERAL, programId }),
+        openPositionInstruction({ owner: trader.publicKey, market, size, ...(onChain.oracle && { priceUpdate: onChain.oracle }), programId }),
       ]);
-      return { position: positionAddress(market, trader.publicKey).toBase58(), owner: trader.publicKey.toBase58(), symbol };
+      return { position: positionAddress(market, trader.publicKey, programId).toBase58(), owner: trader.publicKey.toBase58(), symbol };
     } catch (e) {
       last = (e as Error).message;
       await sleep(2_000);
@@ -338,7 +359,7 @@ function setBias(symbol: string, bps: number): void {
 /** What the chain, the gateway and the store say about a position no saga liquidated: for the log. */
 async function explainMiss(p: { position: string; owner: string; symbol: string }): Promise<string> {
   const m = markets.bySymbol(p.symbol)!;
-  const onChain = decodeMarket((await connection.getAccountInfo(marketAddress(p.symbol)))!.data);
+  const onChain = decodeMarket((await connection.getAccountInfo(marketAddress(p.symbol, programId)))!.data);
   const info = await connection.getAccountInfo(new PublicKey(p.position));
   const position = info && decodePosition(info.data);
   const mark = toMarginPrice(onChain.price, onChain.expo, 'trunc');
@@ -373,7 +394,7 @@ async function liquidationCycle(symbol: string): Promise<void> {
   await sleep(8_000);
 }
 
-const keeperCount = async () => decodeKeeper((await connection.getAccountInfo(keeperAddress(new PublicKey(keeper))))!.data).liquidations;
+const keeperCount = async () => decodeKeeper((await connection.getAccountInfo(keeperAddress(new PublicKey(keeper), programId)))!.data).liquidations;
 const doneSagas = async () => new Set((await store.liquidations.recent(100_000)).filter((d) => d.state === 'done').map((d) => d._id));
 
 // ── The run ──────────────────────────────────────────────────────────────────────────────────────
@@ -453,7 +474,9 @@ const report: SoakReport = {
 };
 const text = renderReport(report) + (openFailures ? `\n(${openFailures} positions could not be opened during faults)` : '');
 process.stdout.write(`\n${text}\n`);
-writeFileSync(join(logDir, `soak-${stamp}.json`), JSON.stringify({ ...report, openFailures }, null, 2));
+// The RSS samples too (per process: [seconds since start, pid, MB]), to tell a plateau from a leak afterwards.
+const rssSamples = Object.fromEntries([...rss].map(([name, list]) => [name, list.map((s) => [Math.round((s.atMs - startedAt) / 1000), s.pid, s.mb])]));
+writeFileSync(join(logDir, `soak-${stamp}.json`), JSON.stringify({ ...report, openFailures, rssSamples }));
 log(`report: ${join(logDir, `soak-${stamp}.json`)}; processes' output: ${logFile}`);
 
 await temporal.connection.close();

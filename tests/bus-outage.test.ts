@@ -7,8 +7,8 @@ import type { PriceMessage, StatusMessage } from '../contracts/socket.ts';
 import { SYNC_WORKFLOW_ID, ingestWorkflowId, syncStatusQuery } from '../contracts/temporal.ts';
 import { indexMarkets, marketRegistrySchema, type MarketRegistry } from '../domain/markets.ts';
 import { createLogger } from '../runtime/logger.ts';
-import { startLocalnet, type Localnet } from '../sandbox/localnet/localnet.ts';
-import { quantdeskBootstrapSteps } from '../sandbox/localnet/quantdesk-bootstrap.ts';
+import { startEmbeddedChain, type EmbeddedChain } from '../sandbox/chain/chain.ts';
+import { quantdeskBootstrapSteps } from '../sandbox/chain/quantdesk-bootstrap.ts';
 import { createMarketSim, type MarketSim } from '../sandbox/market-sim/market-sim.ts';
 import { redisServer } from '../scripts/services.ts';
 import { Supervisor } from '../scripts/supervisor.ts';
@@ -54,7 +54,7 @@ const SYMBOLS = markets.all.map((m) => m.symbol);
 const busPrefix = uniqueName('qd-bus-outage');
 
 let sim: MarketSim;
-let localnet: Localnet;
+let localnet: EmbeddedChain;
 let db: MongoConnection;
 let store: MongoStore;
 let namespace: string;
@@ -91,9 +91,7 @@ const storedLatest = async () => (await store.latest.latest([SOL.pythFeedId]))[0
 beforeAll(async () => {
   sim = createMarketSim({ port: 0, seed: 33, registry, coingeckoIntervalMs: 1_000, logLevel: 'warn' });
   await sim.start();
-  localnet = await startLocalnet({
-    httpPort: 0,
-    wsPort: 0,
+  localnet = await startEmbeddedChain({
     slotMs: 200,
     dataDir: join(dir, 'localnet'),
     logger: createLogger('localnet', 'warn'),
@@ -131,6 +129,7 @@ beforeAll(async () => {
     QD_HERMES_URL: sim.url,
     QD_COINGECKO_URL: sim.url,
     QD_SOLANA_RPC_URL: localnet.rpcUrl,
+    QD_PROGRAM_ID: localnet.manifest.quantdesk!.programId,
     QD_SOLANA_WS_URL: localnet.wsUrl,
     QD_SOLANA_COMMITMENT: 'confirmed',
     QD_ORACLE_AUTHORITY_KEYPAIR: join(dir, 'localnet', 'keys', 'oracle-authority.json'),

@@ -32,7 +32,7 @@ describe('keepers racing', () => {
     expect(crowd).toHaveLength(CROWD);
     const connection = new Connection(s.localnet.rpcUrl, 'confirmed');
     const stats = async () =>
-      Promise.all(s.manifest.quantdesk.keepers.map(async (k) => decodeKeeper((await connection.getAccountInfo(keeperAddress(new PublicKey(k.publicKey))))!.data).liquidations));
+      Promise.all(s.manifest.quantdesk.keepers.map(async (k) => decodeKeeper((await connection.getAccountInfo(keeperAddress(new PublicKey(k.publicKey), new PublicKey(s.manifest.quantdesk.programId))))!.data).liquidations));
     const before = await stats();
     for (const k of s.keepers) await waitFor('keepers started', () => k.output().includes('worker_started') || undefined, 90_000);
     s.sim.control.bias('pyth', -600, ['SOL-PERP']);

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Connection as MongoConnection } from 'mongoose';
 import { createLogger } from '../runtime/logger.ts';
-import { startLocalnet } from '../sandbox/localnet/localnet.ts';
-import { quantdeskBootstrapSteps } from '../sandbox/localnet/quantdesk-bootstrap.ts';
+import { startEmbeddedChain } from '../sandbox/chain/chain.ts';
+import { quantdeskBootstrapSteps } from '../sandbox/chain/quantdesk-bootstrap.ts';
 import { createMarketSim } from '../sandbox/market-sim/market-sim.ts';
 import { openStore } from '../store/mongo/connection.ts';
 import { createMongoStore, type MongoStore } from '../store/mongo/store.ts';
@@ -21,18 +21,17 @@ const markets = testMarkets();
 
 export interface LiquidationManifest {
   traders: { name: string; publicKey: string }[];
-  quantdesk: { positions: { trader: string; symbol: string; position: string; side: string; nearLiquidation: boolean }[]; keepers: { name: string; publicKey: string; keypair: string }[] };
+  quantdesk: { programId: string; positions: { trader: string; symbol: string; position: string; side: string; nearLiquidation: boolean }[]; keepers: { name: string; publicKey: string; keypair: string }[] };
 }
 
-export async function liquidationSystem(o: { crowd?: number; keepers: number; proxied?: boolean; rpcLatencyMs?: number; keeperConcurrency?: number }) {
+/** `slotMs`: the chain's slot time (200 ms by default, to keep tests short; the benchmark uses mainnet's 400). */
+export async function liquidationSystem(o: { crowd?: number; keepers: number; proxied?: boolean; rpcLatencyMs?: number; keeperConcurrency?: number; slotMs?: number }) {
   const dir = mkdtempSync(join(tmpdir(), 'qd-keepers-'));
   const busPrefix = uniqueName('qd-keepers');
   const sim = createMarketSim({ port: 0, seed: 5, coingeckoIntervalMs: 1_000, logLevel: 'warn' });
   await sim.start();
-  const localnet = await startLocalnet({
-    httpPort: 0,
-    wsPort: 0,
-    slotMs: 200,
+  const localnet = await startEmbeddedChain({
+    slotMs: o.slotMs ?? 200,
     dataDir: join(dir, 'localnet'),
     logger: createLogger('localnet', 'warn'),
     bootstrap: quantdeskBootstrapSteps({ hermesUrl: sim.url, keepers: o.keepers, traders: 3 + (o.crowd ?? 0), ...(o.crowd && { crowd: { symbol: 'SOL-PERP', count: o.crowd } }) }),
@@ -51,6 +50,7 @@ export async function liquidationSystem(o: { crowd?: number; keepers: number; pr
     QD_HERMES_URL: sim.url,
     QD_COINGECKO_URL: sim.url,
     QD_SOLANA_RPC_URL: localnet.rpcUrl,
+    QD_PROGRAM_ID: localnet.manifest.quantdesk!.programId,
     QD_SOLANA_WS_URL: localnet.wsUrl,
     QD_SOLANA_COMMITMENT: 'confirmed',
     QD_BUS_PREFIX: busPrefix,

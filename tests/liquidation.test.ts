@@ -9,8 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientToServerEvents, LiquidationAlert, MarginWarning, ServerToClientEvents } from '../contracts/socket.ts';
 import { decodeKeeper, decodePosition, keeperAddress } from '../programs/client/quantdesk-perp.ts';
 import { createLogger } from '../runtime/logger.ts';
-import { startLocalnet, type Localnet } from '../sandbox/localnet/localnet.ts';
-import { quantdeskBootstrapSteps } from '../sandbox/localnet/quantdesk-bootstrap.ts';
+import { startEmbeddedChain, type EmbeddedChain } from '../sandbox/chain/chain.ts';
+import { quantdeskBootstrapSteps } from '../sandbox/chain/quantdesk-bootstrap.ts';
 import { createMarketSim, type MarketSim } from '../sandbox/market-sim/market-sim.ts';
 import { openStore } from '../store/mongo/connection.ts';
 import { createMongoStore, type MongoStore } from '../store/mongo/store.ts';
@@ -27,7 +27,7 @@ const dir = mkdtempSync(join(tmpdir(), 'qd-liq-'));
 const busPrefix = uniqueName('qd-liq-test');
 
 let sim: MarketSim;
-let localnet: Localnet;
+let localnet: EmbeddedChain;
 let db: MongoConnection;
 let store: MongoStore;
 let testGateway: Awaited<ReturnType<typeof startTestGateway>>;
@@ -48,9 +48,7 @@ let manifest: { traders: { name: string; publicKey: string }[]; accounts: Record
 beforeAll(async () => {
   sim = createMarketSim({ port: 0, seed: 21, coingeckoIntervalMs: 1_000, logLevel: 'warn' });
   await sim.start();
-  localnet = await startLocalnet({
-    httpPort: 0,
-    wsPort: 0,
+  localnet = await startEmbeddedChain({
     slotMs: 200,
     dataDir: join(dir, 'localnet'),
     logger: createLogger('localnet', 'warn'),
@@ -70,6 +68,7 @@ beforeAll(async () => {
     QD_HERMES_URL: sim.url,
     QD_COINGECKO_URL: sim.url,
     QD_SOLANA_RPC_URL: localnet.rpcUrl,
+    QD_PROGRAM_ID: localnet.manifest.quantdesk!.programId,
     QD_SOLANA_WS_URL: localnet.wsUrl,
     QD_SOLANA_COMMITMENT: 'confirmed',
     QD_BUS_PREFIX: busPrefix,
@@ -99,7 +98,7 @@ describe('liquidations', () => {
     const owner = ownerOf(target.trader);
     const connection = new Connection(localnet.rpcUrl, 'confirmed');
     const keeper = new PublicKey(manifest.quantdesk.keepers[0]!.publicKey);
-    const keeperBefore = decodeKeeper((await connection.getAccountInfo(keeperAddress(keeper)))!.data);
+    const keeperBefore = decodeKeeper((await connection.getAccountInfo(keeperAddress(keeper, new PublicKey(localnet.manifest.quantdesk!.programId))))!.data);
     const fundBefore = BigInt((await connection.getTokenAccountBalance(new PublicKey(manifest.quantdesk.insuranceFund))).value.amount);
     const before = decodePosition((await connection.getAccountInfo(new PublicKey(target.position)))!.data);
 
@@ -123,7 +122,7 @@ describe('liquidations', () => {
       // On-chain: the position shrank (or closed) by what the saga recorded, the keeper's stats moved, the fund got its share.
       const after = decodePosition((await connection.getAccountInfo(new PublicKey(target.position)))!.data);
       expect(before.size - after.size).toBe(BigInt(done.result!.sizeLiquidated!));
-      const keeperAfter = decodeKeeper((await connection.getAccountInfo(keeperAddress(keeper)))!.data);
+      const keeperAfter = decodeKeeper((await connection.getAccountInfo(keeperAddress(keeper, new PublicKey(localnet.manifest.quantdesk!.programId))))!.data);
       expect(keeperAfter.liquidations).toBeGreaterThan(keeperBefore.liquidations);
       expect(keeperAfter.rewardsEarned).toBeGreaterThan(keeperBefore.rewardsEarned);
       const fundAfter = BigInt((await connection.getTokenAccountBalance(new PublicKey(manifest.quantdesk.insuranceFund))).value.amount);
@@ -138,7 +137,7 @@ describe('liquidations', () => {
       // Exactly once: one done saga per trade (and liquidation round), and as many as the keeper's count moved.
       const all = (await Promise.all(manifest.quantdesk.positions.map((p) => store.liquidations.byWallet(ownerOf(p.trader), 50)))).flat();
       const doneIds = [...new Set(all.filter((l) => l.state === 'done' && l.result?.keeper === keeper.toBase58()).map((l) => l._id))];
-      const keeperNow = decodeKeeper((await connection.getAccountInfo(keeperAddress(keeper)))!.data);
+      const keeperNow = decodeKeeper((await connection.getAccountInfo(keeperAddress(keeper, new PublicKey(localnet.manifest.quantdesk!.programId))))!.data);
       expect(BigInt(doneIds.length)).toBe(keeperNow.liquidations - keeperBefore.liquidations);
     } finally {
       client.close();

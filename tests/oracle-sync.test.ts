@@ -2,15 +2,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Connection } from '@solana/web3.js';
+import { Connection, PublicKey } from '@solana/web3.js';
 import type { Connection as MongoConnection } from 'mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SYNC_WORKFLOW_ID, ingestWorkflowId, syncStatusQuery } from '../contracts/temporal.ts';
 import { indexMarkets, marketRegistrySchema, type MarketRegistry } from '../domain/markets.ts';
 import { decodeMarket, marketAddress } from '../programs/client/quantdesk-perp.ts';
 import { createLogger } from '../runtime/logger.ts';
-import { startLocalnet, type Localnet } from '../sandbox/localnet/localnet.ts';
-import { quantdeskBootstrapSteps } from '../sandbox/localnet/quantdesk-bootstrap.ts';
+import { startEmbeddedChain, type EmbeddedChain } from '../sandbox/chain/chain.ts';
+import { quantdeskBootstrapSteps } from '../sandbox/chain/quantdesk-bootstrap.ts';
 import { createMarketSim, type MarketSim } from '../sandbox/market-sim/market-sim.ts';
 import type { Gateway } from '../server/app.ts';
 import { openStore } from '../store/mongo/connection.ts';
@@ -44,7 +44,7 @@ const SOL = markets.bySymbol('SOL-PERP')!;
 const ETH = markets.bySymbol('ETH-PERP')!;
 
 let sim: MarketSim;
-let localnet: Localnet;
+let localnet: EmbeddedChain;
 let gateway: Gateway;
 let db: MongoConnection;
 let store: MongoStore;
@@ -55,10 +55,10 @@ let proxy: Awaited<ReturnType<typeof startRpcProxy>>;
 let env: Record<string, string>;
 let namespace: string;
 
-const bootLocalnet = (httpPort = 0, wsPort = 0) =>
-  startLocalnet({
-    httpPort,
-    wsPort,
+const bootLocalnet = (rpcPort = 0, wsPort?: number) =>
+  startEmbeddedChain({
+    rpcPort,
+    ...(wsPort !== undefined && { wsPort }),
     slotMs: 200,
     dataDir: join(dir, 'localnet'),
     logger: createLogger('localnet', 'warn'),
@@ -66,7 +66,7 @@ const bootLocalnet = (httpPort = 0, wsPort = 0) =>
   });
 
 async function onChain(symbol: string) {
-  const info = await new Connection(localnet.rpcUrl, 'confirmed').getAccountInfo(marketAddress(symbol));
+  const info = await new Connection(localnet.rpcUrl, 'confirmed').getAccountInfo(marketAddress(symbol, new PublicKey(localnet.manifest.quantdesk!.programId)));
   return decodeMarket(info!.data);
 }
 
@@ -103,6 +103,7 @@ beforeAll(async () => {
     QD_BUS_PREFIX: busPrefix,
     QD_DATA_DIR: join(dir, 'data'),
     QD_ORACLE_AUTHORITY_KEYPAIR: join(dir, 'localnet', 'keys', 'oracle-authority.json'),
+    QD_PROGRAM_ID: localnet.manifest.quantdesk!.programId,
     QD_SOLANA_COMMITMENT: 'confirmed',
     QD_LOG_LEVEL: 'info',
   };
@@ -218,13 +219,13 @@ describe('on-chain sync', () => {
   }, 90_000);
 
   it('goes down visibly while the RPC is unreachable and resumes by itself when it returns', async () => {
-    const { httpPort, wsPort } = localnet;
+    const { rpcPort, wsPort } = localnet.surfnet;
     await localnet.stop();
     const downAt = Date.now();
     await waitFor('sync reported down', async () => (await syncStatus()).health === 'down' || undefined, 30_000, 250);
     expect(gateway.hub.statusOf('SOL-PERP')?.chain?.health).toBe('down');
     // The same chain again (a fresh boot of it), on the same ports.
-    localnet = await bootLocalnet(httpPort, wsPort);
+    localnet = await bootLocalnet(rpcPort, wsPort);
     await waitFor('pushes after the RPC returned', () =>
       pushesOf('SOL-PERP').then((d) => first(d, (x) => x.outcome === 'confirmed' && x.recordedAt.getTime() > downAt)),
       60_000,

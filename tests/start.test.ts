@@ -119,7 +119,7 @@ describe('npm start (scripts/start.ts) with every endpoint external', () => {
     }
     expect(banner).toMatch(new RegExp(`Hermes +external  ${sim.url}\\n`));
     expect(banner).toMatch(/processes +gateway, ingest, sync, keeper, web\n/);
-    for (const embedded of ['temporal', 'ferretdb', 'redis', 'market-sim', 'localnet']) expect(output).not.toContain(`| ${embedded}: ready`);
+    for (const embedded of ['temporal', 'ferretdb', 'redis', 'market-sim', 'chain']) expect(output).not.toContain(`| ${embedded}: ready`);
     for (const ours of ['gateway', 'ingest', 'sync', 'keeper', 'web']) expect(pidOf(ours)).toBeGreaterThan(0);
   });
 

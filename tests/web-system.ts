@@ -5,8 +5,8 @@ import bs58 from 'bs58';
 import { chromium, type Browser } from 'playwright-core';
 import { indexMarkets, marketRegistrySchema, type MarketRegistry } from '../domain/markets.ts';
 import { createLogger } from '../runtime/logger.ts';
-import { startLocalnet, type Localnet } from '../sandbox/localnet/localnet.ts';
-import { quantdeskBootstrapSteps } from '../sandbox/localnet/quantdesk-bootstrap.ts';
+import { startEmbeddedChain, type EmbeddedChain } from '../sandbox/chain/chain.ts';
+import { quantdeskBootstrapSteps } from '../sandbox/chain/quantdesk-bootstrap.ts';
 import { createMarketSim, type MarketSim } from '../sandbox/market-sim/market-sim.ts';
 import type { LiquidationManifest } from './liquidation-system.ts';
 // @ts-expect-error plain ESM without types (it runs before dependencies are loaded)
@@ -21,7 +21,7 @@ import { createTestNamespace, endSystemWorkflows, freePort, ROOT, startNodeChild
  */
 export interface WebSystem {
   sim: MarketSim;
-  localnet: Localnet | undefined;
+  localnet: EmbeddedChain | undefined;
   gatewayUrl: string;
   webUrl: string;
   registry: MarketRegistry;
@@ -46,8 +46,7 @@ export async function startWebSystem(o: { registry?: MarketRegistry; seed?: numb
   const sim = createMarketSim({ port: 0, seed: o.seed ?? 5, registry, coingeckoIntervalMs: 1_000, logLevel: 'warn' });
   await sim.start();
   const withChain = o.chain ?? true;
-  const localnet: Localnet | undefined = !withChain ? undefined : await startLocalnet({
-    httpPort: 0,
+  const localnet: EmbeddedChain | undefined = !withChain ? undefined : await startEmbeddedChain({
     slotMs: 200,
     dataDir: join(dir, 'localnet'),
     logger: createLogger('localnet', 'warn'),
@@ -73,7 +72,7 @@ export async function startWebSystem(o: { registry?: MarketRegistry; seed?: numb
     QD_HERMES_URL: sim.url,
     QD_COINGECKO_URL: sim.url,
     QD_SOLANA_RPC_URL: localnet?.rpcUrl ?? `http://127.0.0.1:${await freePort()}`,
-    ...(localnet && { QD_SOLANA_WS_URL: localnet.wsUrl }),
+    ...(localnet && { QD_SOLANA_WS_URL: localnet.wsUrl, QD_PROGRAM_ID: localnet.manifest.quantdesk!.programId }),
     QD_ORACLE_AUTHORITY_KEYPAIR: join(dir, 'localnet', 'keys', 'oracle-authority.json'),
     QD_GATEWAY_PORT: String(gatewayPort),
     QD_GATEWAY_URL: gatewayUrl,

@@ -97,11 +97,12 @@ describe('dashboard in a browser', () => {
 
   it('trades with a burner wallet: fund, deposit, open long, same numbers as the API and the chain, close', async () => {
     const connection = new Connection(sys.localnet!.rpcUrl, 'confirmed');
+    const programId = new PublicKey(sys.localnet!.manifest.quantdesk!.programId);
     await page.goto(`${sys.webUrl}/markets/SOL-PERP`);
     await page.getByTestId('create-burner').click();
     const wallet = (await page.getByTestId('wallet-address').getAttribute('title'))!;
     const owner = new PublicKey(wallet);
-    const positionKey = positionAddress(marketAddress('SOL-PERP'), owner);
+    const positionKey = positionAddress(marketAddress('SOL-PERP', programId), owner, programId);
 
     await page.getByTestId('fund').click();
     await expect.poll(() => page.getByTestId('wallet-usdc').textContent(), { timeout: 60_000 }).toBe('10,000.00');

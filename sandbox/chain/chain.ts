@@ -6,8 +6,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Connection } from '@solana/web3.js';
-import { defaultBootstrapSteps, type BootstrapStep, type LocalnetManifest } from '../localnet/bootstrap.ts';
-import { KeyStore } from '../localnet/keystore.ts';
+import { defaultBootstrapSteps, type BootstrapStep, type LocalnetManifest } from './bootstrap.ts';
+import { KeyStore } from './keystore.ts';
 import { createRpcBootstrapContext } from './rpc-bootstrap.ts';
 import { startSurfnet, type Surfnet, type SurfnetOptions } from './surfnet.ts';
 

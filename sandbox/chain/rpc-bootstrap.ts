@@ -1,12 +1,13 @@
-// The bootstrap steps (sandbox/localnet/bootstrap.ts, quantdesk-bootstrap.ts) over plain JSON-RPC,
+// The bootstrap steps (sandbox/chain/bootstrap.ts, quantdesk-bootstrap.ts) over plain JSON-RPC,
 // as against any cluster: transactions sent and confirmed, airdrops requested, the program deployed
 // through the upgradeable loader. The one thing a cluster would refuse, writing Pyth's PriceUpdateV2
 // accounts outright, goes through surfpool's `surfnet_setAccount` cheatcode.
 import { readFileSync, existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { Connection, SendTransactionError, type PublicKey } from '@solana/web3.js';
-import { BootstrapError, bootstrapPayer, type AccountCheat, type BootstrapContext, type LocalnetManifest } from '../localnet/bootstrap.ts';
-import type { KeyStore } from '../localnet/keystore.ts';
+import { BootstrapError, bootstrapPayer, type AccountCheat, type BootstrapContext, type LocalnetManifest } from './bootstrap.ts';
+import type { KeyStore } from './keystore.ts';
+import { embeddedProgramKeypair } from './program-keys.ts';
 import { DeployError, deployUpgradeable, sendAndConfirm } from './upgradeable-loader.ts';
 import { rpcCall } from './surfnet.ts';
 
@@ -65,12 +66,13 @@ export function createRpcBootstrapContext(base: {
         throw await failure(connection, `airdrop to ${to.toBase58()} failed`, e);
       }
     },
-    defaultProgramId: (name) => base.keys.loadOrCreate(`program-${name}`).publicKey,
+    defaultProgramId: (name) => embeddedProgramKeypair(name).publicKey,
     async deployProgram(name, programId, soPath) {
       if (!existsSync(soPath)) throw new BootstrapError(`program ${name}: ${soPath} does not exist (build it first)`);
-      const program = base.keys.loadOrCreate(`program-${name}`);
-      if (!program.publicKey.equals(programId)) {
-        throw new BootstrapError(`program ${name}: deploying at ${programId.toBase58()} needs that address's keypair; the keystore's program-${name} is ${program.publicKey.toBase58()}`);
+      // The loader needs the program address's keypair: the embedded one, or one in the keystore.
+      const program = [embeddedProgramKeypair(name), base.keys.loadOrCreate(`program-${name}`)].find((k) => k.publicKey.equals(programId));
+      if (program === undefined) {
+        throw new BootstrapError(`program ${name}: deploying at ${programId.toBase58()} needs that address's keypair (the embedded one, or keys/program-${name}.json)`);
       }
       const payer = bootstrapPayer(ctx);
       if ((await connection.getBalance(payer.publicKey)) < 100 * 1_000_000_000) await ctx.airdrop(payer.publicKey, PAYER_LAMPORTS);

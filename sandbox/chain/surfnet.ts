@@ -60,8 +60,9 @@ export async function startSurfnet(o: SurfnetOptions = {}): Promise<Surfnet> {
   const rpcPort = o.rpcPort || (await freePort(host));
   const wsPort = o.wsPort ?? (o.rpcPort ? o.rpcPort + 1 : await freePort(host));
   const slotMs = o.slotMs ?? 400;
-  const child = spawn(surfnetBinary(), ['--host', host, '--rpc-port', String(rpcPort), '--ws-port', String(wsPort), '--slot-ms', String(slotMs)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  // Its stdin is a pipe from this process: if this process dies, even by SIGKILL, surfpool exits too.
+  const child = spawn(surfnetBinary(), ['--host', host, '--rpc-port', String(rpcPort), '--ws-port', String(wsPort), '--slot-ms', String(slotMs), '--exit-with-stdin'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   const rpcUrl = `http://${host}:${rpcPort}`;
   const wsUrl = `ws://${host}:${wsPort}`;

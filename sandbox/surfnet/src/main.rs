@@ -1,10 +1,11 @@
 //! QuantDesk's embedded chain: surfpool's local Solana network (LiteSVM behind the agave RPC types),
 //! offline, with no remote RPC to fetch accounts from, on the ports it is given.
 //!
-//! Usage: qd-surfnet [--host 127.0.0.1] [--rpc-port 8899] [--ws-port 8900] [--slot-ms 400]
+//! Usage: qd-surfnet [--host 127.0.0.1] [--rpc-port 8899] [--ws-port 8900] [--slot-ms 400] [--exit-with-stdin]
 //!
 //! Prints one line `ready rpc=http://… ws=ws://…` on stdout once the RPC serves, logs surfpool's own
-//! warnings and errors on stderr, and exits 0 on SIGTERM or SIGINT.
+//! warnings and errors on stderr, and exits 0 on SIGTERM or SIGINT. With `--exit-with-stdin` it also
+//! exits when its stdin closes: a parent that dies, even by SIGKILL, takes the network with it.
 use std::{process::ExitCode, thread, time::Duration};
 
 use crossbeam_channel::unbounded;
@@ -19,12 +20,17 @@ struct Args {
     rpc_port: u16,
     ws_port: u16,
     slot_ms: u64,
+    exit_with_stdin: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { host: "127.0.0.1".into(), rpc_port: 8899, ws_port: 8900, slot_ms: 400 };
+    let mut args = Args { host: "127.0.0.1".into(), rpc_port: 8899, ws_port: 8900, slot_ms: 400, exit_with_stdin: false };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--exit-with-stdin" {
+            args.exit_with_stdin = true;
+            continue;
+        }
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let bad = |e: std::num::ParseIntError| format!("{flag} {value}: {e}");
         match flag.as_str() {
@@ -116,6 +122,17 @@ async fn main() -> ExitCode {
             }
         })
         .expect("spawn the event drain");
+
+    if args.exit_with_stdin {
+        thread::Builder::new()
+            .name("stdin-watch".into())
+            .spawn(|| {
+                let mut sink = Vec::new();
+                let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
+                std::process::exit(0);
+            })
+            .expect("spawn the stdin watch");
+    }
 
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(s) => s,

@@ -8,8 +8,7 @@ import { HermesClient } from '@pythnetwork/hermes-client';
 import { PRICE_UPDATE_V2_SIZE, decodePriceUpdateV2 } from '../../programs/client/pyth-price-update.ts';
 import { loadMarkets } from '../../runtime/markets.ts';
 import { createMarketSim, type MarketSim } from '../market-sim/market-sim.ts';
-import { Ledger } from './ledger.ts';
-import { ledgerCheat } from './bootstrap.ts';
+import type { AccountCheat, ChainAccount } from './bootstrap.ts';
 import { HermesAccountFeed, PriceUpdateWriter, priceMessageFromHermes, priceUpdateAddress, type PythFeedTarget } from './pyth-accounts.ts';
 import { DEFAULT_MARKETS_FILE } from './quantdesk-bootstrap.ts';
 
@@ -23,18 +22,31 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function ledger(): Ledger {
-  const l = new Ledger({ slotMs: 50, logger: silent, faucet: Keypair.generate(), faucetLamports: 1_000_000_000n, historyCapacity: 100 });
-  l.start();
-  cleanups.push(() => l.stop());
-  return l;
+/** The chain as the writer sees it, in memory: the accounts written, in order, at a settable slot (the
+ * same writes against surfpool are in quantdesk.test.ts). */
+class MemoryChain implements AccountCheat {
+  readonly accounts = new Map<string, ChainAccount>();
+  readonly written: string[] = [];
+  slotNow = 1n;
+  async slot() {
+    return this.slotNow;
+  }
+  async setAccount(address: PublicKey, account: ChainAccount) {
+    this.accounts.set(address.toBase58(), account);
+    this.written.push(address.toBase58());
+  }
+  readAccount(address: string) {
+    return this.accounts.get(address);
+  }
 }
+
+const ledger = () => new MemoryChain();
+const LAMPORTS = 1_823_520n;
 
 const targets: PythFeedTarget[] = registry.all.map((m) => ({ symbol: m.symbol, feedId: m.pythFeedId, address: priceUpdateAddress(m.pythFeedId, receiver) }));
 
-function writer(l: Ledger): PriceUpdateWriter {
-  const lamports = l.svm.minimumBalanceForRentExemption(BigInt(PRICE_UPDATE_V2_SIZE));
-  return new PriceUpdateWriter({ chain: ledgerCheat(l), lamports, receiver, writeAuthority: Keypair.generate().publicKey, targets });
+function writer(l: MemoryChain): PriceUpdateWriter {
+  return new PriceUpdateWriter({ chain: l, lamports: LAMPORTS, receiver, writeAuthority: Keypair.generate().publicKey, targets });
 }
 
 async function startSim(port = 0): Promise<MarketSim> {
@@ -102,22 +114,20 @@ describe('priceMessageFromHermes', () => {
 });
 
 describe('PriceUpdateWriter', () => {
-  it('writes a receiver-owned, rent-exempt, fully verified account at the current slot and tells subscribers', async () => {
+  it('writes a receiver-owned, fully verified account of the given lamports at the current slot', async () => {
     const l = ledger();
     const w = writer(l);
-    const written: string[][] = [];
-    l.accountsWritten.on((a) => written.push(a));
-    l.warp(7);
+    l.slotNow = 7n;
     const address = priceUpdateAddress(sol.pythFeedId, receiver);
     const outcome = await w.write({ id: sol.pythFeedId, price: { price: '15000000000', conf: '1000', expo: -8, publish_time: 1_800_000_000 } });
     expect(outcome).toEqual({ written: { symbol: 'SOL-PERP', feedId: sol.pythFeedId, address } });
-    expect(written).toEqual([[address.toBase58()]]);
+    expect(l.written).toEqual([address.toBase58()]);
     const account = l.readAccount(address.toBase58())!;
     expect(account.owner).toBe(receiver.toBase58());
     expect(account.data.length).toBe(PRICE_UPDATE_V2_SIZE);
-    expect(account.lamports).toBe(l.svm.minimumBalanceForRentExemption(BigInt(PRICE_UPDATE_V2_SIZE)));
+    expect(account.lamports).toBe(LAMPORTS);
     const u = decodePriceUpdateV2(account.data);
-    expect(u).toMatchObject({ verification: { kind: 'full' }, feedId: sol.pythFeedId, price: 15_000_000_000n, publishTime: 1_800_000_000n, postedSlot: BigInt(l.slot) });
+    expect(u).toMatchObject({ verification: { kind: 'full' }, feedId: sol.pythFeedId, price: 15_000_000_000n, publishTime: 1_800_000_000n, postedSlot: 7n });
     expect(await w.write({ id: 'aa'.repeat(32), price: { price: '1', conf: '0', expo: 0, publish_time: 1 } })).toEqual({ skipped: 'unknown-feed', detail: 'aa'.repeat(32) });
   });
 

@@ -1,15 +1,9 @@
-// Confirmed transactions per second through @solana/web3.js Connection against sandbox/localnet:
-// one at a time (send, then confirm over WebSocket), and with N in flight.
+// Confirmed transactions per second through @solana/web3.js Connection against the embedded chain
+// (surfpool): one at a time (send, then confirm over WebSocket), and with N in flight.
 //
-//   tsx bench/localnet-tps.ts [--count 400] [--inflight 32] [--url http://127.0.0.1:8899 --ws-url ws://127.0.0.1:8900]
+//   tsx bench/chain-tps.ts [--count 400] [--inflight 32] [--slot-ms 400] [--url http://127.0.0.1:8899 --ws-url ws://127.0.0.1:8900]
 //
-// Without --url it starts the localnet CLI as a child process on free ports, so server and client do
-// not share an event loop.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+// Without --url it starts surfpool (its own process) on free ports.
 import { parseArgs } from 'node:util';
 import {
   Connection,
@@ -20,6 +14,7 @@ import {
   type BlockhashWithExpiryBlockHeight,
   type PublicKey,
 } from '@solana/web3.js';
+import { startSurfnet } from '../sandbox/chain/surfnet.ts';
 
 const { values } = parseArgs({
   options: {
@@ -27,42 +22,11 @@ const { values } = parseArgs({
     inflight: { type: 'string', default: '32' },
     url: { type: 'string' },
     'ws-url': { type: 'string' },
+    'slot-ms': { type: 'string', default: '400' },
   },
 });
 const count = Number(values.count);
 const inflight = Number(values.inflight);
-
-interface Child {
-  process: ChildProcess;
-  rpcUrl: string;
-  wsUrl: string;
-  dataDir: string;
-  exited: Promise<void>;
-}
-
-async function startChild(): Promise<Child> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'localnet-bench-'));
-  // node itself (not npx), so the signal reaches the localnet and not a wrapper.
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'sandbox/localnet/main.ts', '--port', '0', '--data-dir', dataDir, '--traders', '0'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stdout = child.stdout;
-  if (stdout === null) throw new Error('no stdout from the localnet');
-  // Read every line until the child exits: a localnet whose stdout reader is gone cannot flush its logs on exit.
-  const lines = createInterface({ input: stdout });
-  return new Promise((resolve, reject) => {
-    lines.on('line', (line) => {
-      const entry = JSON.parse(line) as { msg?: string; rpcUrl?: string; wsUrl?: string };
-      if (entry.msg === 'localnet.started' && entry.rpcUrl !== undefined && entry.wsUrl !== undefined) {
-        resolve({ process: child, rpcUrl: entry.rpcUrl, wsUrl: entry.wsUrl, dataDir, exited });
-      }
-    });
-    void exited.then(() => reject(new Error('localnet exited before it started')));
-  });
-}
 
 class Blockhashes {
   #current: BlockhashWithExpiryBlockHeight | null = null;
@@ -105,11 +69,11 @@ async function run(label: string, workers: number, total: number, connection: Co
   );
   const seconds = (performance.now() - started) / 1000;
   const tps = total / seconds;
-  console.log(JSON.stringify({ bench: 'localnet-tps', mode: label, inflight: workers, transactions: total, seconds: Number(seconds.toFixed(2)), tps: Number(tps.toFixed(1)) }));
+  console.log(JSON.stringify({ bench: 'chain-tps', mode: label, inflight: workers, transactions: total, seconds: Number(seconds.toFixed(2)), tps: Number(tps.toFixed(1)) }));
   return tps;
 }
 
-const started = values.url === undefined ? await startChild() : null;
+const started = values.url === undefined ? await startSurfnet({ slotMs: Number(values['slot-ms']) }) : null;
 const rpcUrl = values.url ?? started?.rpcUrl ?? '';
 const wsUrl = values['ws-url'] ?? started?.wsUrl;
 const connection = new Connection(rpcUrl, { commitment: 'confirmed', ...(wsUrl !== undefined ? { wsEndpoint: wsUrl } : {}) });
@@ -128,10 +92,6 @@ try {
   console.error(err);
   exitCode = 1;
 } finally {
-  if (started !== null) {
-    started.process.kill('SIGTERM');
-    await started.exited;
-    rmSync(started.dataDir, { recursive: true, force: true });
-  }
+  await started?.stop();
   process.exit(exitCode);
 }

@@ -1,4 +1,4 @@
-// The QuantDesk chain as the localnet boots it, driven through the real @solana/web3.js Connection
+// The QuantDesk chain as the embedded chain (surfpool) boots it, driven through the real @solana/web3.js Connection
 // (HTTP + WebSocket), with the market simulator in-process feeding Hermes.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import {
   Connection,
   Keypair,
+  SYSVAR_CLOCK_PUBKEY,
   PublicKey,
   SendTransactionError,
   Transaction,
@@ -38,7 +39,6 @@ import {
   updateOraclePriceInstruction,
   vaultAddress,
   withdrawInstruction,
-  QUANTDESK_PERP_PROGRAM_ID,
   type MarketAccount,
 } from '../../programs/client/quantdesk-perp.ts';
 import { decodePriceUpdateV2, type PriceUpdateV2 } from '../../programs/client/pyth-price-update.ts';
@@ -46,7 +46,9 @@ import { ensureProgramBuilt } from '../../programs/sbpf/build.mjs';
 import { liquidationRules, planLiquidation, toMarginPrice, unrealizedPnl } from '../../domain/margin.ts';
 import { loadMarkets } from '../../runtime/markets.ts';
 import { createMarketSim, type MarketSim } from '../market-sim/market-sim.ts';
-import { startLocalnet, type Localnet } from './localnet.ts';
+import { startEmbeddedChain, type EmbeddedChain } from './chain.ts';
+import { embeddedProgramId } from './program-keys.ts';
+import { LOADER_ID, programDataAddress } from './upgradeable-loader.ts';
 import type { QuantdeskManifest } from './bootstrap.ts';
 import { DEFAULT_MARKETS_FILE, DEFAULT_PYTH_RECEIVER_PROGRAM_ID, quantdeskBootstrapSteps } from './quantdesk-bootstrap.ts';
 
@@ -54,7 +56,9 @@ const registry = loadMarkets(DEFAULT_MARKETS_FILE);
 const USDC = 1_000_000n;
 
 let sim: MarketSim | undefined;
-let localnet: Localnet | undefined;
+let localnet: EmbeddedChain | undefined;
+/** The program's id on the embedded chain. */
+const PID = () => embeddedProgramId();
 let dataDir: string | undefined;
 let connection: Connection;
 let q: QuantdeskManifest;
@@ -65,9 +69,8 @@ beforeAll(async () => {
   sim = createMarketSim({ port: 0, seed: 11, logLevel: 'silent' });
   const hermesUrl = await sim.start();
   dataDir = mkdtempSync(join(tmpdir(), 'localnet-quantdesk-'));
-  localnet = await startLocalnet({
-    httpPort: 0,
-    slotMs: 100,
+  localnet = await startEmbeddedChain({
+    slotMs: 200,
     dataDir,
     logger: pino({ level: 'silent' }),
     bootstrap: quantdeskBootstrapSteps({ hermesUrl }),
@@ -112,7 +115,7 @@ async function account(address: PublicKey | string): Promise<AccountInfo<Buffer>
   return info;
 }
 
-const market = async (symbol: string): Promise<MarketAccount> => decodeMarket((await account(marketAddress(symbol))).data);
+const market = async (symbol: string): Promise<MarketAccount> => decodeMarket((await account(marketAddress(symbol, PID()))).data);
 
 async function tokenBalance(address: PublicKey): Promise<bigint> {
   return BigInt((await connection.getTokenAccountBalance(address)).value.amount);
@@ -120,11 +123,17 @@ async function tokenBalance(address: PublicKey): Promise<bigint> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The chain's clock (the Clock sysvar's unix_timestamp), what the program compares publish times with. */
+async function chainTime(): Promise<bigint> {
+  const clock = await account(SYSVAR_CLOCK_PUBKEY);
+  return clock.data.readBigInt64LE(32);
+}
+
 /** A publish time after the market's last one, and not more than 2 s ahead of the chain's clock. */
 async function nextPublishTime(symbol: string): Promise<bigint> {
   const last = (await market(symbol)).publishTime;
   for (;;) {
-    const now = BigInt(localnet!.ledger.unixTimestamp());
+    const now = await chainTime();
     const t = last + 1n > now ? last + 1n : now;
     if (t <= now + 2n) return t;
     await sleep(500);
@@ -136,7 +145,7 @@ async function push(symbol: string, price: bigint, conf = 0n): Promise<{ publish
   const oracle = keypairFile(q.oracleAuthority.keypair);
   const publishTime = await nextPublishTime(symbol);
   const signature = await send(
-    [updateOraclePriceInstruction({ oracleAuthority: oracle.publicKey, updates: [{ market: marketAddress(symbol), price: { price, conf, expo: -8, publishTime } }] })],
+    [updateOraclePriceInstruction({ programId: PID(), oracleAuthority: oracle.publicKey, updates: [{ market: marketAddress(symbol, PID()), price: { price, conf, expo: -8, publishTime } }] })],
     [oracle],
   );
   return { publishTime, signature };
@@ -168,11 +177,14 @@ function notifications(address: PublicKey, count: number, timeoutMs = 10_000): P
 const published = (u: Pick<PriceUpdateV2, 'feedId' | 'publishTime' | 'price'>) => sim!.publishedAt(u.feedId, Number(u.publishTime), u.price.toString());
 
 describe('deployment', () => {
-  it('deploys the program, executable, at the IDL program id', async () => {
-    expect(q.programId).toBe(QUANTDESK_PERP_PROGRAM_ID.toBase58());
+  it('deploys the program, executable, at the embedded program id', async () => {
+    expect(q.programId).toBe(PID().toBase58());
     expect(localnet!.manifest.programs.quantdesk_perp).toBe(q.programId);
     const info = await account(q.programId);
     expect(info.executable).toBe(true);
+    // Through the upgradeable loader, as on a cluster: the program account points at its ProgramData.
+    expect(info.owner.equals(LOADER_ID)).toBe(true);
+    expect((await account(programDataAddress(PID()))).owner.equals(LOADER_ID)).toBe(true);
   });
 
   it('initializes the config with the mint, oracle authority, keeper fee ceiling and the Pyth receiver', async () => {
@@ -182,7 +194,7 @@ describe('deployment', () => {
     expect(config.oracleAuthority.toBase58()).toBe(q.oracleAuthority.publicKey);
     expect(config.pythReceiver.toBase58()).toBe(DEFAULT_PYTH_RECEIVER_PROGRAM_ID.toBase58());
     expect(config.mint.toBase58()).toBe(localnet!.manifest.mints.usdc!.address);
-    expect(config.vault.toBase58()).toBe(vaultAddress().toBase58());
+    expect(config.vault.toBase58()).toBe(vaultAddress(PID()).toBase58());
     expect(config.vault.toBase58()).toBe(q.vault);
     expect(config.maxKeeperFeeBps).toBe(q.maxKeeperFeeBps);
     expect([config.insuranceFund?.toBase58(), config.keeperStakeVault?.toBase58()]).toEqual([q.insuranceFund, q.keeperStakeVault]);
@@ -190,25 +202,25 @@ describe('deployment', () => {
   });
 
   it('funds the insurance fund and registers keeper-1 with its stake, keypair in the keys folder', async () => {
-    expect(q.insuranceFund).toBe(insuranceFundAddress().toBase58());
-    expect(await tokenBalance(insuranceFundAddress())).toBeGreaterThanOrEqual(10_000n * USDC);
+    expect(q.insuranceFund).toBe(insuranceFundAddress(PID()).toBase58());
+    expect(await tokenBalance(insuranceFundAddress(PID()))).toBeGreaterThanOrEqual(10_000n * USDC);
     const k = q.keepers.find((x) => x.name === 'keeper-1')!;
     expect(k.keypair).toBe(join(localnet!.dataDir, 'keys', 'keeper-1.json'));
-    expect(k.keeperAccount).toBe(keeperAddress(keypairFile(k.keypair).publicKey).toBase58());
+    expect(k.keeperAccount).toBe(keeperAddress(keypairFile(k.keypair).publicKey, PID()).toBase58());
     const onChain = decodeKeeper((await account(k.keeperAccount)).data);
     expect([onChain.status, onChain.stake, onChain.authority.toBase58()]).toEqual(['active', BigInt(k.stake), k.publicKey]);
   });
 
   it('creates one market per registry entry with the registry bounds, found by getProgramAccounts too', async () => {
     for (const m of registry.all) {
-      expect(localnet!.manifest.accounts[`market:${m.symbol}`]).toBe(marketAddress(m.symbol).toBase58());
+      expect(localnet!.manifest.accounts[`market:${m.symbol}`]).toBe(marketAddress(m.symbol, PID()).toBase58());
       const onChain = await market(m.symbol);
       expect(onChain.symbol).toBe(m.symbol);
       expect(onChain.feedId).toBe(m.pythFeedId);
       expect(onChain.params).toEqual(marketParamsFromRegistry(m));
       expect(onChain.oracle?.toBase58()).toBe(localnet!.manifest.accounts[`pyth:${m.symbol}`]);
     }
-    const all = await connection.getProgramAccounts(QUANTDESK_PERP_PROGRAM_ID, {
+    const all = await connection.getProgramAccounts(PID(), {
       filters: [{ dataSize: ACCOUNT_SIZE.Market }, { memcmp: { offset: 0, bytes: accountDiscriminator('Market').toString('base64'), encoding: 'base64' } }],
     });
     expect(all.map((a) => decodeMarket(a.account.data).symbol).sort()).toEqual(registry.all.map((m) => m.symbol).sort());
@@ -240,9 +252,9 @@ describe('update_oracle_price through Connection', () => {
     const impostor = trader('trader-2').keypair;
     const code = await failureCode(
       [
-        updateOraclePriceInstruction({
+        updateOraclePriceInstruction({ programId: PID(),
           oracleAuthority: impostor.publicKey,
-          updates: [{ market: marketAddress('SOL-PERP'), price: { price: 1n, conf: 0n, expo: -8, publishTime: await nextPublishTime('SOL-PERP') } }],
+          updates: [{ market: marketAddress('SOL-PERP', PID()), price: { price: 1n, conf: 0n, expo: -8, publishTime: await nextPublishTime('SOL-PERP') } }],
         }),
       ],
       [impostor],
@@ -267,16 +279,16 @@ describe('Pyth PriceUpdateV2 accounts', () => {
       expect(u.postedSlot).toBeGreaterThan(previous);
       previous = u.postedSlot;
     }
-    expect(Number(previous)).toBeLessThanOrEqual(await connection.getSlot());
+    expect(Number(previous)).toBeLessThanOrEqual(await connection.getSlot('processed'));
   });
 
   it('are pinned: an open must pass the market\'s account, and uses it when it is newer than the pushed price', async () => {
     const t = trader('trader-1');
     const address = new PublicKey(localnet!.manifest.accounts['pyth:BTC-PERP']!);
-    const btc = marketAddress('BTC-PERP');
+    const btc = marketAddress('BTC-PERP', PID());
     const size = 10_000_000n; // 0.01 BTC
-    await send([depositInstruction({ owner: t.keypair.publicKey, market: btc, ownerTokenAccount: t.tokenAccount, amount: 500n * USDC })], [t.keypair]);
-    expect(await failureCode([openPositionInstruction({ owner: t.keypair.publicKey, market: btc, size })], [t.keypair])).toBe(perpErrorCode('OracleAccountMissing'));
+    await send([depositInstruction({ programId: PID(), owner: t.keypair.publicKey, market: btc, ownerTokenAccount: t.tokenAccount, amount: 500n * USDC })], [t.keypair]);
+    expect(await failureCode([openPositionInstruction({ programId: PID(), owner: t.keypair.publicKey, market: btc, size })], [t.keypair])).toBe(perpErrorCode('OracleAccountMissing'));
     // A pushed price 4 % below the simulator's (within the sanity band), then a newer Pyth update.
     const live = decodePriceUpdateV2((await account(address)).data);
     const { publishTime } = await push('BTC-PERP', (live.price * 96n) / 100n);
@@ -290,8 +302,8 @@ describe('Pyth PriceUpdateV2 accounts', () => {
     try {
       const frozen = decodePriceUpdateV2((await account(address)).data);
       expect(published(frozen)).toEqual(expect.any(Number));
-      const signature = await send([openPositionInstruction({ owner: t.keypair.publicKey, market: btc, size, priceUpdate: address })], [t.keypair]);
-      const p = decodePosition((await account(positionAddress(btc, t.keypair.publicKey))).data);
+      const signature = await send([openPositionInstruction({ programId: PID(), owner: t.keypair.publicKey, market: btc, size, priceUpdate: address })], [t.keypair]);
+      const p = decodePosition((await account(positionAddress(btc, t.keypair.publicKey, PID()))).data);
       expect([p.size, p.entryPrice]).toEqual([size, toMarginPrice(frozen.price, frozen.exponent)]);
       const tx = await connection.getTransaction(signature, { commitment: 'confirmed', maxSupportedTransactionVersion: 0 });
       expect(tx!.meta!.logMessages).toContain('Program log: price source: pyth');
@@ -327,12 +339,12 @@ describe('demo traders', () => {
     ]);
     for (const listed of q.positions) {
       const owner = new PublicKey(localnet!.manifest.traders.find((t) => t.name === listed.trader)!.publicKey);
-      const address = positionAddress(marketAddress(listed.symbol), owner);
+      const address = positionAddress(marketAddress(listed.symbol, PID()), owner, PID());
       expect(listed.position).toBe(address.toBase58());
       expect(localnet!.manifest.accounts[`position:${listed.trader}:${listed.symbol}`]).toBe(listed.position);
       const p = decodePosition((await account(address)).data);
       expect(p.owner.toBase58()).toBe(owner.toBase58());
-      expect(p.market.toBase58()).toBe(marketAddress(listed.symbol).toBase58());
+      expect(p.market.toBase58()).toBe(marketAddress(listed.symbol, PID()).toBase58());
       expect([p.size.toString(), p.collateral.toString(), p.entryPrice.toString()]).toEqual([listed.size, listed.collateral, listed.entryPrice]);
       expect(listed.side === 'long' ? p.size > 0n : p.size < 0n).toBe(true);
     }
@@ -353,33 +365,33 @@ describe('demo traders', () => {
 async function roundTrip(): Promise<void> {
   const t = trader('trader-1');
   const priceUpdate = pinned('JUP-PERP');
-  const jup = marketAddress('JUP-PERP');
-  const vault = vaultAddress();
+  const jup = marketAddress('JUP-PERP', PID());
+  const vault = vaultAddress(PID());
   const [tokensBefore, vaultBefore] = [await tokenBalance(t.tokenAccount), await tokenBalance(vault)];
   await push('JUP-PERP', 100_000_000n, 100_000n); // $1.00 ± 0.001
   const size = 1_000n * 1_000_000_000n; // 1,000 JUP long
   await send(
     [
-      depositInstruction({ owner: t.keypair.publicKey, market: jup, ownerTokenAccount: t.tokenAccount, amount: 500n * USDC }),
-      openPositionInstruction({ owner: t.keypair.publicKey, market: jup, size, priceUpdate }),
+      depositInstruction({ programId: PID(), owner: t.keypair.publicKey, market: jup, ownerTokenAccount: t.tokenAccount, amount: 500n * USDC }),
+      openPositionInstruction({ programId: PID(), owner: t.keypair.publicKey, market: jup, size, priceUpdate }),
     ],
     [t.keypair],
   );
   expect(await tokenBalance(t.tokenAccount)).toBe(tokensBefore - 500n * USDC);
   expect(await tokenBalance(vault)).toBe(vaultBefore + 500n * USDC);
-  const opened = decodePosition((await account(positionAddress(jup, t.keypair.publicKey))).data);
+  const opened = decodePosition((await account(positionAddress(jup, t.keypair.publicKey, PID()))).data);
   expect([opened.size, opened.entryPrice, opened.collateral]).toEqual([size, 1_000_000_000n, 500n * USDC]);
 
   await push('JUP-PERP', 110_000_000n, 100_000n); // $1.10
-  await send([closePositionInstruction({ owner: t.keypair.publicKey, market: jup, priceUpdate })], [t.keypair]);
+  await send([closePositionInstruction({ programId: PID(), owner: t.keypair.publicKey, market: jup, priceUpdate })], [t.keypair]);
   const pnl = unrealizedPnl(opened, 1_100_000_000n);
   expect(pnl).toBe(100n * USDC);
-  const closed = decodePosition((await account(positionAddress(jup, t.keypair.publicKey))).data);
+  const closed = decodePosition((await account(positionAddress(jup, t.keypair.publicKey, PID()))).data);
   expect([closed.size, closed.collateral]).toEqual([0n, 500n * USDC + pnl]);
 
   await send(
     [
-      withdrawInstruction({
+      withdrawInstruction({ programId: PID(),
         owner: t.keypair.publicKey,
         market: jup,
         ownerTokenAccount: t.tokenAccount,
@@ -390,7 +402,7 @@ async function roundTrip(): Promise<void> {
   );
   expect(await tokenBalance(t.tokenAccount)).toBe(tokensBefore + pnl);
   expect(await tokenBalance(vault)).toBe(vaultBefore - pnl);
-  expect(decodePosition((await account(positionAddress(jup, t.keypair.publicKey))).data).collateral).toBe(0n);
+  expect(decodePosition((await account(positionAddress(jup, t.keypair.publicKey, PID()))).data).collateral).toBe(0n);
 }
 
 describe('liquidation by keeper-1', () => {
@@ -400,7 +412,7 @@ describe('liquidation by keeper-1', () => {
     expect(keeper.publicKey.toBase58()).toBe(localnet!.manifest.accounts['keeper-1']);
     const keeperTokens = new PublicKey(keeperInfo.tokenAccount);
     const liquidate = (symbol: string, owner: PublicKey) =>
-      liquidateInstruction({ keeper: keeper.publicKey, market: marketAddress(symbol), owner, keeperTokenAccount: keeperTokens, priceUpdate: pinned(symbol) });
+      liquidateInstruction({ programId: PID(), keeper: keeper.publicKey, market: marketAddress(symbol, PID()), owner, keeperTokenAccount: keeperTokens, priceUpdate: pinned(symbol) });
 
     // trader-1's SOL long (3×) is healthy.
     expect(await failureCode([liquidate('SOL-PERP', trader('trader-1').keypair.publicKey)], [keeper])).toBe(perpErrorCode('PositionHealthy'));
@@ -409,20 +421,20 @@ describe('liquidation by keeper-1', () => {
     await withPythStalled('ETH-PERP', async () => {
       const near = q.positions.find((p) => p.trader === 'trader-3' && p.symbol === 'ETH-PERP')!;
       const owner = trader('trader-3').keypair.publicKey;
-      const eth = marketAddress('ETH-PERP');
-      const before = decodePosition((await account(positionAddress(eth, owner))).data);
+      const eth = marketAddress('ETH-PERP', PID());
+      const before = decodePosition((await account(positionAddress(eth, owner, PID()))).data);
       const pushed = (BigInt(near.liquidationPrice!) * 98n) / 100n / 10n;
       await push('ETH-PERP', pushed);
-      const fund = insuranceFundAddress();
-      const [keeperBefore, vaultBefore, fundBefore] = [await tokenBalance(keeperTokens), await tokenBalance(vaultAddress()), await tokenBalance(fund)];
+      const fund = insuranceFundAddress(PID());
+      const [keeperBefore, vaultBefore, fundBefore] = [await tokenBalance(keeperTokens), await tokenBalance(vaultAddress(PID())), await tokenBalance(fund)];
       const expected = planLiquidation(before, toMarginPrice(pushed, -8), liquidationRules(registry.bySymbol('ETH-PERP')!), fundBefore)!;
       expect(expected.full).toBe(false);
       expect(expected.keeperFee).toBeGreaterThan(0n);
       const signature = await send([liquidate('ETH-PERP', owner)], [keeper]);
       expect(await tokenBalance(keeperTokens)).toBe(keeperBefore + expected.keeperFee);
       expect(await tokenBalance(fund)).toBe(fundBefore + expected.insuranceFee);
-      expect(await tokenBalance(vaultAddress())).toBe(vaultBefore - expected.fee);
-      const after = decodePosition((await account(positionAddress(eth, owner))).data);
+      expect(await tokenBalance(vaultAddress(PID()))).toBe(vaultBefore - expected.fee);
+      const after = decodePosition((await account(positionAddress(eth, owner, PID()))).data);
       expect([after.size, after.entryPrice, after.collateral]).toEqual([expected.remainingSize, before.entryPrice, expected.remainingCollateral]);
       const tx = await connection.getTransaction(signature, { commitment: 'confirmed', maxSupportedTransactionVersion: 0 });
       const [event] = parsePerpEvents(tx!.meta!.logMessages!);

@@ -37,9 +37,11 @@ import { NOTIONAL_DIVISOR, liquidationPrice, meetsInitialMargin, toMarginPrice }
 import type { Market, MarketIndex } from '../../domain/markets.ts';
 import { loadMarkets } from '../../runtime/markets.ts';
 import {
+  BOOTSTRAP_CONCURRENCY,
   BootstrapError,
   bootstrapPayer,
   demoTradersStep,
+  mapConcurrently,
   usdcMintStep,
   type BootstrapContext,
   type BootstrapStep,
@@ -379,54 +381,61 @@ async function openDemoPositions(ctx: BootstrapContext, plan: Plan, crowd?: Quan
     collateralUsdc: crowd!.collateralUsdc ?? 100n,
     leverageBps: null,
   }));
-  for (const demo of [...DEMO_POSITIONS, ...crowdPositions]) {
-    const trader = ctx.manifest.traders.find((t) => t.name === `trader-${demo.trader}`);
-    const m = plan.markets.bySymbol(demo.symbol);
-    if (trader === undefined || m === undefined || !q.initialPrices.includes(m.symbol)) continue;
-    const market = marketAddress(m.symbol, plan.programId);
-    const onChain = decodeMarket((await ctx.readAccount(market))!.data);
-    const mark = toMarginPrice(onChain.price, onChain.expo, 'trunc');
-    const collateral = demo.collateralUsdc * USDC;
-    const magnitude = demoSize(m, mark, collateral, demo.leverageBps);
-    const size = demo.side === 'long' ? magnitude : -magnitude;
-    if (magnitude === 0n || !meetsInitialMargin({ size, entryPrice: mark, collateral }, mark, m.margin)) {
-      ctx.log.warn({ market: m.symbol, trader: trader.name, size: String(size) }, 'bootstrap.demo_position_unfit');
-      continue;
-    }
-    const owner = ctx.keys.loadOrCreate(trader.name);
-    const tokenAccount = new PublicKey(trader.tokenAccounts.usdc!);
-    const priceUpdate = onChain.oracle ?? undefined;
-    try {
-      await ctx.send(
-        [
-          depositInstruction({ owner: owner.publicKey, market, ownerTokenAccount: tokenAccount, amount: collateral, programId: plan.programId }),
-          openPositionInstruction({ owner: owner.publicKey, market, size, priceUpdate, programId: plan.programId }),
-        ],
-        [owner],
-      );
-    } catch (err) {
-      if (!(err instanceof BootstrapError)) throw err;
-      ctx.log.warn({ market: m.symbol, trader: trader.name, err: err.message, logs: err.logs }, 'bootstrap.demo_position_refused');
-      continue;
-    }
-    const address = positionAddress(market, owner.publicKey, plan.programId);
-    const opened = decodePosition((await ctx.readAccount(address))!.data);
-    const liq = liquidationPrice(opened, m.margin);
-    q.positions.push({
-      trader: trader.name,
-      symbol: m.symbol,
-      position: address.toBase58(),
-      side: demo.side,
-      size: size.toString(),
-      collateral: collateral.toString(),
-      entryPrice: opened.entryPrice.toString(),
-      liquidationPrice: liq === undefined ? null : liq.toString(),
-      nearLiquidation: demo.leverageBps === null,
-    });
-    ctx.manifest.accounts[`position:${trader.name}:${m.symbol}`] = address.toBase58();
-    ctx.log.info(
-      { trader: trader.name, market: m.symbol, side: demo.side, size: String(size), entryPrice: String(opened.entryPrice), liquidationPrice: liq === undefined ? null : String(liq) },
-      'bootstrap.demo_position_opened',
-    );
+  const opened = await mapConcurrently([...DEMO_POSITIONS, ...crowdPositions], BOOTSTRAP_CONCURRENCY, (demo) => openDemoPosition(ctx, plan, q, demo));
+  for (const p of opened) {
+    if (p === undefined) continue;
+    q.positions.push(p);
+    ctx.manifest.accounts[`position:${p.trader}:${p.symbol}`] = p.position;
   }
+}
+
+async function openDemoPosition(ctx: BootstrapContext, plan: Plan, q: QuantdeskManifest, demo: (typeof DEMO_POSITIONS)[number]): Promise<QuantdeskManifest['positions'][number] | undefined> {
+  const trader = ctx.manifest.traders.find((t) => t.name === `trader-${demo.trader}`);
+  const m = plan.markets.bySymbol(demo.symbol);
+  if (trader === undefined || m === undefined || !q.initialPrices.includes(m.symbol)) return undefined;
+  const market = marketAddress(m.symbol, plan.programId);
+  const onChain = decodeMarket((await ctx.readAccount(market))!.data);
+  const mark = toMarginPrice(onChain.price, onChain.expo, 'trunc');
+  const collateral = demo.collateralUsdc * USDC;
+  const magnitude = demoSize(m, mark, collateral, demo.leverageBps);
+  const size = demo.side === 'long' ? magnitude : -magnitude;
+  if (magnitude === 0n || !meetsInitialMargin({ size, entryPrice: mark, collateral }, mark, m.margin)) {
+    ctx.log.warn({ market: m.symbol, trader: trader.name, size: String(size) }, 'bootstrap.demo_position_unfit');
+    return undefined;
+  }
+  const owner = ctx.keys.loadOrCreate(trader.name);
+  const tokenAccount = new PublicKey(trader.tokenAccounts.usdc!);
+  const priceUpdate = onChain.oracle ?? undefined;
+  try {
+    await ctx.send(
+      [
+        depositInstruction({ owner: owner.publicKey, market, ownerTokenAccount: tokenAccount, amount: collateral, programId: plan.programId }),
+        openPositionInstruction({ owner: owner.publicKey, market, size, priceUpdate, programId: plan.programId }),
+      ],
+      [owner],
+    );
+  } catch (err) {
+    if (!(err instanceof BootstrapError)) throw err;
+    ctx.log.warn({ market: m.symbol, trader: trader.name, err: err.message, logs: err.logs }, 'bootstrap.demo_position_refused');
+    return undefined;
+  }
+  const address = positionAddress(market, owner.publicKey, plan.programId);
+  const opened = decodePosition((await ctx.readAccount(address))!.data);
+  const liq = liquidationPrice(opened, m.margin);
+  const entry = {
+    trader: trader.name,
+    symbol: m.symbol,
+    position: address.toBase58(),
+    side: demo.side,
+    size: size.toString(),
+    collateral: collateral.toString(),
+    entryPrice: opened.entryPrice.toString(),
+    liquidationPrice: liq === undefined ? null : liq.toString(),
+    nearLiquidation: demo.leverageBps === null,
+  };
+  ctx.log.info(
+    { trader: trader.name, market: m.symbol, side: demo.side, size: String(size), entryPrice: String(opened.entryPrice), liquidationPrice: liq === undefined ? null : String(liq) },
+    'bootstrap.demo_position_opened',
+  );
+  return entry;
 }

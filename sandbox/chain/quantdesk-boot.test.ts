@@ -15,7 +15,9 @@ import { ensureProgramBuilt } from '../../programs/sbpf/build.mjs';
 import { indexMarkets, marketRegistrySchema } from '../../domain/markets.ts';
 import { createMarketSim, type MarketSim } from '../market-sim/market-sim.ts';
 import type { LocalnetManifest } from './bootstrap.ts';
-import { startLocalnet } from './localnet.ts';
+import { embeddedProgramId } from './program-keys.ts';
+import { startEmbeddedChain } from './chain.ts';
+import { KeyStore } from './keystore.ts';
 import { DEFAULT_MARKETS_FILE, quantdeskBootstrapSteps } from './quantdesk-bootstrap.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -49,11 +51,10 @@ function twoMarkets() {
 }
 
 describe('without the simulator', () => {
-  it('boots without prices or positions, then fills the PriceUpdateV2 accounts once Hermes comes up', async () => {
+  it('boots without prices or positions, then fills the PriceUpdateV2 accounts once Hermes comes up', { timeout: 180_000 }, async () => {
     const port = await freePort();
-    const localnet = await startLocalnet({
-      httpPort: 0,
-      slotMs: 100,
+    const localnet = await startEmbeddedChain({
+      slotMs: 200,
       dataDir: tempDir(),
       logger: silent,
       bootstrap: quantdeskBootstrapSteps({ hermesUrl: `http://127.0.0.1:${port}`, hermesTimeoutMs: 500, feed: { initialBackoffMs: 50, maxBackoffMs: 200 } }),
@@ -85,14 +86,15 @@ describe('without the simulator', () => {
     expect(sim.publishedAt(u.feedId, Number(u.publishTime), u.price.toString())).toEqual(expect.any(Number));
   });
 
-  it('writes no PriceUpdateV2 accounts without a Hermes URL; program id, receiver and markets are configurable', async () => {
-    const programId = Keypair.generate().publicKey;
+  it('writes no PriceUpdateV2 accounts without a Hermes URL; program id, receiver and markets are configurable', { timeout: 180_000 }, async () => {
+    // Another program id: the loader deploys it with its keypair, which the keystore holds.
+    const dataDir = tempDir();
+    const programId = new KeyStore(join(dataDir, 'keys')).loadOrCreate('program-quantdesk_perp').publicKey;
     const pythReceiver = Keypair.generate().publicKey;
     const markets = indexMarkets(marketRegistrySchema.parse(twoMarkets()));
-    const localnet = await startLocalnet({
-      httpPort: 0,
-      slotMs: 0,
-      dataDir: tempDir(),
+    const localnet = await startEmbeddedChain({
+      slotMs: 200,
+      dataDir,
       logger: silent,
       bootstrap: quantdeskBootstrapSteps({ programId, pythReceiver, markets, traders: 2 }),
     });
@@ -113,7 +115,7 @@ describe('without the simulator', () => {
   });
 });
 
-/** Runs main.ts under tsx; resolves the `localnet.ready` line. The child is killed after the test. */
+/** Runs main.ts under tsx; resolves the `chain.ready` line. The child is killed after the test. */
 function runMain(args: string[]): { child: ChildProcess; ready: Promise<Record<string, unknown>>; exited: Promise<number | null>; stderr: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -129,7 +131,7 @@ function runMain(args: string[]): { child: ChildProcess; ready: Promise<Record<s
   const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
     lines.on('line', (line) => {
       const entry = JSON.parse(line) as Record<string, unknown>;
-      if (entry.msg === 'localnet.ready') resolve(entry);
+      if (entry.msg === 'chain.ready') resolve(entry);
     });
     void exited.then((code) => reject(new Error(`main.ts exited (${code}) before ready:\n${err}`)));
   });
@@ -139,14 +141,14 @@ function runMain(args: string[]): { child: ChildProcess; ready: Promise<Record<s
 }
 
 describe('main.ts', () => {
-  it('boots the QuantDesk chain from flags, prints localnet.ready, and stops on SIGTERM', async () => {
+  it('boots the QuantDesk chain from flags at the embedded program id, prints chain.ready, and stops surfpool with it on SIGTERM', async () => {
     const dir = tempDir();
     const marketsFile = join(dir, 'markets.json');
     writeFileSync(marketsFile, JSON.stringify(twoMarkets()));
-    const programId = Keypair.generate().publicKey.toBase58();
+    const programId = embeddedProgramId().toBase58();
     const receiver = Keypair.generate().publicKey.toBase58();
     const dataDir = join(dir, 'ln');
-    const run = runMain(['--port', '0', '--slot-ms', '100', '--data-dir', dataDir, '--markets', marketsFile, '--program-id', programId, '--pyth-receiver', receiver]);
+    const run = runMain(['--port', '0', '--slot-ms', '200', '--data-dir', dataDir, '--markets', marketsFile, '--pyth-receiver', receiver]);
     const ready = await run.ready;
     expect(ready).toMatchObject({ manifest: join(dataDir, 'manifest.json'), quantdesk: programId });
     const manifest = JSON.parse(readFileSync(join(dataDir, 'manifest.json'), 'utf8')) as LocalnetManifest;
@@ -160,19 +162,23 @@ describe('main.ts', () => {
     expect(await connection.getAccountInfo(marketAddress('BTC-PERP', new PublicKey(programId)))).toBeNull();
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
+    // surfpool went with it: nothing answers on the RPC port any more.
+    await expect(connection.getSlot()).rejects.toThrow();
   });
 
-  it('--no-quantdesk boots a plain chain, and refuses QuantDesk flags with it', async () => {
-    const dataDir = join(tempDir(), 'ln');
-    const run = runMain(['--port', '0', '--slot-ms', '0', '--data-dir', dataDir, '--no-quantdesk']);
-    expect(await run.ready).toMatchObject({ quantdesk: null });
-    const manifest = JSON.parse(readFileSync(join(dataDir, 'manifest.json'), 'utf8')) as LocalnetManifest;
-    expect([manifest.quantdesk, manifest.programs, manifest.traders.length]).toEqual([undefined, {}, 3]);
-    run.child.kill('SIGTERM');
-    expect(await run.exited).toBe(0);
+  it('takes surfpool down with it when killed outright', async () => {
+    const run = runMain(['--port', '0', '--data-dir', join(tempDir(), 'ln')]);
+    const ready = await run.ready;
+    const connection = new Connection(String(ready.rpcUrl), 'confirmed');
+    expect(await connection.getSlot()).toBeGreaterThan(0);
+    run.child.kill('SIGKILL');
+    await run.exited;
+    await expect.poll(() => connection.getSlot().then(() => 'up', () => 'down'), { timeout: 5_000 }).toBe('down');
+  });
 
-    const bad = runMain(['--port', '0', '--no-quantdesk', '--hermes-url', 'http://127.0.0.1:4010']);
+  it('refuses a bad flag with a clear message', async () => {
+    const bad = runMain(['--port', '0', '--hermes-url', 'ftp://127.0.0.1:4010']);
     expect(await bad.exited).not.toBe(0);
-    expect(bad.stderr()).toContain('--hermes-url configures the QuantDesk bootstrap');
+    expect(bad.stderr()).toContain('--hermes-url must be an http(s) URL');
   });
 });

@@ -1,8 +1,6 @@
-// What the localnet sets up at boot, as an ordered list of steps. State is re-created on every start;
-// keypairs come from the data directory, so every address is the same as last time.
-import { existsSync } from 'node:fs';
+// What the embedded chain sets up at boot, as an ordered list of steps. State is re-created on every
+// start; keypairs come from the data directory, so every address is the same as last time.
 import type { Logger } from 'pino';
-import { address } from '@solana/kit';
 import {
   LAMPORTS_PER_SOL,
   PublicKey,
@@ -20,8 +18,6 @@ import {
   getAssociatedTokenAddressSync,
 } from '@solana/spl-token';
 import type { KeyStore } from './keystore.ts';
-import type { Ledger } from './ledger.ts';
-import { describeTransactionError } from './tx-errors.ts';
 
 /** Public facts about a booted localnet, written to `<dataDir>/manifest.json` for other processes. */
 export interface LocalnetManifest {
@@ -153,57 +149,22 @@ export interface BootstrapStep {
   run(ctx: BootstrapContext): void | Promise<void>;
 }
 
-/** The in-process ledger's account writes, as a step sees them. */
-export function ledgerCheat(ledger: Ledger): AccountCheat {
-  return {
-    slot: async () => BigInt(ledger.slot),
-    async setAccount(address, account) {
-      ledger.setAccount(address.toBase58(), account);
-    },
-  };
-}
+/** Independent bootstrap transactions in flight at once. */
+export const BOOTSTRAP_CONCURRENCY = 16;
 
-export function createBootstrapContext(base: {
-  ledger: Ledger;
-  keys: KeyStore;
-  manifest: LocalnetManifest;
-  log: Logger;
-  onStop: (cleanup: () => void | Promise<void>) => void;
-}): BootstrapContext {
-  const { ledger, log } = base;
-  const check = (result: ReturnType<Ledger['land']>, what: string): string => {
-    if (result.status === 'dropped') {
-      throw new BootstrapError(`${what}: ${describeTransactionError(result.err)}`, result.logs);
-    }
-    if (result.record.err !== null) {
-      throw new BootstrapError(`${what}: ${describeTransactionError(result.record.err)}`, result.record.logs);
-    }
-    return result.record.signature;
-  };
-  return {
-    ...base,
-    cheat: ledgerCheat(ledger),
-    async send(instructions, signers) {
-      const [payer] = signers;
-      if (payer === undefined) throw new BootstrapError('send needs at least one signer (the fee payer)');
-      const tx = new Transaction({ feePayer: payer.publicKey, recentBlockhash: ledger.latestBlockhash().blockhash });
-      tx.add(...instructions);
-      tx.sign(...signers);
-      return check(ledger.landSigned(tx), 'bootstrap transaction failed');
-    },
-    async airdrop(to, lamports) {
-      return check(ledger.airdrop(to, lamports), `airdrop to ${to.toBase58()} failed`);
-    },
-    defaultProgramId: (_name, idlAddress) => idlAddress,
-    readAccount: async (address) => ledger.readAccount(address.toBase58()),
-    rentExempt: async (size) => ledger.svm.minimumBalanceForRentExemption(BigInt(size)),
-    async deployProgram(name, programId, soPath) {
-      if (!existsSync(soPath)) throw new BootstrapError(`program ${name}: ${soPath} does not exist (build it first)`);
-      ledger.svm.addProgramFromFile(address(programId.toBase58()), soPath);
-      base.manifest.programs[name] = programId.toBase58();
-      log.info({ program: name, programId: programId.toBase58(), soPath }, 'bootstrap.program_deployed');
-    },
-  };
+/** `fn` over `items`, at most `limit` at a time; results in the order of `items`. */
+export async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
 }
 
 /** The keypair that pays for bootstrap transactions. */
@@ -268,7 +229,9 @@ export function demoTradersStep(
       const payer = bootstrapPayer(ctx);
       const mint = new PublicKey(mintInfo.address);
       const authority = ctx.keys.loadOrCreate(`${mintName}-mint-authority`);
-      for (let i = 1; i <= count; i++) {
+      const numbers = Array.from({ length: count }, (_, i) => i + 1);
+      // Several at once: over RPC each waits for its confirmation, and a crowd of traders is hundreds.
+      const traders = await mapConcurrently(numbers, BOOTSTRAP_CONCURRENCY, async (i) => {
         const name = `trader-${i}`;
         const trader = ctx.keys.loadOrCreate(name);
         await ctx.airdrop(trader.publicKey, lamports);
@@ -280,13 +243,9 @@ export function demoTradersStep(
           ],
           [payer, authority],
         );
-        ctx.manifest.traders.push({
-          name,
-          publicKey: trader.publicKey.toBase58(),
-          keypair: ctx.keys.path(name),
-          tokenAccounts: { [mintName]: ata.toBase58() },
-        });
-      }
+        return { name, publicKey: trader.publicKey.toBase58(), keypair: ctx.keys.path(name), tokenAccounts: { [mintName]: ata.toBase58() } };
+      });
+      ctx.manifest.traders.push(...traders);
       ctx.log.info({ traders: count, mint: mintName }, 'bootstrap.traders_created');
     },
   };
