@@ -1,9 +1,9 @@
 // Helpers the benchmarks share.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { marketRegistrySchema, type MarketRegistry } from '../domain/markets.ts';
+export { freePort } from '../sandbox/free-port.ts';
 
 export const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -17,14 +17,6 @@ export function registryOf(n: number, push?: MarketRegistry['markets'][number]['
     markets.push({ ...template, symbol: `B${i}-PERP`, base: `B${i}`, pythFeedId: id, coingeckoId: `bench-${i}`, feedGroup: 'bench', ...(push && { push }) });
   }
   return { markets };
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 export function rssMb(pid: number | undefined): number {

@@ -149,12 +149,7 @@ export function createRedisSubscriber(o: RedisBusOptions): PriceBusSubscriber {
   cmd.on('error', () => undefined);
   const logRepeated = repeatingLog(log);
   sub.on('message', (channel: string, message: string) => {
-    let json: unknown;
-    try {
-      json = JSON.parse(message);
-    } catch {
-      json = undefined;
-    }
+    const json = parseJsonOrUndefined(message);
     if (channel === BUS.prices) {
       const batch = priceBatchSchema.safeParse(json);
       if (batch.success) for (const h of handlers.prices) h(batch.data as PriceBatch);
@@ -183,12 +178,8 @@ export function createRedisSubscriber(o: RedisBusOptions): PriceBusSubscriber {
     async statusSnapshot() {
       const all = await cmd.hgetall(BUS.statusKey);
       return Object.values(all).flatMap((json) => {
-        try {
-          const r = statusReportSchema.safeParse(JSON.parse(json));
-          return r.success ? [r.data] : [];
-        } catch {
-          return [];
-        }
+        const r = statusReportSchema.safeParse(parseJsonOrUndefined(json));
+        return r.success ? [r.data] : [];
       });
     },
     async stageReports(forgetAfterMs) {
@@ -196,13 +187,8 @@ export function createRedisSubscriber(o: RedisBusOptions): PriceBusSubscriber {
       const now = Date.now();
       const gone: string[] = [];
       const reports = Object.entries(all).flatMap(([scope, json]) => {
-        let r: ReturnType<typeof stageReportSchema.safeParse> | undefined;
-        try {
-          r = stageReportSchema.safeParse(JSON.parse(json));
-        } catch {
-          r = undefined;
-        }
-        if (!r?.success || now - r.data.at > forgetAfterMs) {
+        const r = stageReportSchema.safeParse(parseJsonOrUndefined(json));
+        if (!r.success || now - r.data.at > forgetAfterMs) {
           gone.push(scope);
           return [];
         }
@@ -227,3 +213,12 @@ export function createAdapterClients(url: string): { pub: Redis; sub: Redis } {
 }
 
 export const redact = (url: string) => url.replace(/\/\/[^@/]*@/, '//<redacted>@');
+
+/** JSON text as a value, or `undefined` when it is not JSON (which every bus schema then refuses). */
+function parseJsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

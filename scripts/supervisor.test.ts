@@ -1,20 +1,13 @@
-import { createServer } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isReady, Supervisor, type ProcessSpec, type RestartPolicy, type SupervisorEvents } from './supervisor.ts';
+import { freePort } from '../sandbox/free-port.ts';
 
 // Real processes (scripts/fixtures/supervised-child.mjs), real signals, short restart delays.
 const CHILD = fileURLToPath(new URL('./fixtures/supervised-child.mjs', import.meta.url));
 const FAST: Partial<RestartPolicy> = { initialDelayMs: 100, maxDelayMs: 400, resetAfterMs: 60_000, maxCrashes: 4, crashWindowMs: 30_000 };
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 async function child(name: string, mode = 'serve', restart: Partial<RestartPolicy> = FAST): Promise<ProcessSpec> {
   const port = await freePort();

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer as createNetServer, type AddressInfo, type Socket as NetSocket } from 'node:net';
+import type { Socket as NetSocket } from 'node:net';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { io as ioClient, type Socket } from 'socket.io-client';
@@ -15,6 +15,7 @@ import { loadConfig, type Config } from '../runtime/config.ts';
 import { loadMarkets } from '../runtime/markets.ts';
 import { connectClient } from '../temporal/connection.ts';
 import { ensureNamespace, registerSearchAttributes } from '../temporal/admin.ts';
+export { freePort } from '../sandbox/free-port.ts';
 
 /**
  * Configuration for integration tests: `npm test` (scripts/test.ts) points QD_TEMPORAL_ADDRESS and
@@ -126,14 +127,6 @@ export function startProcess(entry: string, env: Record<string, string>, args: s
   return startNodeChild(['--import', 'tsx', entry, ...args], env, secrets);
 }
 
-/** A TCP port nothing listens on now (the OS picks it). */
-export async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** The identity of a served price, as history stores it once: feed, source, publish time and slot. */
 export const priceKey = (p: { feedId: string; source: string; publishTime: number; slot?: number }) => `${p.feedId}:${p.source}:${p.publishTime}:${p.slot ?? '-'}`;

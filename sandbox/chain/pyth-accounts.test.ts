@@ -1,6 +1,5 @@
 // PriceUpdateV2 accounts written from Hermes: the conversion, the account bytes, and the SSE feed's
 // recovery (absent source, dropped stream, silent stream, bad payloads) against the real simulator.
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Keypair, PublicKey } from '@solana/web3.js';
@@ -11,6 +10,7 @@ import { createMarketSim, type MarketSim } from '../market-sim/market-sim.ts';
 import type { AccountCheat, ChainAccount } from './bootstrap.ts';
 import { HermesAccountFeed, PriceUpdateWriter, priceMessageFromHermes, priceUpdateAddress, type PythFeedTarget } from './pyth-accounts.ts';
 import { DEFAULT_MARKETS_FILE } from './quantdesk-bootstrap.ts';
+import { freePort } from '../free-port.ts';
 
 const registry = loadMarkets(DEFAULT_MARKETS_FILE);
 const silent = pino({ level: 'silent' });
@@ -71,13 +71,6 @@ async function until(what: string, check: () => boolean, timeoutMs = 8_000): Pro
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 const sol = registry.bySymbol('SOL-PERP')!;
 

@@ -1,7 +1,6 @@
 // Booting the QuantDesk chain without the simulator, with overrides, and from the CLI.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,6 +18,7 @@ import { embeddedProgramId } from './program-keys.ts';
 import { startEmbeddedChain } from './chain.ts';
 import { KeyStore } from './keystore.ts';
 import { DEFAULT_MARKETS_FILE, quantdeskBootstrapSteps } from './quantdesk-bootstrap.ts';
+import { freePort } from '../free-port.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 const silent = pino({ level: 'silent' });
@@ -36,13 +36,6 @@ function tempDir(): string {
   return dir;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 /** The default registry cut down to SOL-PERP and ETH-PERP. */
 function twoMarkets() {

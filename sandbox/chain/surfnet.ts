@@ -2,9 +2,9 @@
 // process, offline, on the given or free ports. It serves the Solana JSON-RPC over HTTP and the PubSub
 // over WebSocket, as a validator does; everything else talks to it only through those.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { surfnetBinary } from '../../scripts/tools.mjs';
+import { freePort } from '../free-port.ts';
 
 export interface SurfnetOptions {
   host?: string;
@@ -31,16 +31,6 @@ export interface Surfnet {
   stop(): Promise<void>;
 }
 
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** One JSON-RPC call over HTTP; throws on transport errors and on an error answer. */
 export async function rpcCall<T>(url: string, method: string, params: unknown[] = [], timeoutMs = 5_000): Promise<T> {
