@@ -37,6 +37,19 @@ describe('memory of a soaked process', () => {
     expect(r.finalMb).toBe(100);
   });
 
+  it('tells a heap that breathes from one that keeps rising', () => {
+    // Both tilt a least-squares line by more than the limit. The first climbs to its bound by the
+    // middle and then only breathes (a 20 MB GC sawtooth); the second keeps rising 5 MB/min.
+    const breathing = summarizeRss(life(1, 0, 8, (m) => Math.min(200 + 12 * m, 260) + (Math.round(m * 12) % 4 === 0 ? 20 : 0)))!;
+    expect(breathing.slopeMbPerMin).toBeGreaterThan(4);
+    expect(breathing.highWaterMbPerMin).toBe(0);
+    const leaking = summarizeRss(life(1, 0, 8, (m) => 200 + 5 * m + (Math.round(m * 12) % 4 === 0 ? 20 : 0)))!;
+    expect(leaking.highWaterMbPerMin).toBeCloseTo(5, 0);
+    const clean = { minutes: 8, seed: 1, faults: [], received: 1, lost: [], duplicates: [], missed: [], liquidated: 1, crashed: [], workflowsMissing: [], latencyMs: { p50: 1, p99: 1, samples: 1 } };
+    expect(failures({ ...clean, rss: [{ name: 'x', summary: breathing }] })).toEqual([]);
+    expect(failures({ ...clean, rss: [{ name: 'x', summary: leaking }] })).toEqual([expect.stringContaining('x memory keeps rising')]);
+  });
+
   it('does not judge a life too short to show a trend', () => {
     expect(summarizeRss(life(1, 0, 5, (m) => 100 + 50 * m))!.slopeMbPerMin).toBeUndefined();
   });
@@ -54,7 +67,7 @@ describe('the soak verdict', () => {
     liquidated: 4,
     crashed: [],
     workflowsMissing: [],
-    rss: [{ name: 'gateway', summary: { peakMb: 300, finalMb: 290, slopeMbPerMin: 0.5, spanMs: 180_000 } }],
+    rss: [{ name: 'gateway', summary: { peakMb: 300, finalMb: 290, slopeMbPerMin: 0.5, highWaterMbPerMin: 0, spanMs: 180_000 } }],
     latencyMs: { p50: 100, p99: 300, samples: 500 },
   };
 
@@ -72,7 +85,7 @@ describe('the soak verdict', () => {
     expect(failures({ ...clean, missed: ['x'] })).toHaveLength(1);
     expect(failures({ ...clean, crashed: ['sync exited with code 1'] })).toHaveLength(1);
     expect(failures({ ...clean, workflowsMissing: ['oracle-sync: TERMINATED'] })).toHaveLength(1);
-    expect(failures({ ...clean, rss: [{ name: 'gateway', summary: { peakMb: 900, finalMb: 900, slopeMbPerMin: 40, spanMs: 300_000 } }] })).toHaveLength(1);
+    expect(failures({ ...clean, rss: [{ name: 'gateway', summary: { peakMb: 900, finalMb: 900, slopeMbPerMin: 40, highWaterMbPerMin: 40, spanMs: 300_000 } }] })).toHaveLength(1);
     expect(failures({ ...clean, liquidated: 0 })).toHaveLength(1);
     expect(failures({ ...clean, received: 0 })).toHaveLength(1);
     expect(renderReport({ ...clean, lost: ['x'] })).toContain('soak FAILED');

@@ -100,6 +100,13 @@ export interface RssSummary {
   finalMb: number;
   /** Least-squares growth over the longest life, after its warm-up; undefined when that is under `minSpanMs`. */
   slopeMbPerMin: number | undefined;
+  /**
+   * How fast the high-water mark still rose in the second half of that settled life: (its peak −
+   * the first half's peak) / half the span. A leak keeps raising it; a heap that breathes (GC
+   * sawtooth, a cache filling to its bound) does not, even when a least-squares line through the
+   * samples tilts. This is what the soak judges. Undefined like the slope.
+   */
+  highWaterMbPerMin: number | undefined;
   /** The span the slope is taken over. */
   spanMs: number;
 }
@@ -119,10 +126,14 @@ export function summarizeRss(samples: readonly RssSample[], warmupMs = 120_000, 
     if (span > bestSpan) best = settled;
   }
   const spanMs = best.length > 1 ? best.at(-1)!.atMs - best[0]!.atMs : 0;
+  const judged = spanMs >= minSpanMs;
+  const peakOf = (list: readonly RssSample[]) => Math.max(...list.map((s) => s.mb));
+  const half = best.filter((s) => s.atMs - best[0]!.atMs <= spanMs / 2);
   return {
-    peakMb: Math.max(...samples.map((s) => s.mb)),
+    peakMb: peakOf(samples),
     finalMb: samples.at(-1)!.mb,
-    slopeMbPerMin: spanMs >= minSpanMs ? slope(best.map((s) => [s.atMs / 60_000, s.mb])) : undefined,
+    slopeMbPerMin: judged ? slope(best.map((s) => [s.atMs / 60_000, s.mb])) : undefined,
+    highWaterMbPerMin: judged ? (peakOf(best) - peakOf(half)) / (spanMs / 2 / 60_000) : undefined,
     spanMs,
   };
 }
@@ -175,8 +186,8 @@ export function failures(r: SoakReport): string[] {
   if (r.crashed.length > 0) out.push(`${r.crashed.length} crashes: ${r.crashed.slice(0, 3).join(', ')}`);
   if (r.workflowsMissing.length > 0) out.push(`workflows not running: ${r.workflowsMissing.join(', ')}`);
   for (const { name, summary } of r.rss) {
-    if (summary.slopeMbPerMin !== undefined && summary.slopeMbPerMin > RSS_GROWTH_LIMIT_MB_PER_MIN) {
-      out.push(`${name} memory grows ${summary.slopeMbPerMin.toFixed(1)} MB/min (limit ${RSS_GROWTH_LIMIT_MB_PER_MIN})`);
+    if (summary.highWaterMbPerMin !== undefined && summary.highWaterMbPerMin > RSS_GROWTH_LIMIT_MB_PER_MIN) {
+      out.push(`${name} memory keeps rising: its peak grew ${summary.highWaterMbPerMin.toFixed(1)} MB/min over the second half of its settled life (limit ${RSS_GROWTH_LIMIT_MB_PER_MIN})`);
     }
   }
   return out;
@@ -213,12 +224,13 @@ export function renderReport(r: SoakReport): string {
     ),
     '',
     ...table(
-      ['process', 'peak MB', 'final MB', 'growth MB/min (settled life)'],
+      ['process', 'peak MB', 'final MB', 'trend MB/min (settled life)', 'peak rise MB/min (its 2nd half)'],
       r.rss.map(({ name, summary: s }) => [
         name,
         String(Math.round(s.peakMb)),
         String(Math.round(s.finalMb)),
         s.slopeMbPerMin === undefined ? `— (${(s.spanMs / 60_000).toFixed(1)} min settled)` : `${s.slopeMbPerMin.toFixed(2)} over ${(s.spanMs / 60_000).toFixed(1)} min`,
+        s.highWaterMbPerMin === undefined ? '—' : s.highWaterMbPerMin.toFixed(2),
       ]),
     ),
     '',

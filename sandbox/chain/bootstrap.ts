@@ -105,8 +105,8 @@ export interface ChainAccount {
 }
 
 /**
- * Writing an account outright: what a local network allows and a cluster does not (the localnet's
- * ledger, surfpool's `surfnet_setAccount`). Only the Pyth PriceUpdateV2 accounts use it: posting a
+ * Writing an account outright: what a local network allows and a cluster does not (surfpool's
+ * `surfnet_setAccount`). Only the Pyth PriceUpdateV2 accounts use it: posting a
  * signed update needs Wormhole, which a local network does not have.
  */
 export interface AccountCheat {
@@ -118,7 +118,7 @@ export interface AccountCheat {
 /**
  * What a step gets: the keystore, the manifest to fill in, and the chain through a few calls that
  * any cluster's RPC can answer (plus `cheat`, for accounts a local network may write directly).
- * The same steps boot the in-process localnet and surfpool.
+ * The same steps could boot any cluster whose RPC offers such a cheat.
  */
 export interface BootstrapContext {
   readonly keys: KeyStore;
@@ -131,7 +131,7 @@ export interface BootstrapContext {
   airdrop(to: PublicKey, lamports: bigint): Promise<string>;
   /** Loads an SBF program (.so) at `programId` and records it in the manifest under `name`. */
   deployProgram(name: string, programId: PublicKey, soPath: string): Promise<void>;
-  /** The program id a program gets when none is configured (the localnet: the IDL's; a network it deploys to: a keypair of the keystore). */
+  /** The program id a program gets when none is configured (on a network it deploys to: a keypair of the keystore). */
   defaultProgramId(name: string, idlAddress: PublicKey): PublicKey;
   readAccount(address: PublicKey): Promise<ChainAccount | null>;
   rentExempt(size: number): Promise<bigint>;
