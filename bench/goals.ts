@@ -25,8 +25,8 @@ export function goal(r: GoalResult): boolean {
   return r.met;
 }
 
-/** Where results go: QD_BENCH_RESULTS_DIR (set by `npm run bench` for its run), else .data/bench/. */
-export const resultsDir = () => process.env.QD_BENCH_RESULTS_DIR ?? join(ROOT, '.data', 'bench');
+/** Where results go: QD_TEST_BENCH_RESULTS_DIR (set by `npm run bench` for its run), else .data/bench/. */
+export const resultsDir = () => process.env.QD_TEST_BENCH_RESULTS_DIR ?? join(ROOT, '.data', 'bench');
 
 /** Writes this process's figures as `<dir>/<bench>-<time>.json`; nothing when it recorded none. */
 export function saveGoals(bench: string): string | undefined {

@@ -26,7 +26,7 @@ if (name === 'all') {
   const failed: string[] = [];
   for (const bench of ALL) {
     process.stdout.write(`\n=== npm run bench -- ${bench}\n`);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', bench], { stdio: 'inherit', env: { ...process.env, QD_BENCH_RESULTS_DIR: dir } });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', bench], { stdio: 'inherit', env: { ...process.env, QD_TEST_BENCH_RESULTS_DIR: dir } });
     const code = await new Promise<number>((r) => child.once('exit', (c) => r(c ?? 1)));
     if (code !== 0) failed.push(bench);
   }
