@@ -4,7 +4,7 @@ import vectors from '../tests/vectors/validation.json' with { type: 'json' };
 import { I64_MAX, I64_MIN, U64_MAX } from './decimal.ts';
 import { ACTIONS } from './markets.ts';
 import { testMarket, vectorPrice, type VectorPrice } from './test-fixtures.ts';
-import { REJECTION_REASONS, gradePrice, sourcesDiverge, validateObservation, type Observation, type PublishMark } from './validation.ts';
+import { REJECTION_REASONS, gradePrice, sourcesDiverge, validateBackfilled, validateObservation, type Observation, type PublishMark } from './validation.ts';
 
 const market = testMarket(vectors.bounds as never);
 
@@ -148,5 +148,41 @@ describe('validation invariants', () => {
     const beyond = vectorPrice({ source: 'coingecko', price: '151501', conf: '0', expo: -3, publishTime: now }, market);
     expect(sourcesDiverge(at, pyth, market.validation)).toBe(false);
     expect(sourcesDiverge(beyond, pyth, market.validation)).toBe(true);
+  });
+});
+
+describe('validateBackfilled: a past update filling a gap in history', () => {
+  const sol = testMarket(vectors.bounds as never);
+  const now = 1_800_000_000;
+  const o = (publishTime: number, over: Partial<Observation> = {}): Observation => ({ source: 'pyth', feedId: sol.pythFeedId, price: '15000000000', conf: '1500000', expo: -8, publishTime, emaPrice: '15000000000', emaConf: '1500000', slot: 5, ...over });
+  const good = (publishTime: number, price = 15_000_000_000n) => ({ symbol: sol.symbol, feedId: sol.pythFeedId, source: 'pyth' as const, price, conf: 1_500_000n, expo: -8, publishTime, hasConfidence: true });
+
+  it('accepts what is old against now, and what comes before the live book (which a live update fails)', () => {
+    const old = o(now - 5 * sol.validation.maxAgeSec.display);
+    expect(validateObservation(old, { market: sol, now })).toMatchObject({ ok: false, reason: 'stale' });
+    const r = validateBackfilled(old, { market: sol, now });
+    expect(r.ok).toBe(true);
+    // Graded against now: too old for every action.
+    if (r.ok) expect(ACTIONS.every((a) => !r.grades[a].ok)).toBe(true);
+    const before = o(now - 10);
+    expect(validateObservation(before, { market: sol, now, lastAccepted: { publishTime: now - 1, slot: 9 } })).toMatchObject({ ok: false, reason: 'publish_time_regressed' });
+    expect(validateBackfilled(before, { market: sol, now }).ok).toBe(true);
+  });
+
+  it('keeps every other rule: feed, fields, exponent, confidence, future skew, sanity band', () => {
+    const t = now - 120;
+    expect(validateBackfilled(o(t), { market: undefined, now })).toMatchObject({ ok: false, reason: 'unknown_feed' });
+    expect(validateBackfilled(o(t, { price: '-15000000000' }), { market: sol, now })).toMatchObject({ ok: false, reason: 'non_positive_price' });
+    expect(validateBackfilled(o(t, { price: 'NaN' }), { market: sol, now })).toMatchObject({ ok: false, reason: 'non_finite_price' });
+    expect(validateBackfilled(o(t, { expo: 7 }), { market: sol, now })).toMatchObject({ ok: false, reason: 'exponent_out_of_range' });
+    expect(validateBackfilled(o(t, { conf: '1500000000' }), { market: sol, now })).toMatchObject({ ok: false, reason: 'confidence_too_wide' });
+    expect(validateBackfilled(o(t, { publishTime: 'soon' }), { market: sol, now })).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(validateBackfilled(o(now + sol.validation.maxFutureSkewSec + 1), { market: sol, now })).toMatchObject({ ok: false, reason: 'future_publish_time' });
+    // A jump beyond the band from the update before it in the gap; that anchor is aged against the
+    // update itself, not against now.
+    const jump = o(t, { price: '30000000000', emaPrice: '30000000000' });
+    expect(validateBackfilled(jump, { market: sol, now, lastGood: good(t - 2) })).toMatchObject({ ok: false, reason: 'sanity_band_exceeded' });
+    expect(validateBackfilled(jump, { market: sol, now, lastGood: good(t - sol.validation.maxAgeSec.display - 1) }).ok).toBe(true);
+    expect(validateBackfilled(o(t, { price: '30000000000' }), { market: sol, now })).toMatchObject({ ok: false, reason: 'ema_band_exceeded' });
   });
 });

@@ -233,8 +233,43 @@ function parseSlot(raw: unknown): number | undefined | Assessment {
   return reject('malformed', `slot ${String(raw).slice(0, 40)} is not a non-negative integer`);
 }
 
+/** Which of the time rules apply: a live update's, or a past one's filling a gap in history. */
+interface TimeRules {
+  /** Reject what is older than the display bound (against `now`). */
+  age: boolean;
+  /** Order against the last accepted update of the source (regressed, duplicate). */
+  order: boolean;
+}
+const LIVE: TimeRules = { age: true, order: true };
+const HISTORY: TimeRules = { age: false, order: false };
+
 /** Validates one observation against its market's bounds and the feed's recent history. */
 export function validateObservation(o: Observation, ctx: ValidationContext): Assessment {
+  return assess(o, ctx, LIVE);
+}
+
+/** What a past update is judged against: its market, the clock, and the accepted update before it. */
+export interface BackfillContext {
+  market: Market | undefined;
+  /** Unix seconds. */
+  now: number;
+  /** The last good update of this feed published before it (the one before it in the gap, else the last before the gap). */
+  lastGood?: ValidPrice;
+}
+
+/**
+ * A past update fetched to fill a gap in history (the live stream was interrupted): every rule of a
+ * live update — feed, fields, exponent, mantissas, confidence, sanity and EMA bands, the future
+ * skew against `now` — except the two it fails by definition: it is old (no age bound against
+ * `now`), and it comes before what the live stream accepted since (no order against the live book;
+ * history refuses an update it holds already). Its sanity anchor counts when published within the
+ * display window before it, not before now. Its grades are against `now` (stale for most actions).
+ */
+export function validateBackfilled(o: Observation, ctx: BackfillContext): Assessment {
+  return assess(o, { market: ctx.market, now: ctx.now, ...(ctx.lastGood && { lastGood: ctx.lastGood }) }, HISTORY);
+}
+
+function assess(o: Observation, ctx: ValidationContext, rules: TimeRules): Assessment {
   const { market, now } = ctx;
   if (!market) return reject('unknown_feed', `feed ${String(o.feedId).slice(0, 80)} is not in the registry`);
   const bounds = market.validation;
@@ -253,10 +288,10 @@ export function validateObservation(o: Observation, ctx: ValidationContext): Ass
   if (publishTime - now > bounds.maxFutureSkewSec) {
     return reject('future_publish_time', `published ${publishTime - now} s in the future (skew allowed: ${bounds.maxFutureSkewSec} s)`);
   }
-  if (now - publishTime > bounds.maxAgeSec.display) {
+  if (rules.age && now - publishTime > bounds.maxAgeSec.display) {
     return reject('stale', `published ${now - publishTime} s ago (max ${bounds.maxAgeSec.display} s)`);
   }
-  if (ctx.lastAccepted !== undefined) {
+  if (rules.order && ctx.lastAccepted !== undefined) {
     const last = ctx.lastAccepted;
     const order = orderAgainst({ publishTime, ...(slot !== undefined && { slot }) }, last);
     if (order === 'regressed') {
@@ -271,15 +306,17 @@ export function validateObservation(o: Observation, ctx: ValidationContext): Ass
     return reject('confidence_too_wide', `conf ${conf} exceeds ${bounds.maxConfBps.display} bps of price ${value.mantissa}`);
   }
 
-  // Sanity bands: a large jump is accepted only when the other source agrees with it.
+  // Sanity bands: a large jump is accepted only when the other source agrees with it. Anchors are
+  // aged against now for a live update, against the update itself for a past one.
+  const at = rules.age ? now : publishTime;
   const confirmed =
     ctx.otherSource !== undefined &&
-    ageOf(ctx.otherSource, now) <= bounds.maxAgeSec.display &&
+    ageOf(ctx.otherSource, at) <= bounds.maxAgeSec.display &&
     !deviatesBeyond(value, priceOf(ctx.otherSource), bounds.sanityBandBps);
   if (!confirmed) {
     // A last good price older than the display window no longer anchors anything: after an outage
     // the market may really have moved.
-    const anchor = ctx.lastGood && ageOf(ctx.lastGood, now) <= bounds.maxAgeSec.display ? ctx.lastGood : undefined;
+    const anchor = ctx.lastGood && ageOf(ctx.lastGood, at) <= bounds.maxAgeSec.display ? ctx.lastGood : undefined;
     if (anchor && deviatesBeyond(value, priceOf(anchor), bounds.sanityBandBps)) {
       return reject('sanity_band_exceeded', `moved beyond ${bounds.sanityBandBps} bps from the last good price ${anchor.price}e${anchor.expo}`);
     }

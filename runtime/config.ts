@@ -100,6 +100,10 @@ export const envSchema = z.object({
   QD_INGEST_SILENCE_MS: z.coerce.number().int().min(500).max(600_000).default(3_000),
   QD_COINGECKO_POLL_MS: z.coerce.number().int().min(200).max(600_000).default(1_000),
   QD_COINGECKO_CROSSCHECK_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(10_000),
+  /** A Pyth history gap (stream restart) longer than this is skipped, not fetched back from Hermes. */
+  QD_BACKFILL_MAX_GAP_SEC: z.coerce.number().int().min(0).max(86_400).default(600),
+  /** Requests per second the gap backfill may make to Hermes, for the whole ingest process. */
+  QD_BACKFILL_REQUESTS_PER_SEC: z.coerce.number().positive().max(1_000).default(2),
   QD_HISTORY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
   QD_REJECTION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(7),
 });
@@ -195,6 +199,8 @@ function toConfig(e: Parsed, ctx: z.RefinementCtx) {
       silenceMs: e.QD_INGEST_SILENCE_MS,
       pollPrimaryMs: e.QD_COINGECKO_POLL_MS,
       pollCrosscheckMs: e.QD_COINGECKO_CROSSCHECK_MS,
+      backfillMaxGapSec: e.QD_BACKFILL_MAX_GAP_SEC,
+      backfillRequestsPerSec: e.QD_BACKFILL_REQUESTS_PER_SEC,
       historyRetentionDays: e.QD_HISTORY_RETENTION_DAYS,
       rejectionRetentionDays: e.QD_REJECTION_RETENTION_DAYS,
     },

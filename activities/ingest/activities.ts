@@ -13,6 +13,7 @@ import { repeatingLog } from '../../runtime/logger.ts';
 import type { LatestPrices, PriceHistory, PushLog, Rejections } from '../../store/roles.ts';
 import { SourceHttpError, type CoinGeckoSource } from './coingecko.ts';
 import type { IngestMetrics } from './metrics.ts';
+import { Backfiller, DEFAULT_BACKFILL_OPTIONS, type BackfillOptions, type BackfillStart } from './backfill.ts';
 import { IngestPipeline, type Role } from './pipeline.ts';
 import { PriceBook } from './price-book.ts';
 import { PriceWriter, type PriceWriterOptions } from './price-writer.ts';
@@ -30,6 +31,8 @@ export interface IngestOptions {
   progressEveryMs: number;
   /** How long an activity waits for the store when it starts (a hung database must not stop the live path). */
   storeWaitMs: number;
+  /** Filling the history gap a Pyth stream restart leaves (`liveWaitMs` defaults to `silenceMs`). */
+  backfill: Partial<BackfillOptions>;
 }
 
 export const DEFAULT_INGEST_OPTIONS: IngestOptions = {
@@ -39,6 +42,7 @@ export const DEFAULT_INGEST_OPTIONS: IngestOptions = {
   fallbackDownMs: 3_000,
   progressEveryMs: 5_000,
   storeWaitMs: 2_000,
+  backfill: {},
 };
 
 export interface IngestStore {
@@ -97,6 +101,16 @@ export function createIngestActivities(deps: IngestDeps) {
     log: deps.log,
     serving: (group) => serving.get(group) ?? 'pyth',
     now,
+  });
+
+  const backfiller = new Backfiller({
+    hermes: deps.hermes,
+    pipeline,
+    markets: deps.markets,
+    metrics: deps.metrics,
+    log: deps.log,
+    now,
+    options: { ...DEFAULT_BACKFILL_OPTIONS, liveWaitMs: opts.silenceMs, ...opts.backfill },
   });
 
   const healthOf = (feedGroup: string) => {
@@ -177,6 +191,13 @@ export function createIngestActivities(deps: IngestDeps) {
       const h = healthOf(input.feedGroup);
       serving.set(input.feedGroup, 'pyth');
       await loadBook(ids);
+      // Where history stands before the stream moves the book on: the gap is filled from here.
+      const backfillFrom = ids.map((feedId): BackfillStart => {
+        const anchor = book.latest(feedId, 'pyth');
+        const last = book.context(feedId, 'pyth').lastAccepted;
+        return { feedId, ...(last && { lastKnown: last.publishTime }), ...(anchor && { anchor }) };
+      });
+      const firstLive = new Map<string, number>();
       const tally: Omit<SourceProgress, 'source'> = { healthy: false, accepted: 0, rejected: 0, failures: 0 };
       const watch = supervise('pyth', tally);
       const log = deps.log.child({ module: 'pyth-stream', feedGroup: input.feedGroup });
@@ -185,6 +206,8 @@ export function createIngestActivities(deps: IngestDeps) {
       h.set('pyth', group.filter((m) => unknown.has(m.pythFeedId)).map((m) => m.symbol), { reason: 'unknown_feed', detail: 'Hermes does not carry this feed id' });
       announceHealth(input.feedGroup);
       const stream = await deps.hermes.getPriceUpdatesStream(ids, { parsed: true, encoding: 'hex', ignoreInvalidPriceIds: true });
+      // Beside the stream, never before it: it waits for the stream's first updates to know where the gap ends.
+      void backfiller.start(input.feedGroup, backfillFrom, () => firstLive);
       const started = now();
       let lastAcceptedAt = started;
       const lastBySymbol = new Map<string, number>();
@@ -207,7 +230,10 @@ export function createIngestActivities(deps: IngestDeps) {
             tally.rejected += r.rejected;
             if (r.accepted.length > 0) {
               lastAcceptedAt = now();
-              for (const p of r.accepted) lastBySymbol.set(p.symbol, lastAcceptedAt);
+              for (const p of r.accepted) {
+                lastBySymbol.set(p.symbol, lastAcceptedAt);
+                if (!firstLive.has(p.feedId)) firstLive.set(p.feedId, p.publishTime);
+              }
               tally.lastPublishTime = Math.max(tally.lastPublishTime ?? 0, ...r.accepted.map((p) => p.publishTime));
               if (!tally.healthy) {
                 tally.healthy = true;
@@ -366,6 +392,8 @@ export function createIngestActivities(deps: IngestDeps) {
   return {
     activities,
     writer,
+    /** Gap filling after stream restarts: stop it before the writer closes. */
+    backfill: backfiller,
     /** Learns of a mode switch decided elsewhere (another ingest process ran publishIngestStatus). */
     takeIngestMode(feedGroup: string, mode: IngestMode): void {
       if (mode !== 'paused') serving.set(feedGroup, servedBy(mode));

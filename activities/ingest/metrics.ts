@@ -44,6 +44,18 @@ export function ingestMetrics(registry: Registry) {
       labelNames: ['what'] as const,
       registers: [registry],
     }),
+    backfilled: new Counter({
+      name: 'qd_price_backfilled_total',
+      help: 'Past Pyth updates fetched after a stream interruption, accepted and queued for history only (history refuses one it holds already)',
+      labelNames: ['symbol'] as const,
+      registers: [registry],
+    }),
+    backfillGaps: new Counter({
+      name: 'qd_backfill_gaps_total',
+      help: 'Per-feed history gaps after a Pyth stream restart, by outcome: filled, skipped (longer than the maximum) or failed (given up)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     /** Received → validated, received → stored in history. */
     stages: priceStages(registry),
   };

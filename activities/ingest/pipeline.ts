@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { GradedPrice, PriceBusPublisher } from '../../bus/roles.ts';
 import { deviationBps } from '../../domain/decimal.ts';
-import type { MarketIndex } from '../../domain/markets.ts';
+import type { Market, MarketIndex } from '../../domain/markets.ts';
 import type { PayloadResult } from '../../domain/payload.ts';
-import { priceOf, type Source } from '../../domain/price.ts';
-import { sourcesDiverge, validateObservation, type Observation } from '../../domain/validation.ts';
+import { priceOf, type Source, type ValidPrice } from '../../domain/price.ts';
+import { sourcesDiverge, validateBackfilled, validateObservation, type Assessment, type Observation } from '../../domain/validation.ts';
 import type { RejectionDoc } from '../../store/roles.ts';
 import type { IngestMetrics } from './metrics.ts';
 import type { PriceBook } from './price-book.ts';
@@ -53,11 +53,7 @@ export class IngestPipeline {
     const nowMs = this.deps.now();
     const result: HandleResult = { accepted: [], served: [], rejected: 0, duplicates: 0 };
     if (!payload.ok) {
-      metrics.rejections.inc({ source, reason: payload.reason });
-      writer.addRejection({ source, reason: payload.reason, detail: payload.detail, raw: raw.slice(0, RAW_SNIPPET), receivedAt: new Date(nowMs) });
-      this.deps.log.warn({ source, reason: payload.reason, detail: payload.detail }, 'payload_rejected');
-      result.rejected += 1;
-      writer.persist();
+      this.rejectPayload(source, payload, raw, nowMs, result);
       return result;
     }
     for (const o of payload.observations) this.observe(o, nowMs, role, result);
@@ -65,6 +61,65 @@ export class IngestPipeline {
     writer.persist();
     if (result.served.length > 0) this.deps.bus.publishPrices(result.served);
     return result;
+  }
+
+  /**
+   * Past Pyth updates fetched to fill a gap in history (domain/validation.ts `validateBackfilled`):
+   * accepted ones go to history only — never served, never published, never moving the book —
+   * and rejections are recorded as live ones are. `anchors` holds, per feed, the last good update
+   * before the next one to judge (the walk moves it on as it accepts).
+   */
+  backfill(payload: PayloadResult, raw: string, anchors: Map<string, ValidPrice>): HandleResult {
+    const { markets, writer, metrics } = this.deps;
+    const nowMs = this.deps.now();
+    const result: HandleResult = { accepted: [], served: [], rejected: 0, duplicates: 0 };
+    if (!payload.ok) {
+      this.rejectPayload('pyth', payload, raw, nowMs, result);
+      return result;
+    }
+    for (const o of payload.observations) {
+      const market = markets.byFeedId(String(o.feedId));
+      const lastGood = market && anchors.get(market.pythFeedId);
+      const assessment = validateBackfilled(o, { market, now: Math.floor(nowMs / 1000), ...(lastGood && { lastGood }) });
+      if (!assessment.ok) {
+        this.rejectObservation(o, market, assessment, nowMs, result);
+        continue;
+      }
+      const price: GradedPrice = { ...assessment.price, receivedAt: nowMs, grades: assessment.grades };
+      writer.addHistory(price);
+      anchors.set(price.feedId, price);
+      metrics.backfilled.inc({ symbol: price.symbol });
+      result.accepted.push(price);
+    }
+    writer.persist();
+    return result;
+  }
+
+  private rejectPayload(source: Source, payload: Extract<PayloadResult, { ok: false }>, raw: string, nowMs: number, result: HandleResult): void {
+    const { metrics, writer } = this.deps;
+    metrics.rejections.inc({ source, reason: payload.reason });
+    writer.addRejection({ source, reason: payload.reason, detail: payload.detail, raw: raw.slice(0, RAW_SNIPPET), receivedAt: new Date(nowMs) });
+    this.deps.log.warn({ source, reason: payload.reason, detail: payload.detail }, 'payload_rejected');
+    result.rejected += 1;
+    writer.persist();
+  }
+
+  private rejectObservation(o: Observation, market: Market | undefined, assessment: Extract<Assessment, { ok: false }>, nowMs: number, result: HandleResult): void {
+    const { metrics, writer } = this.deps;
+    metrics.updates.inc({ source: o.source, symbol: market?.symbol ?? 'unknown', outcome: 'rejected' });
+    metrics.rejections.inc({ source: o.source, reason: assessment.reason });
+    const rejection: RejectionDoc = {
+      source: o.source,
+      reason: assessment.reason,
+      detail: assessment.detail,
+      feedId: String(o.feedId).slice(0, 80),
+      ...(market && { symbol: market.symbol }),
+      ...(typeof o.publishTime === 'number' && Number.isSafeInteger(o.publishTime) && { publishTime: o.publishTime }),
+      raw: JSON.stringify(o).slice(0, RAW_SNIPPET),
+      receivedAt: new Date(nowMs),
+    };
+    writer.addRejection(rejection);
+    result.rejected += 1;
   }
 
   private observe(o: Observation, nowMs: number, role: Role, result: HandleResult): void {
@@ -83,20 +138,7 @@ export class IngestPipeline {
         result.duplicates += 1;
         return;
       }
-      metrics.updates.inc({ source: o.source, symbol, outcome: 'rejected' });
-      metrics.rejections.inc({ source: o.source, reason: assessment.reason });
-      const rejection: RejectionDoc = {
-        source: o.source,
-        reason: assessment.reason,
-        detail: assessment.detail,
-        feedId: String(o.feedId).slice(0, 80),
-        ...(market && { symbol }),
-        ...(typeof o.publishTime === 'number' && Number.isSafeInteger(o.publishTime) && { publishTime: o.publishTime }),
-        raw: JSON.stringify(o).slice(0, RAW_SNIPPET),
-        receivedAt: new Date(nowMs),
-      };
-      writer.addRejection(rejection);
-      result.rejected += 1;
+      this.rejectObservation(o, market, assessment, nowMs, result);
       return;
     }
     metrics.stages.observe('validated', this.deps.now() - nowMs);

@@ -147,6 +147,15 @@ export class PriceWriter {
     if (served) this.served.set(price.feedId, stored);
   }
 
+  /**
+   * A past price for history only (a backfilled gap): neither the feed's served price nor its last
+   * accepted mark moves, since the live stream is past it.
+   */
+  addHistory(price: AcceptedPrice): void {
+    const { grades: _g, ...stored } = price;
+    this.enqueue({ kind: 'price', price: stored }, { k: 'p', v: stored });
+  }
+
   addRejection(rejection: RejectionDoc): void {
     this.enqueue({ kind: 'rejection', rejection }, { k: 'r', v: rejection });
   }

@@ -179,6 +179,93 @@ describe('Hermes v2 API through the real HermesClient', () => {
     expect(missing.status).toBe(404);
   });
 
+  it('serves the first update at or after a publish time, from what it published, shaped as /latest', async () => {
+    const sim = await startSim({ autoPublish: false });
+    const client = new HermesClient(sim.url, { httpRetries: 0 });
+    // start() published once; two more updates per second for three seconds, each /latest body kept.
+    const bodies: { publishTime: number; body: string }[] = [];
+    const keep = async () => {
+      const body = await (await fetch(`${sim.url}/v2/updates/price/latest?ids[]=${SOL}&ids[]=${BTC}`)).text();
+      bodies.push({ publishTime: (JSON.parse(body) as { parsed: Parsed[] }).parsed[0]!.price.publish_time, body });
+    };
+    await keep();
+    for (let s = 0; s < 3; s++) {
+      await sleep(1_000 - (Date.now() % 1_000) + 5);
+      for (let i = 0; i < 2; i++) {
+        sim.step();
+        await keep();
+      }
+    }
+    const seconds = [...new Set(bodies.map((b) => b.publishTime))];
+    expect(seconds.length).toBeGreaterThanOrEqual(4);
+    for (const t of seconds) {
+      // The very bytes /latest served for the first update of that second, in the same shape and encoding.
+      const at = await fetch(`${sim.url}/v2/updates/price/${t}?ids[]=${SOL}&ids[]=0x${BTC}&parsed=true&encoding=hex`);
+      expect(at.status).toBe(200);
+      expect(await at.text()).toBe(bodies.find((b) => b.publishTime === t)!.body);
+    }
+    // A second with no update of its own answers the next one published; through the real client too.
+    const before = await client.getPriceUpdatesAtTimestamp(seconds[0]! - 30, [SOL], { parsed: true, encoding: 'hex' });
+    expect((before.parsed as Parsed[])[0]!.price.publish_time).toBe(seconds[0]);
+    const b64 = await client.getPriceUpdatesAtTimestamp(seconds[1]!, [SOL], { encoding: 'base64', parsed: false });
+    expect(b64.binary.encoding).toBe('base64');
+    expect(Buffer.from(b64.binary.data[0]!, 'base64').subarray(0, 4).toString()).toBe('QDSM');
+    expect(b64.parsed ?? undefined).toBeUndefined();
+
+    // Nothing at or after: 404 with a clear text. A feed without one is left out of the answer.
+    const last = seconds.at(-1)!;
+    await expect(client.getPriceUpdatesAtTimestamp(last + 1, [SOL, BTC])).rejects.toThrow(
+      `status: 404, body: No price update at or after publish time ${last + 1} for the requested ids`,
+    );
+    sim.control.stall('pyth', ['BTC-PERP']);
+    await sleep(1_000 - (Date.now() % 1_000) + 5);
+    sim.step();
+    const solOnly = await client.getPriceUpdatesAtTimestamp(last + 1, [SOL, BTC], { parsed: true });
+    expect((solOnly.parsed as Parsed[]).map((p) => p.id)).toEqual([SOL]);
+
+    // Unknown ids as on /latest; a time that is not an integer: 400.
+    const unknown = 'ab'.repeat(32);
+    await expect(client.getPriceUpdatesAtTimestamp(last, [SOL, unknown])).rejects.toThrow(`status: 404, body: Price ids not found: ${unknown}`);
+    const ignoring = await client.getPriceUpdatesAtTimestamp(last, [SOL, unknown], { parsed: true, ignoreInvalidPriceIds: true });
+    expect((ignoring.parsed as Parsed[]).map((p) => p.id)).toEqual([SOL]);
+    for (const bad of ['abc', '1.5', '1e9', '']) {
+      const res = await fetch(`${sim.url}/v2/updates/price/${bad}?ids[]=${SOL}`);
+      expect(res.status).toBe(400);
+      expect(await res.text()).toMatch(/^Invalid URL: Cannot parse/);
+    }
+    expect((await fetch(`${sim.url}/v2/updates/price/${last}`)).status).toBe(400); // no ids
+    expect((await fetch(`${sim.url}/v2/updates/price/${last}/more?ids[]=${SOL}`)).status).toBe(404);
+  });
+
+  it('remembers publishLogSize updates per feed for /v2/updates/price/{publish_time}, the oldest going first', async () => {
+    const sim = await startSim({ autoPublish: false, publishLogSize: 16 });
+    const slots: number[] = [(sim.prices(['SOL-PERP'])[0]!.pyth as Parsed).metadata.slot];
+    for (let i = 0; i < 19; i++) {
+      sim.step();
+      slots.push((sim.prices(['SOL-PERP'])[0]!.pyth as Parsed).metadata.slot);
+    }
+    const oldest = await fetch(`${sim.url}/v2/updates/price/0?ids[]=${SOL}`);
+    expect(((await oldest.json()) as { parsed: Parsed[] }).parsed[0]!.metadata.slot).toBe(slots[4]);
+  });
+
+  it('applies the auth, kill and method rules to /v2/updates/price/{publish_time}', async () => {
+    const sim = await startSim({ pythApiKey: 'hermes-test-key' });
+    const t = Math.floor(Date.now() / 1000) - 5;
+    const path = `${sim.url}/v2/updates/price/${t}?ids[]=${SOL}`;
+    expect((await fetch(path)).status).toBe(401);
+    // Auth is checked before the path parameter.
+    expect((await fetch(`${sim.url}/v2/updates/price/abc?ids[]=${SOL}`)).status).toBe(401);
+    const keyed = createHermesClient({ url: sim.url, apiKey: 'hermes-test-key' });
+    expect((await keyed.getPriceUpdatesAtTimestamp(t, [SOL], { parsed: true })).parsed).toHaveLength(1);
+    expect((await fetch(path, { method: 'POST', headers: { authorization: 'Bearer hermes-test-key' } })).status).toBe(405);
+    sim.control.pause('pyth');
+    expect((await fetch(path, { headers: { authorization: 'Bearer hermes-test-key' } })).status).toBe(503);
+    sim.control.kill('pyth');
+    await expect(keyed.getPriceUpdatesAtTimestamp(t, [SOL])).rejects.toThrow();
+    sim.control.restore('pyth');
+    expect((await keyed.getPriceUpdatesAtTimestamp(t, [SOL], { parsed: true })).parsed).toHaveLength(1);
+  });
+
   it('requires the bearer key when one is configured', async () => {
     const sim = await startSim({ pythApiKey: 'hermes-test-key' });
     const anonymous = createHermesClient({ url: sim.url });

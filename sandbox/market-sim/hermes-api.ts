@@ -8,6 +8,8 @@ import { touches, type RequestGate } from './request-gate.ts';
 
 /** Hermes (axum) sends an SSE comment this often when there is nothing else to send. */
 const KEEP_ALIVE_MS = 15_000;
+/** `/v2/updates/price/{publish_time}` (besides `latest` and `stream`, routed first). */
+const UPDATES_PREFIX = '/v2/updates/price/';
 /** A client this far behind is cut off rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 
@@ -179,6 +181,8 @@ export interface HermesApiDeps {
   readonly gate: RequestGate;
   /** The latest update the simulated Hermes published for a feed. */
   readonly latest: (feedId: string) => PublishedUpdate | undefined;
+  /** The first remembered update of a feed published at or after this Unix second. */
+  readonly atOrAfter: (feedId: string, publishTime: number) => PublishedUpdate | undefined;
   readonly apiKey: string | undefined;
   /** Sent as the SSE `retry:` field when set (real Hermes sends none; EventSource then waits 3 s). */
   readonly sseRetryMs: number | undefined;
@@ -251,22 +255,49 @@ export function createHermesApi(deps: HermesApiDeps): HermesApi {
     return q.data;
   }
 
-  function latest(req: IncomingMessage, res: ServerResponse, url: URL): void {
+  /**
+   * One update per requested feed, as `pick` chooses it, in one `PriceUpdate` (the `/latest` body).
+   * Unknown ids: 404 unless ignored. A known feed `pick` has nothing for: with `noUpdate`, it is left
+   * out (404 with that text when every feed is); without, it counts as an unknown id (`/latest`).
+   */
+  function serveUpdates(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    pick: (feedId: string) => PublishedUpdate | undefined,
+    noUpdate?: string,
+  ): void {
     const q = parseUpdatesQuery(res, url);
     if (q === undefined) return;
     const { feeds, missing } = resolveIds(q.ids);
     gate.admit('pyth', new Set(feeds.map((f) => f.id)), req, res, () => {
       const updates: PublishedUpdate[] = [];
       for (const f of feeds) {
-        const u = deps.latest(f.id);
-        if (u === undefined) missing.push(f.id);
-        else updates.push(u);
+        const u = pick(f.id);
+        if (u !== undefined) updates.push(u);
+        else if (noUpdate === undefined) missing.push(f.id);
       }
       if (missing.length > 0 && !q.ignore_invalid_price_ids) {
         return sendText(res, 404, `Price ids not found: ${missing.join(', ')}`);
       }
+      if (noUpdate !== undefined && updates.length === 0) return sendText(res, 404, noUpdate);
       sendJsonText(res, priceUpdateMessage(updates, { encoding: q.encoding, parsed: q.parsed }));
     }, { parkWhenStalled: true });
+  }
+
+  function latest(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    serveUpdates(req, res, url, deps.latest);
+  }
+
+  /** `/v2/updates/price/{publish_time}`: per feed, the first update published at or after that Unix second. */
+  function atTimestamp(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    const segment = url.pathname.slice(UPDATES_PREFIX.length);
+    // Hermes takes the path parameter as an i64 (axum answers 400 when it is not one).
+    const publishTime = /^-?\d{1,16}$/.test(segment) ? Number(segment) : Number.NaN;
+    if (!Number.isSafeInteger(publishTime)) {
+      return sendText(res, 400, `Invalid URL: Cannot parse \`${segment.slice(0, 40)}\` to a \`i64\``);
+    }
+    serveUpdates(req, res, url, (id) => deps.atOrAfter(id, publishTime), `No price update at or after publish time ${publishTime} for the requested ids`);
   }
 
   function stream(req: IncomingMessage, res: ServerResponse, url: URL): void {
@@ -303,7 +334,9 @@ export function createHermesApi(deps: HermesApiDeps): HermesApi {
             ? latest
             : url.pathname === '/v2/updates/price/stream'
               ? stream
-              : undefined;
+              : url.pathname.startsWith(UPDATES_PREFIX) && !url.pathname.slice(UPDATES_PREFIX.length).includes('/')
+                ? atTimestamp
+                : undefined;
       if (route === undefined) return false;
       if (board.isKilled('pyth')) {
         req.socket.destroy();

@@ -66,7 +66,7 @@ export const marketSimOptionsSchema = z.object({
   sseRetryMs: z.number().int().min(0).max(600_000).optional(),
   /** false: no timers; updates happen only on `step()` / `refreshCoingecko()`. */
   autoPublish: z.boolean().default(true),
-  /** Updates remembered per feed for `publishedAt`. */
+  /** Updates remembered per feed, for `publishedAt` and `/v2/updates/price/{publish_time}`. */
   publishLogSize: z.number().int().min(16).max(1_000_000).default(4_096),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null && 'child' in v).optional(),
@@ -152,6 +152,7 @@ export function createMarketSim(input: MarketSimOptions = {}): MarketSim {
     board,
     gate,
     latest: (id) => pythLatest.get(id),
+    atOrAfter: (id, publishTime) => publishLog.firstAtOrAfter(id, publishTime),
     apiKey: options.pythApiKey,
     sseRetryMs: options.sseRetryMs,
     logger: logger.child({ module: 'hermes' }),
@@ -238,7 +239,7 @@ export function createMarketSim(input: MarketSimOptions = {}): MarketSim {
     });
     pythTrueTime.set(f.id, nowSec);
     pythLatest.set(f.id, update);
-    publishLog.record(f.id, update.publishTime, update.price, nowMs);
+    publishLog.record(update);
     return update;
   }
 

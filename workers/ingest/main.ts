@@ -51,6 +51,7 @@ const ingest = createIngestActivities({
     pollPrimaryMs: config.ingest.pollPrimaryMs,
     pollCrosscheckMs: config.ingest.pollCrosscheckMs,
     fallbackDownMs: config.ingest.silenceMs,
+    backfill: { maxGapSec: config.ingest.backfillMaxGapSec, requestsPerSec: config.ingest.backfillRequestsPerSec },
   },
 });
 // A mode switch decided on another ingest process (its publishIngestStatus) reaches this one too.
@@ -76,6 +77,8 @@ log.info({ taskQueue: TASK_QUEUES.ingest, workflows: started }, 'worker_started'
 
 await runUntilStopped(worker, log, [
   ['metrics', () => metricsServer && new Promise((r) => metricsServer.close(r))],
+  // No more gap filling; what it fetched is with the writer.
+  ['backfill', () => ingest.backfill.stop()],
   // Everything accepted goes to the database, or stays in the journal for the next worker here.
   ['writer', () => ingest.writer.close()],
   ['bus', () => Promise.all([bus.close(), statuses.close()])],
