@@ -5,17 +5,18 @@ import type { Config } from '../runtime/config.ts';
 
 /**
  * Connections to Temporal for every process: the local dev server by default; Temporal Cloud or a
- * self-hosted cluster with an API key or mTLS certificates by configuration alone.
+ * self-hosted cluster with an API key or mTLS certificates (and its own root CA) by configuration alone.
  */
 type TemporalConfig = Config['temporal'];
 
 async function tlsOptions(cfg: TemporalConfig) {
   if (!cfg.tls) return undefined;
-  const { certFile, keyFile, serverName } = cfg.tls;
-  if (!certFile || !keyFile) return serverName ? { serverNameOverride: serverName } : true;
+  const { certFile, keyFile, serverName, caFile } = cfg.tls;
+  // Each part left out keeps the SDK's default: the system's root CAs, the address's host, no client certificate.
   return {
     ...(serverName && { serverNameOverride: serverName }),
-    clientCertPair: { crt: await readFile(certFile), key: await readFile(keyFile) },
+    ...(caFile && { serverRootCACertificate: await readFile(caFile) }),
+    ...(certFile && keyFile && { clientCertPair: { crt: await readFile(certFile), key: await readFile(keyFile) } }),
   };
 }
 
