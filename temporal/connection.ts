@@ -22,11 +22,18 @@ async function tlsOptions(cfg: TemporalConfig) {
 
 /** A client for starting, signalling and querying workflows (gateway, scripts, tests). */
 export async function connectClient(cfg: TemporalConfig): Promise<Client> {
-  const connection = await Connection.connect({
+  const connection = Connection.lazy({
     address: cfg.address,
     tls: await tlsOptions(cfg),
     ...(cfg.apiKey && { apiKey: cfg.apiKey }),
   });
+  try {
+    await connection.ensureConnected();
+  } catch (e) {
+    // Connection.connect would leave the channel behind, redialling (a refused TLS handshake) for the process's life.
+    await connection.close();
+    throw e;
+  }
   return new Client({ connection, namespace: cfg.namespace });
 }
 
