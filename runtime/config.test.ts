@@ -59,4 +59,26 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ QD_TEMPORAL_TLS_CERT_FILE: '/c.pem' })).toThrow(/go together/);
     expect(() => loadConfig({ QD_TEMPORAL_TLS: 'false', QD_TEMPORAL_API_KEY: 'k' })).toThrow(/need TLS/);
   });
+
+  it('takes the root CA of a self-hosted cluster, which implies TLS', () => {
+    const mtls = loadConfig({
+      QD_TEMPORAL_ADDRESS: 'temporal.internal.example:7233',
+      QD_TEMPORAL_TLS_CA_FILE: '/etc/qd/ca.pem',
+      QD_TEMPORAL_TLS_CERT_FILE: '/etc/qd/client.pem',
+      QD_TEMPORAL_TLS_KEY_FILE: '/etc/qd/client.key',
+      QD_TEMPORAL_TLS_SERVER_NAME: 'temporal.internal',
+    });
+    expect(mtls.temporal.tls).toEqual({ caFile: '/etc/qd/ca.pem', certFile: '/etc/qd/client.pem', keyFile: '/etc/qd/client.key', serverName: 'temporal.internal' });
+    // A CA alone is server-authenticated TLS, without a client certificate.
+    expect(loadConfig({ QD_TEMPORAL_TLS_CA_FILE: '/etc/qd/ca.pem' }).temporal.tls).toEqual({ caFile: '/etc/qd/ca.pem' });
+    expect(loadConfig({ QD_TEMPORAL_TLS: 'true', QD_TEMPORAL_TLS_CA_FILE: '/etc/qd/ca.pem' }).temporal.tls).toEqual({ caFile: '/etc/qd/ca.pem' });
+    // Empty means not set, as for every variable.
+    expect(loadConfig({ QD_TEMPORAL_TLS_CA_FILE: '' }).temporal.tls).toBeUndefined();
+  });
+
+  it('refuses a CA file with TLS turned off', () => {
+    expect(() => loadConfig({ QD_TEMPORAL_TLS: 'false', QD_TEMPORAL_TLS_CA_FILE: '/etc/qd/ca.pem' })).toThrow(
+      /QD_TEMPORAL_TLS=false contradicts an API key, client certificate or CA file, which need TLS/,
+    );
+  });
 });

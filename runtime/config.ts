@@ -38,6 +38,8 @@ export const envSchema = z.object({
   QD_TEMPORAL_TLS_CERT_FILE: z.string().min(1).optional(),
   QD_TEMPORAL_TLS_KEY_FILE: z.string().min(1).optional(),
   QD_TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  /** PEM root CA the server's certificate must chain to (a self-hosted cluster's private CA); the system's roots otherwise. */
+  QD_TEMPORAL_TLS_CA_FILE: z.string().min(1).optional(),
   QD_TEMPORAL_UI_URL: httpUrl.default('http://localhost:8233'),
 
   QD_MONGODB_URI: url(['mongodb:', 'mongodb+srv:']).default('mongodb://127.0.0.1:27017/quantdesk'),
@@ -127,9 +129,9 @@ function toConfig(e: Parsed, ctx: z.RefinementCtx) {
   if ((e.QD_TEMPORAL_TLS_CERT_FILE === undefined) !== (e.QD_TEMPORAL_TLS_KEY_FILE === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['QD_TEMPORAL_TLS_CERT_FILE'], message: 'QD_TEMPORAL_TLS_CERT_FILE and QD_TEMPORAL_TLS_KEY_FILE go together' });
   }
-  const wantsTls = Boolean(e.QD_TEMPORAL_API_KEY || e.QD_TEMPORAL_TLS_CERT_FILE);
+  const wantsTls = Boolean(e.QD_TEMPORAL_API_KEY || e.QD_TEMPORAL_TLS_CERT_FILE || e.QD_TEMPORAL_TLS_CA_FILE);
   if (e.QD_TEMPORAL_TLS === false && wantsTls) {
-    ctx.addIssue({ code: 'custom', path: ['QD_TEMPORAL_TLS'], message: 'QD_TEMPORAL_TLS=false contradicts an API key or client certificate, which need TLS' });
+    ctx.addIssue({ code: 'custom', path: ['QD_TEMPORAL_TLS'], message: 'QD_TEMPORAL_TLS=false contradicts an API key, client certificate or CA file, which need TLS' });
   }
   const tls =
     e.QD_TEMPORAL_TLS || wantsTls
@@ -137,6 +139,7 @@ function toConfig(e: Parsed, ctx: z.RefinementCtx) {
           ...(e.QD_TEMPORAL_TLS_CERT_FILE && { certFile: e.QD_TEMPORAL_TLS_CERT_FILE }),
           ...(e.QD_TEMPORAL_TLS_KEY_FILE && { keyFile: e.QD_TEMPORAL_TLS_KEY_FILE }),
           ...(e.QD_TEMPORAL_TLS_SERVER_NAME && { serverName: e.QD_TEMPORAL_TLS_SERVER_NAME }),
+          ...(e.QD_TEMPORAL_TLS_CA_FILE && { caFile: e.QD_TEMPORAL_TLS_CA_FILE }),
         }
       : undefined;
   const defaults = envSchema.parse({});
@@ -153,7 +156,7 @@ function toConfig(e: Parsed, ctx: z.RefinementCtx) {
       address: e.QD_TEMPORAL_ADDRESS,
       namespace: e.QD_TEMPORAL_NAMESPACE,
       ...(e.QD_TEMPORAL_API_KEY && { apiKey: e.QD_TEMPORAL_API_KEY }),
-      /** Client certificate (mTLS) or plain TLS; API keys imply TLS. */
+      /** Client certificate (mTLS) or plain TLS, optionally against a CA of its own; an API key or a CA file implies TLS. */
       ...(tls && { tls }),
       uiUrl: e.QD_TEMPORAL_UI_URL,
     },

@@ -5,27 +5,35 @@ import type { Config } from '../runtime/config.ts';
 
 /**
  * Connections to Temporal for every process: the local dev server by default; Temporal Cloud or a
- * self-hosted cluster with an API key or mTLS certificates by configuration alone.
+ * self-hosted cluster with an API key or mTLS certificates (and its own root CA) by configuration alone.
  */
 type TemporalConfig = Config['temporal'];
 
 async function tlsOptions(cfg: TemporalConfig) {
   if (!cfg.tls) return undefined;
-  const { certFile, keyFile, serverName } = cfg.tls;
-  if (!certFile || !keyFile) return serverName ? { serverNameOverride: serverName } : true;
+  const { certFile, keyFile, serverName, caFile } = cfg.tls;
+  // Each part left out keeps the SDK's default: the system's root CAs, the address's host, no client certificate.
   return {
     ...(serverName && { serverNameOverride: serverName }),
-    clientCertPair: { crt: await readFile(certFile), key: await readFile(keyFile) },
+    ...(caFile && { serverRootCACertificate: await readFile(caFile) }),
+    ...(certFile && keyFile && { clientCertPair: { crt: await readFile(certFile), key: await readFile(keyFile) } }),
   };
 }
 
 /** A client for starting, signalling and querying workflows (gateway, scripts, tests). */
 export async function connectClient(cfg: TemporalConfig): Promise<Client> {
-  const connection = await Connection.connect({
+  const connection = Connection.lazy({
     address: cfg.address,
     tls: await tlsOptions(cfg),
     ...(cfg.apiKey && { apiKey: cfg.apiKey }),
   });
+  try {
+    await connection.ensureConnected();
+  } catch (e) {
+    // Connection.connect would leave the channel behind, redialling (a refused TLS handshake) for the process's life.
+    await connection.close();
+    throw e;
+  }
   return new Client({ connection, namespace: cfg.namespace });
 }
 
