@@ -72,12 +72,14 @@ const hourOf = (t: number) => Math.floor(t / 3_600) * 3_600;
 const tickId = (p: AcceptedPrice) => `${p.feedId}:${p.source}:${p.publishTime}${p.slot !== undefined ? `:${p.slot}` : ''}`;
 /** Lookups in flight at once for one read. */
 const FAN_OUT = 8;
+/** Hour documents in flight at once: a whole 24 h window's in one wave. */
+const HOUR_FAN_OUT = 25;
 
-async function inBatches<T, R>(items: readonly T[], fetch: (item: T) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
+async function inBatches<T, R>(items: readonly T[], fetch: (item: T) => Promise<R>, signal?: AbortSignal, width = FAN_OUT): Promise<R[]> {
   const out: R[] = [];
-  for (let i = 0; i < items.length; i += FAN_OUT) {
+  for (let i = 0; i < items.length; i += width) {
     signal?.throwIfAborted();
-    out.push(...(await Promise.all(items.slice(i, i + FAN_OUT).map(fetch))));
+    out.push(...(await Promise.all(items.slice(i, i + width).map(fetch))));
   }
   return out;
 }
@@ -142,25 +144,32 @@ export function createMongoHistory(c: Connection, marks: HistoryMarks): PriceHis
     for (const d of again) await coll.replaceOne({ _id: d._id } as mongo.Filter<T>, d as mongo.WithoutId<T>);
   }
 
-  /** Minute candles of whole minutes [fromMinute, toMinute] (both starts), from the coarsest level that holds them. */
+  /**
+   * Minute candles of whole minutes [fromMinute, toMinute] (both starts), from the coarsest level
+   * that holds them. The lookups go out together, not level after level: a 24 h window is ~25 hour
+   * documents and a few minute and update buckets, each an indexed equality, in two round trips.
+   */
   async function minuteCandles(feedId: string, fromMinute: number, toMinute: number, signal?: AbortSignal): Promise<CandleSet[]> {
-    const sealed = (await marks.sealedThrough(feedId)) ?? Number.NEGATIVE_INFINITY;
-    const sets: CandleSet[] = [];
     const hours: number[] = [];
     for (let h = hourOf(fromMinute); h <= toMinute; h += 3_600) hours.push(h);
-    // Whole, sealed hours: one document each.
-    const whole = hours.filter((h) => h >= fromMinute && h + 3_540 <= toMinute && h + 3_540 <= sealed);
-    const hourDocs = await inBatches(whole, (h) => hoursOf(h).findOne({ _id: `${feedId}:${h}` }), signal);
-    const viaMinutes = hours.filter((h) => !whole.includes(h) || !hourDocs[whole.indexOf(h)]);
+    // Whole hours in the window: one document each once sealed (an hour document exists only then).
+    const whole = hours.filter((h) => h >= fromMinute && h + 3_540 <= toMinute);
+    const [sealedMark, hourDocs] = await Promise.all([
+      marks.sealedThrough(feedId),
+      inBatches(whole, (h) => hoursOf(h).findOne({ _id: `${feedId}:${h}` }), signal, HOUR_FAN_OUT),
+    ]);
+    const sealed = sealedMark ?? Number.NEGATIVE_INFINITY;
+    const sets: CandleSet[] = [];
     for (const d of hourDocs) if (d) sets.push(...d.minutes.map(fromFields));
-    // The rest: the hour's minute candles in one lookup, and each minute after the last sealed one from its updates.
-    const partial = await inBatches(viaMinutes, (h) => minutesOf(h).find({ h: `${feedId}:${h}` }).toArray(), signal);
+    // The rest, hour by hour: its minute candles in one lookup, each minute after the last sealed one from its updates.
+    const viaMinutes = hours.filter((h) => !whole.includes(h) || !hourDocs[whole.indexOf(h)]);
     const unsealed: number[] = [];
-    viaMinutes.forEach((h, i) => {
-      for (const m of partial[i]!) if (m.t >= fromMinute && m.t <= toMinute) sets.push(fromFields(m));
-      for (let m = Math.max(h, fromMinute, minuteOf(sealed) + 60); m <= Math.min(h + 3_540, toMinute); m += 60) unsealed.push(m);
-    });
-    const fresh = await inBatches(unsealed, async (m) => servedSeries((await minuteTicks(feedId, m)).map(toPoint)), signal);
+    for (const h of viaMinutes) for (let m = Math.max(h, fromMinute, minuteOf(sealed) + 60); m <= Math.min(h + 3_540, toMinute); m += 60) unsealed.push(m);
+    const [partial, fresh] = await Promise.all([
+      inBatches(viaMinutes, (h) => minutesOf(h).find({ h: `${feedId}:${h}` }).toArray(), signal),
+      inBatches(unsealed, async (m) => servedSeries((await minuteTicks(feedId, m)).map(toPoint)), signal),
+    ]);
+    for (const minutes of partial) for (const m of minutes) if (m.t >= fromMinute && m.t <= toMinute) sets.push(fromFields(m));
     for (const points of fresh) if (points.length > 0) sets.push(buildCandles(points, 60));
     return sets;
   }
@@ -235,14 +244,14 @@ export function createMongoHistory(c: Connection, marks: HistoryMarks): PriceHis
       // Whole minutes from the pre-aggregated levels; the partial minutes at either edge from their updates.
       const firstWhole = minuteOf(from) === from ? from : minuteOf(from) + 60;
       const lastWhole = minuteOf(to + 1) - 60;
-      const sets: CandleSet[] = [];
-      if (firstWhole <= lastWhole) sets.push(...(await minuteCandles(feedId, firstWhole, lastWhole, signal)));
-      const edges: [number, number][] = firstWhole <= lastWhole ? [[from, firstWhole - 1], [lastWhole + 60, to]] : [[from, to]];
-      for (const [a, b] of edges) {
-        if (a > b) continue;
-        const points = await servedUpdates(feedId, a, b, signal);
-        if (points.length > 0) sets.push(buildCandles(points, 60));
-      }
+      const spans: [number, number][] = firstWhole <= lastWhole ? [[from, firstWhole - 1], [lastWhole + 60, to]] : [[from, to]];
+      const edges = spans.filter(([a, b]) => a <= b);
+      const [whole, ...edgePoints] = await Promise.all([
+        firstWhole <= lastWhole ? minuteCandles(feedId, firstWhole, lastWhole, signal) : [],
+        ...edges.map(([a, b]) => servedUpdates(feedId, a, b, signal)),
+      ]);
+      const sets: CandleSet[] = [...whole];
+      for (const points of edgePoints) if (points.length > 0) sets.push(buildCandles(points, 60));
       return mergeCandles(sets, intervalSec);
     },
 
