@@ -9,6 +9,7 @@ import pg from 'pg';
 import { devServerSearchAttributeArgs } from '../temporal/search-attributes.ts';
 import { configAddress } from '../programs/client/quantdesk-perp.ts';
 import { embeddedProgramId } from '../sandbox/chain/program-keys.ts';
+import { rpcCall } from '../sandbox/chain/surfnet.ts';
 import type { ProcessSpec } from './supervisor.ts';
 // @ts-expect-error plain ESM without types
 import { WEB_ENTRY, ensureWebBuilt } from '../web/build.mjs';
@@ -253,15 +254,7 @@ export function embeddedChain(port: number, dataDir: string, hermesUrl: string, 
       {
         kind: 'probe',
         describe: `${rpcUrl} with the QuantDesk config account ${config}`,
-        check: async () => {
-          const res = await fetch(rpcUrl, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'getAccountInfo', params: [config, { encoding: 'base64', commitment: 'confirmed' }] }),
-            signal: AbortSignal.timeout(2_000),
-          });
-          return ((await res.json()) as { result?: { value: unknown } }).result?.value != null;
-        },
+        check: async () => (await rpcCall<{ value: unknown }>(rpcUrl, 'getAccountInfo', [config, { encoding: 'base64', commitment: 'confirmed' }], 2_000)).value != null,
       },
       ['--port', String(port), '--data-dir', dataDir, '--hermes-url', hermesUrl, '--markets', marketsFile, '--log-level', 'warn'],
     ),

@@ -131,8 +131,8 @@ export interface BootstrapContext {
   airdrop(to: PublicKey, lamports: bigint): Promise<string>;
   /** Loads an SBF program (.so) at `programId` and records it in the manifest under `name`. */
   deployProgram(name: string, programId: PublicKey, soPath: string): Promise<void>;
-  /** The program id a program gets when none is configured (on a network it deploys to: a keypair of the keystore). */
-  defaultProgramId(name: string, idlAddress: PublicKey): PublicKey;
+  /** The program id a program gets when none is configured (the embedded chain's: program-keys.ts). */
+  defaultProgramId(name: string): PublicKey;
   readAccount(address: PublicKey): Promise<ChainAccount | null>;
   rentExempt(size: number): Promise<bigint>;
   /** Registers work to undo when the localnet stops (or its boot fails): background feeds, timers. */
@@ -141,7 +141,7 @@ export interface BootstrapContext {
 
 /**
  * One bootstrap step. Steps run in order before the RPC ports open, so no client sees a half-built chain.
- * This is the extension point for the program: deploy it (`deployProgramStep`), then create markets,
+ * This is the extension point for the program: deploy it (`ctx.deployProgram`), then create markets,
  * Pyth accounts and positions with steps that use its client.
  */
 export interface BootstrapStep {
@@ -247,17 +247,6 @@ export function demoTradersStep(
       });
       ctx.manifest.traders.push(...traders);
       ctx.log.info({ traders: count, mint: mintName }, 'bootstrap.traders_created');
-    },
-  };
-}
-
-/** Loads a built program; its id is `programId` or, if absent, a persisted keypair named `program-<name>`. */
-export function deployProgramStep(options: { name: string; soPath: string; programId?: PublicKey }): BootstrapStep {
-  return {
-    name: `program:${options.name}`,
-    async run(ctx) {
-      const programId = options.programId ?? ctx.keys.loadOrCreate(`program-${options.name}`).publicKey;
-      await ctx.deployProgram(options.name, programId, options.soPath);
     },
   };
 }

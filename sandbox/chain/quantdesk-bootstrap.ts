@@ -71,7 +71,7 @@ const USDC = 1_000_000n;
 export interface QuantdeskBootstrapOptions {
   /** The program's .so; default: `ensureProgramBuilt()` (builds it when its sources changed). */
   soPath?: string;
-  /** Default: the IDL's address (QUANTDESK_PERP_PROGRAM_ID). */
+  /** Default: the context's `defaultProgramId` (on the embedded chain, the embedded program id). */
   programId?: PublicKey;
   /** The feed registry, or the path of its JSON file. Default config/markets.json. */
   markets?: MarketIndex | string;
@@ -122,8 +122,8 @@ interface Plan {
 }
 
 /**
- * The localnet's default boot: program, mint, traders, then the QuantDesk steps. Start it with
- * `startLocalnet({ bootstrap: quantdeskBootstrapSteps({ hermesUrl }) })`.
+ * The embedded chain's default boot: program, mint, traders, then the QuantDesk steps. Start it with
+ * `startEmbeddedChain({ bootstrap: quantdeskBootstrapSteps({ hermesUrl }) })`.
  */
 export function quantdeskBootstrapSteps(options: QuantdeskBootstrapOptions = {}): BootstrapStep[] {
   const markets = options.markets ?? DEFAULT_MARKETS_FILE;
@@ -143,7 +143,7 @@ export function quantdeskBootstrapSteps(options: QuantdeskBootstrapOptions = {})
     {
       name: `program:${PROGRAM_NAME}`,
       async run(ctx) {
-        plan.programId = options.programId ?? ctx.defaultProgramId(PROGRAM_NAME, QUANTDESK_PERP_PROGRAM_ID);
+        plan.programId = options.programId ?? ctx.defaultProgramId(PROGRAM_NAME);
         await ctx.deployProgram(PROGRAM_NAME, plan.programId, options.soPath ?? (await ensureProgramBuilt()));
       },
     },
