@@ -2,6 +2,7 @@ import type { Connection, mongo } from 'mongoose';
 import { MAX_CANDLES, buildCandles, mergeCandles, minuteOf, servedSeries, type Candle, type CandleSet, type SourcedPoint } from '../../domain/candles.ts';
 import type { Source } from '../../domain/price.ts';
 import { MAX_HISTORY_WINDOW_SEC, MAX_UPDATES_WINDOW_SEC, type AcceptedPrice, type CandleSeries, type HistoryRow, type PriceHistory } from '../roles.ts';
+import { inBatches } from './batches.ts';
 import { Partitions, dayKey, insertedDespite, isOnlyDuplicates, type PartitionedFamily } from './partitions.ts';
 
 /**
@@ -70,19 +71,8 @@ export const HISTORY_FAMILIES = {
 
 const hourOf = (t: number) => Math.floor(t / 3_600) * 3_600;
 const tickId = (p: AcceptedPrice) => `${p.feedId}:${p.source}:${p.publishTime}${p.slot !== undefined ? `:${p.slot}` : ''}`;
-/** Lookups in flight at once for one read. */
-const FAN_OUT = 8;
 /** Hour documents in flight at once: a whole 24 h window's in one wave. */
 const HOUR_FAN_OUT = 25;
-
-async function inBatches<T, R>(items: readonly T[], fetch: (item: T) => Promise<R>, signal?: AbortSignal, width = FAN_OUT): Promise<R[]> {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += width) {
-    signal?.throwIfAborted();
-    out.push(...(await Promise.all(items.slice(i, i + width).map(fetch))));
-  }
-  return out;
-}
 
 const toFields = (c: Candle, e: number): CandleFields => ({
   t: c.time,
@@ -156,7 +146,7 @@ export function createMongoHistory(c: Connection, marks: HistoryMarks): PriceHis
     const whole = hours.filter((h) => h >= fromMinute && h + 3_540 <= toMinute);
     const [sealedMark, hourDocs] = await Promise.all([
       marks.sealedThrough(feedId),
-      inBatches(whole, (h) => hoursOf(h).findOne({ _id: `${feedId}:${h}` }), signal, HOUR_FAN_OUT),
+      inBatches(whole, (h) => hoursOf(h).findOne({ _id: `${feedId}:${h}` }), { signal, width: HOUR_FAN_OUT }),
     ]);
     const sealed = sealedMark ?? Number.NEGATIVE_INFINITY;
     const sets: CandleSet[] = [];
@@ -166,8 +156,8 @@ export function createMongoHistory(c: Connection, marks: HistoryMarks): PriceHis
     const unsealed: number[] = [];
     for (const h of viaMinutes) for (let m = Math.max(h, fromMinute, minuteOf(sealed) + 60); m <= Math.min(h + 3_540, toMinute); m += 60) unsealed.push(m);
     const [partial, fresh] = await Promise.all([
-      inBatches(viaMinutes, (h) => minutesOf(h).find({ h: `${feedId}:${h}` }).toArray(), signal),
-      inBatches(unsealed, async (m) => servedSeries((await minuteTicks(feedId, m)).map(toPoint)), signal),
+      inBatches(viaMinutes, (h) => minutesOf(h).find({ h: `${feedId}:${h}` }).toArray(), { signal }),
+      inBatches(unsealed, async (m) => servedSeries((await minuteTicks(feedId, m)).map(toPoint)), { signal }),
     ]);
     for (const minutes of partial) for (const m of minutes) if (m.t >= fromMinute && m.t <= toMinute) sets.push(fromFields(m));
     for (const points of fresh) if (points.length > 0) sets.push(buildCandles(points, 60));
@@ -178,7 +168,7 @@ export function createMongoHistory(c: Connection, marks: HistoryMarks): PriceHis
   async function servedUpdates(feedId: string, from: number, to: number, signal?: AbortSignal): Promise<SourcedPoint[]> {
     const minutes: number[] = [];
     for (let m = minuteOf(from); m <= to; m += 60) minutes.push(m);
-    const docs = (await inBatches(minutes, (m) => minuteTicks(feedId, m), signal)).flat();
+    const docs = (await inBatches(minutes, (m) => minuteTicks(feedId, m), { signal })).flat();
     return servedSeries(docs.filter((d) => d.t >= from && d.t <= to).map(toPoint));
   }
 

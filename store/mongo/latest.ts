@@ -4,6 +4,7 @@ import { toLatestDoc } from '../price-docs.ts';
 import type { LastAccepted, LatestPriceDoc, LatestPrices } from '../roles.ts';
 import { modelOn } from './connection.ts';
 import type { HistoryMarks } from './history.ts';
+import { inBatches } from './batches.ts';
 
 /**
  * `oracle_prices`: each feed's served price (`prices.<feedId>`), each source's newest accepted
@@ -40,12 +41,6 @@ const chunkSchema = new Schema<PricesChunkDoc>(
   { collection: 'oracle_prices', versionKey: false, minimize: false },
 );
 
-async function inBatches<T, R>(items: readonly T[], width: number, fetch: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += width) out.push(...(await Promise.all(items.slice(i, i + width).map(fetch))));
-  return out;
-}
-
 export function createMongoLatest(c: Connection, markets: MarketIndex): LatestPrices & HistoryMarks & { ensureIndexes(): Promise<void> } {
   const model = modelOn(c, 'OraclePrices', chunkSchema);
   const chunkOf = new Map<string, string>();
@@ -61,10 +56,12 @@ export function createMongoLatest(c: Connection, markets: MarketIndex): LatestPr
     return out;
   };
   const readDocs = (feedIds: readonly string[], projection?: Record<string, 1>) =>
-    inBatches([...byDoc(feedIds).keys()], 16, (_id) => model.findOne({ _id }, projection).lean());
+    inBatches([...byDoc(feedIds).keys()], (_id) => model.findOne({ _id }, projection).lean(), { width: 16 });
   const setEach = (sets: Map<string, Record<string, unknown>>, unsets?: Map<string, Record<string, 1>>) =>
-    inBatches([...new Set([...sets.keys(), ...(unsets?.keys() ?? [])])], WRITE_FAN_OUT, (_id) =>
-      model.updateOne({ _id }, { ...(sets.get(_id) && { $set: sets.get(_id) }), ...(unsets?.get(_id) && { $unset: unsets.get(_id) }) }, { upsert: true }),
+    inBatches(
+      [...new Set([...sets.keys(), ...(unsets?.keys() ?? [])])],
+      (_id) => model.updateOne({ _id }, { ...(sets.get(_id) && { $set: sets.get(_id) }), ...(unsets?.get(_id) && { $unset: unsets.get(_id) }) }, { upsert: true }),
+      { width: WRITE_FAN_OUT },
     );
   const put = (m: Map<string, Record<string, unknown>>, feedId: string, path: string, value: unknown) => m.set(docOf(feedId), { ...m.get(docOf(feedId)), [path]: value });
 
@@ -120,7 +117,7 @@ export function createMongoLatest(c: Connection, markets: MarketIndex): LatestPr
       const maxes = new Map<string, Record<string, unknown>>();
       for (const f of feedIds) put(maxes, f, `sealed.${f}`, minute);
       // `$max`: sealing an older minute again (late updates) never moves the mark back.
-      await inBatches([...maxes], WRITE_FAN_OUT, ([_id, $max]) => model.updateOne({ _id }, { $max }, { upsert: true }));
+      await inBatches([...maxes], ([_id, $max]) => model.updateOne({ _id }, { $max }, { upsert: true }), { width: WRITE_FAN_OUT });
     },
   };
 }
