@@ -5,7 +5,7 @@
 // Compute units of `liquidate` are in `npm run bench -- program`.
 //
 //   npm run bench -- liquidation [--positions 500] [--latency-positions N (default: 3, then a burst of 20)] [--rpc-ms 150] [--concurrency 8] [--latency-only]
-import { numberArg, percentile } from './support.ts';
+import { SLOT_MS, numberArg, percentile } from './support.ts';
 import { liquidationSystem } from '../tests/liquidation-system.ts';
 import { waitFor } from '../tests/support.ts';
 import { goal } from './goals.ts';
@@ -36,9 +36,6 @@ async function drop(s: Awaited<ReturnType<typeof liquidationSystem>>, count: num
   const sagas = done.map((d) => d.result?.latencyMs ?? 0).sort((a, b) => a - b);
   return { crossedAt, confirmedAt: confirmedAt.sort((a, b) => a - b), detected, sagas };
 }
-
-/** Mainnet's slot time: latencies are also reported in slots of it. */
-const SLOT_MS = 400;
 
 export async function runLiquidationBench(): Promise<void> {
   const positions = numberArg('positions', 500);

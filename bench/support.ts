@@ -34,3 +34,6 @@ export function numberArg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
+
+/** Mainnet's slot time: the chain runs at it in the benchmarks, and latencies are also reported in its slots. */
+export const SLOT_MS = 400;

@@ -21,13 +21,11 @@ import { createMongoStore } from '../store/mongo/store.ts';
 import type { PushDoc } from '../store/roles.ts';
 import { connectClient } from '../temporal/connection.ts';
 import { createTestNamespace, startProcess, testConfig, testDatabaseUri, uniqueName, type ChildHandle } from '../tests/support.ts';
-import { percentile, registryOf, rssMb } from './support.ts';
+import { SLOT_MS, percentile, registryOf, rssMb } from './support.ts';
 import { goal } from './goals.ts';
 
 const FEEDS = 20;
 const WARMUP_MS = 5_000;
-/** Mainnet's slot time, at which the chain runs here. */
-const SLOT_MS = 400;
 const GOAL_P99_MS = 500;
 
 export async function runSyncBench(measureSeconds = 30): Promise<void> {
