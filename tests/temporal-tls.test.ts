@@ -46,6 +46,14 @@ async function refusal(connect: () => Promise<{ close(): Promise<void> }>): Prom
   return { error: connection, ms: Date.now() - started };
 }
 
+/** Both our connections, client and worker, refused in bounded time; what each failed with. */
+async function refusedBoth(cfg: Parameters<typeof connectClient>[0]) {
+  const client = await refusal(async () => (await connectClient(cfg)).connection);
+  const worker = await refusal(() => connectWorker(cfg));
+  for (const r of [client, worker]) expect(r.ms).toBeLessThan(REFUSED_WITHIN_MS);
+  return { client, worker };
+}
+
 beforeAll(async () => {
   [pki, stranger] = await Promise.all([createTestPki(dir, 'cluster'), createTestPki(dir, 'stranger')]);
   const port = await freePort();
@@ -107,9 +115,7 @@ describe('Temporal over TLS, configured by QD_TEMPORAL_TLS_*', () => {
   it('mTLS without a client certificate: client and worker connections are refused', async () => {
     const cfg = temporalConfig({ QD_TEMPORAL_ADDRESS: mtls.address, QD_TEMPORAL_TLS_CA_FILE: pki.caFile });
     const accepted = mtls.peers.length;
-    const client = await refusal(async () => (await connectClient(cfg)).connection);
-    const worker = await refusal(() => connectWorker(cfg));
-    for (const r of [client, worker]) expect(r.ms).toBeLessThan(REFUSED_WITHIN_MS);
+    await refusedBoth(cfg);
     // The terminator refused the handshakes, for want of a client certificate; nothing reached the dev server.
     expect(mtls.refused).toContain('ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE');
     expect(mtls.peers.length).toBe(accepted);
@@ -123,9 +129,7 @@ describe('Temporal over TLS, configured by QD_TEMPORAL_TLS_*', () => {
       QD_TEMPORAL_TLS_KEY_FILE: stranger.clientKeyFile,
     });
     const accepted = mtls.peers.length;
-    const client = await refusal(async () => (await connectClient(cfg)).connection);
-    const worker = await refusal(() => connectWorker(cfg));
-    for (const r of [client, worker]) expect(r.ms).toBeLessThan(REFUSED_WITHIN_MS);
+    await refusedBoth(cfg);
     // In TLS 1.3 the client's side of the handshake ends before the server has checked its
     // certificate: the terminator drops the connection then, and none was ever piped through.
     expect(mtls.peers.length).toBe(accepted);
@@ -159,9 +163,7 @@ describe('Temporal over TLS, configured by QD_TEMPORAL_TLS_*', () => {
   it('TLS with a CA that did not sign the server certificate: refused by client and worker', async () => {
     const cfg = temporalConfig({ QD_TEMPORAL_ADDRESS: tls.address, QD_TEMPORAL_TLS_CA_FILE: stranger.caFile });
     const accepted = tls.peers.length;
-    const client = await refusal(async () => (await connectClient(cfg)).connection);
-    const worker = await refusal(() => connectWorker(cfg));
-    for (const r of [client, worker]) expect(r.ms).toBeLessThan(REFUSED_WITHIN_MS);
+    const { worker } = await refusedBoth(cfg);
     // Core names the cause; the client's channel only reports that it never got ready.
     expect(worker.error.message).toMatch(/InvalidCertificate\(UnknownIssuer\)/);
     // The client side ended the handshake (core with an "unknown CA" alert): nothing reached the dev server.
