@@ -123,9 +123,17 @@ export function createRedisPublisher(o: RedisBusOptions): PriceBusPublisher {
   };
 }
 
-/** A consumer's side: a subscription connection and a command connection for snapshots. */
-export function createRedisSubscriber(o: RedisBusOptions): PriceBusSubscriber {
+/** The bus channels a subscriber can follow. */
+export type BusChannel = 'prices' | 'status' | 'pushRequests';
+
+/**
+ * A consumer's side: a subscription connection and a command connection for snapshots. `channels`
+ * limits what it subscribes to (all by default): a process that needs only status reports should not
+ * receive and parse every price batch.
+ */
+export function createRedisSubscriber(o: RedisBusOptions & { channels?: readonly BusChannel[] }): PriceBusSubscriber {
   const BUS = busNames(o.prefix);
+  const channels = (o.channels ?? (['prices', 'status', 'pushRequests'] as const)).map((c) => BUS[c]);
   const sub = connect(o.url, {});
   const cmd = connect(o.url, { enableOfflineQueue: false });
   const log = o.log.child({ module: 'bus-subscriber' });
@@ -139,7 +147,7 @@ export function createRedisSubscriber(o: RedisBusOptions): PriceBusSubscriber {
   };
 
   sub.on('ready', () => {
-    sub.subscribe(BUS.prices, BUS.status, BUS.pushRequests).then(
+    sub.subscribe(...channels).then(
       () => setState('up'),
       (e: Error) => log.warn({ err: e.message }, 'bus_subscribe_failed'),
     );

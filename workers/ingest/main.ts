@@ -55,7 +55,7 @@ const ingest = createIngestActivities({
   },
 });
 // A mode switch decided on another ingest process (its publishIngestStatus) reaches this one too.
-const statuses = createRedisSubscriber({ url: config.redisUrl, prefix: config.busPrefix, log });
+const statuses = createRedisSubscriber({ url: config.redisUrl, prefix: config.busPrefix, log, channels: ['status'] });
 statuses.onStatus((r) => {
   if (r.kind === 'ingest') ingest.takeIngestMode(r.scope.replace(/^ingest:/, ''), r.mode);
 });
