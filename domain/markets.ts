@@ -141,20 +141,19 @@ export interface MarketIndex {
   readonly all: readonly Market[];
   bySymbol(symbol: string): Market | undefined;
   byFeedId(feedId: string): Market | undefined;
-  groups(): Map<string, Market[]>;
+  groups(): ReadonlyMap<string, readonly Market[]>;
 }
 
 export function indexMarkets(registry: MarketRegistry): MarketIndex {
   const bySymbol = new Map(registry.markets.map((m) => [m.symbol, m]));
   const byFeed = new Map(registry.markets.map((m) => [m.pythFeedId, m]));
+  // Built once: the writer asks for it on every seal, and a registry can hold thousands of markets.
+  const groups = new Map<string, readonly Market[]>();
+  for (const m of registry.markets) groups.set(m.feedGroup, [...(groups.get(m.feedGroup) ?? []), m]);
   return {
     all: registry.markets,
     bySymbol: (symbol) => bySymbol.get(symbol),
     byFeedId: (feedId) => byFeed.get(feedId.toLowerCase().replace(/^0x/, '')),
-    groups() {
-      const out = new Map<string, Market[]>();
-      for (const m of registry.markets) out.set(m.feedGroup, [...(out.get(m.feedGroup) ?? []), m]);
-      return out;
-    },
+    groups: () => groups,
   };
 }

@@ -74,7 +74,7 @@ const SILENCE_TICK_MS = 250;
 
 const sourceUnavailable = (message: string) => ApplicationFailure.create({ type: SOURCE_UNAVAILABLE, message, nonRetryable: true });
 
-function groupMarkets(markets: MarketIndex, feedGroup: string): Market[] {
+function groupMarkets(markets: MarketIndex, feedGroup: string): readonly Market[] {
   const group = markets.groups().get(feedGroup);
   if (!group) throw ApplicationFailure.create({ type: UNKNOWN_FEED_GROUP, message: `no markets in feed group ${feedGroup}`, nonRetryable: true });
   return group;
