@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -75,6 +75,9 @@ export class Journal {
   /** Every entry numbered up to here is in the database. */
   private committed = 0;
   private dirty = false;
+  /** A background fsync is running; segments rotated meanwhile wait in `retired` to be synced and closed. */
+  private syncing = false;
+  private readonly retired: number[] = [];
   /** Lines appended and not yet written, and the number of the first of them. */
   private lines: string[] = [];
   private linesFirst = 1;
@@ -115,19 +118,48 @@ export class Journal {
   }
 
   private rotate(first: number): void {
-    if (this.fd !== undefined) closeSync(this.fd);
+    if (this.fd !== undefined) {
+      // A segment is synced before it is closed; while a background sync may still use its fd, later.
+      if (this.syncing) this.retired.push(this.fd);
+      else this.retire(this.fd);
+    }
     this.openFirst = first;
     this.openBytes = 0;
     this.fd = openSync(join(this.dir, segmentName(this.openFirst)), 'a');
   }
 
-  /** Makes appended entries survive a machine crash, not only a process crash (called about once a second). */
+  private retire(fd: number): void {
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Makes appended entries survive a machine crash, not only a process crash (on close). */
   sync(): void {
     this.write();
+    for (const fd of this.retired.splice(0)) this.retire(fd);
     if (this.fd !== undefined && this.dirty) {
       fsyncSync(this.fd);
       this.dirty = false;
     }
+  }
+
+  /**
+   * `sync` on the thread pool (called about once a second): an fsync can take tens of milliseconds
+   * on a busy disk, and the event loop that validates and publishes prices must not wait for it.
+   */
+  syncInBackground(): void {
+    this.write();
+    if (this.syncing || this.fd === undefined || !this.dirty) return;
+    this.syncing = true;
+    this.dirty = false;
+    fsync(this.fd, (e) => {
+      this.syncing = false;
+      if (e) this.dirty = true;
+      for (const fd of this.retired.splice(0)) this.retire(fd);
+    });
   }
 
   /** Entries up to `n` are in the database: segments holding only such entries are deleted. */

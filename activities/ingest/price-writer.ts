@@ -107,7 +107,7 @@ export class PriceWriter {
       log.warn({ journals: this.orphans.map((j) => j.dir), entries: this.backlog }, 'journal_adopted');
       this.schedule(0);
     }
-    this.syncTimer = setInterval(() => this.journal.sync(), 1_000);
+    this.syncTimer = setInterval(() => this.journal.syncInBackground(), 1_000);
     this.syncTimer.unref();
   }
 
