@@ -11,6 +11,9 @@ import type { Source } from '../../domain/price.ts';
 export class SourceHealth {
   private readonly problems = new Map<string, SourceProblem>();
   private announced = '';
+  /** Bumped when a problem appears, goes or changes its reason: `changed` has nothing to do otherwise. */
+  private version = 0;
+  private announcedVersion = -1;
 
   constructor(
     private readonly feedGroup: string,
@@ -27,6 +30,7 @@ export class SourceHealth {
     for (const symbol of symbols) {
       const key = SourceHealth.key(symbol, source);
       const had = this.problems.get(key);
+      if (had?.reason !== problem?.reason) this.version += 1;
       if (!problem) this.problems.delete(key);
       else if (had?.reason !== problem.reason || had.detail !== problem.detail) this.problems.set(key, { source, ...problem, since: had?.reason === problem.reason ? had.since : this.now() });
     }
@@ -43,6 +47,9 @@ export class SourceHealth {
 
   /** The report to publish when the problems changed since the last one announced, else undefined. */
   changed(): StatusReport | undefined {
+    // Called several times a second for groups of thousands of markets: cheap when nothing changed.
+    if (this.version === this.announcedVersion) return undefined;
+    this.announcedVersion = this.version;
     const byMarket: Record<string, SourceProblem[]> = {};
     for (const m of this.markets) {
       const list = (['pyth', 'coingecko'] as const).map((s) => this.problems.get(SourceHealth.key(m.symbol, s))).filter((p): p is SourceProblem => p !== undefined);
