@@ -357,7 +357,7 @@ export async function createGateway(deps: GatewayDeps) {
   // Staleness by age: announced as soon as a served price gets too old, whatever the workers say.
   const staleTimer = setInterval(() => {
     for (const m of hub.staleChanges()) broadcastStatus(m);
-    for (const s of hub.all()) if (s.status.ageSec !== undefined) metrics.priceAge.set({ symbol: s.symbol }, s.status.ageSec);
+    for (const [symbol, age] of hub.ages()) metrics.priceAge.set({ symbol }, age);
   }, 1_000);
 
   return {

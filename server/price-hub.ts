@@ -149,6 +149,14 @@ export class PriceHub {
     return s && this.status(s);
   }
 
+  /** Each priced market's age in seconds (cheap: no messages built). */
+  *ages(): Generator<[string, number]> {
+    for (const s of this.symbols.values()) {
+      const age = this.ageSec(s);
+      if (age !== undefined) yield [s.market.symbol, age];
+    }
+  }
+
   all(): { symbol: string; price?: PriceMessage; status: StatusMessage }[] {
     return [...this.symbols.values()].map((s) => ({ symbol: s.market.symbol, ...(s.price && { price: this.message(s) }), status: this.status(s) }));
   }
