@@ -42,6 +42,11 @@ export interface HandleResult {
 }
 
 const RAW_SNIPPET = 512;
+/**
+ * Observations validated and published together: Hermes sends every subscribed feed in one message
+ * (thousands at scale), and publishing them as one batch would hold the first until the last is done.
+ */
+export const PUBLISH_SLICE = 200;
 
 export class IngestPipeline {
   private readonly diverging = new Set<string>();
@@ -56,10 +61,16 @@ export class IngestPipeline {
       this.rejectPayload(source, payload, raw, nowMs, result);
       return result;
     }
-    for (const o of payload.observations) this.observe(o, nowMs, role, result);
-    // In the journal first (one write for the batch), so nothing published can be lost; then out.
-    writer.persist();
-    if (result.served.length > 0) this.deps.bus.publishPrices(result.served);
+    // In slices: each goes to the journal (one write), so nothing published can be lost, then out
+    // on the bus at once, so gateways deliver the first prices of a large message while this
+    // process still validates the rest.
+    const { observations } = payload;
+    for (let from = 0; from < observations.length; from += PUBLISH_SLICE) {
+      const servedBefore = result.served.length;
+      for (let i = from; i < Math.min(from + PUBLISH_SLICE, observations.length); i++) this.observe(observations[i]!, nowMs, role, result);
+      writer.persist();
+      if (result.served.length > servedBefore) this.deps.bus.publishPrices(result.served.slice(servedBefore));
+    }
     return result;
   }
 
