@@ -124,7 +124,8 @@ export function startNodeChild(args: string[], env: Record<string, string>, secr
 
 /** A process of ours from its TypeScript entry point. */
 export function startProcess(entry: string, env: Record<string, string>, args: string[] = [], secrets: readonly string[] = []): ChildHandle {
-  return startNodeChild(['--import', 'tsx', entry, ...args], env, secrets);
+  const profile = process.env.QD_TEST_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.QD_TEST_CPU_PROF_DIR}`] : [];
+  return startNodeChild([...profile, '--import', 'tsx', entry, ...args], env, secrets);
 }
 
 
