@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { groupBy } from './group-by.ts';
 
 /**
  * The feed registry: every market the system prices, with the bounds each part applies.
@@ -148,8 +149,7 @@ export function indexMarkets(registry: MarketRegistry): MarketIndex {
   const bySymbol = new Map(registry.markets.map((m) => [m.symbol, m]));
   const byFeed = new Map(registry.markets.map((m) => [m.pythFeedId, m]));
   // Built once: the writer asks for it on every seal, and a registry can hold thousands of markets.
-  const groups = new Map<string, readonly Market[]>();
-  for (const m of registry.markets) groups.set(m.feedGroup, [...(groups.get(m.feedGroup) ?? []), m]);
+  const groups: ReadonlyMap<string, readonly Market[]> = groupBy(registry.markets, (m) => m.feedGroup);
   return {
     all: registry.markets,
     bySymbol: (symbol) => bySymbol.get(symbol),

@@ -15,6 +15,7 @@ import { loadConfig, type Config } from '../runtime/config.ts';
 import { loadMarkets } from '../runtime/markets.ts';
 import { connectClient } from '../temporal/connection.ts';
 import { ensureNamespace, registerSearchAttributes } from '../temporal/admin.ts';
+import { groupBy } from '../domain/group-by.ts';
 export { freePort } from '../sandbox/free-port.ts';
 
 /**
@@ -137,8 +138,7 @@ export const priceKey = (p: { feedId: string; source: string; publishTime: numbe
  * (`different`), and which updates history holds twice (`duplicates`), as price keys.
  */
 export async function compareWithHistory(history: Pick<PriceHistory, 'updates'>, received: Iterable<PriceMessage>) {
-  const byFeed = new Map<string, PriceMessage[]>();
-  for (const p of received) byFeed.set(p.feedId, [...(byFeed.get(p.feedId) ?? []), p]);
+  const byFeed = groupBy(received, (p) => p.feedId);
   const r = { missing: [] as string[], duplicates: [] as string[], different: [] as string[] };
   for (const [feedId, list] of byFeed) {
     const times = list.map((p) => p.publishTime);

@@ -16,6 +16,7 @@ import { PriceWalk, type PythQuote } from './price-walk.ts';
 import { PublishLog } from './publish-log.ts';
 import { loadRecording, type ReplayRecord } from './replay.ts';
 import { RequestGate } from './request-gate.ts';
+import { groupBy } from '../../domain/group-by.ts';
 
 export const DEFAULT_PORT = 4010;
 export const DEFAULT_MARKETS_FILE = fileURLToPath(new URL('../../config/markets.json', import.meta.url));
@@ -141,11 +142,7 @@ export function createMarketSim(input: MarketSimOptions = {}): MarketSim {
     if (feed === undefined) throw new ControlError(`feedRates: unknown feed ${name}`);
     intervalOf.set(feed.id, 1_000 / perSecond);
   }
-  const groups = new Map<number, SimFeed[]>();
-  for (const f of catalogue.all) {
-    const ms = intervalOf.get(f.id)!;
-    groups.set(ms, [...(groups.get(ms) ?? []), f]);
-  }
+  const groups = groupBy(catalogue.all, (f) => intervalOf.get(f.id)!);
 
   const hermes = createHermesApi({
     catalogue,

@@ -4,6 +4,7 @@ import type { Source } from '../../domain/price.ts';
 import { MAX_HISTORY_WINDOW_SEC, MAX_UPDATES_WINDOW_SEC, type AcceptedPrice, type CandleSeries, type HistoryRow, type PriceHistory } from '../roles.ts';
 import { inBatches } from './batches.ts';
 import { Partitions, dayKey, insertedDespite, isOnlyDuplicates, type PartitionedFamily } from './partitions.ts';
+import { groupBy } from '../../domain/group-by.ts';
 
 /**
  * Price history, laid out so that every read is an equality lookup on an indexed key and costs
@@ -177,22 +178,18 @@ export function createMongoHistory(c: Connection, marks: HistoryMarks): PriceHis
 
     async append(prices) {
       if (prices.length === 0) return 0;
-      const byDay = new Map<string, TickDoc[]>();
-      for (const p of prices) {
-        const day = dayKey(p.publishTime);
-        const doc: TickDoc = {
-          _id: tickId(p),
-          m: `${p.feedId}:${minuteOf(p.publishTime)}`,
-          s: p.source,
-          p: p.price.toString(),
-          c: p.conf.toString(),
-          e: p.expo,
-          t: p.publishTime,
-          ...(p.slot !== undefined && { sl: p.slot }),
-          r: p.receivedAt,
-        };
-        byDay.set(day, [...(byDay.get(day) ?? []), doc]);
-      }
+      const ticks = prices.map((p): TickDoc => ({
+        _id: tickId(p),
+        m: `${p.feedId}:${minuteOf(p.publishTime)}`,
+        s: p.source,
+        p: p.price.toString(),
+        c: p.conf.toString(),
+        e: p.expo,
+        t: p.publishTime,
+        ...(p.slot !== undefined && { sl: p.slot }),
+        r: p.receivedAt,
+      }));
+      const byDay = groupBy(ticks, (d) => dayKey(d.t));
       let inserted = 0;
       for (const [day, docs] of byDay) {
         await partitions.ensure(day);

@@ -5,6 +5,7 @@ import type { LastAccepted, LatestPriceDoc, LatestPrices } from '../roles.ts';
 import { modelOn } from './connection.ts';
 import type { HistoryMarks } from './history.ts';
 import { inBatches } from './batches.ts';
+import { groupBy } from '../../domain/group-by.ts';
 
 /**
  * `oracle_prices`: each feed's served price (`prices.<feedId>`), each source's newest accepted
@@ -50,11 +51,7 @@ export function createMongoLatest(c: Connection, markets: MarketIndex): LatestPr
     if (!id) throw new RangeError(`feed ${feedId} is not in the registry`);
     return id;
   };
-  const byDoc = (feedIds: Iterable<string>) => {
-    const out = new Map<string, string[]>();
-    for (const f of feedIds) out.set(docOf(f), [...(out.get(docOf(f)) ?? []), f]);
-    return out;
-  };
+  const byDoc = (feedIds: Iterable<string>) => groupBy(feedIds, docOf);
   const readDocs = (feedIds: readonly string[], projection?: Record<string, 1>) =>
     inBatches([...byDoc(feedIds).keys()], (_id) => model.findOne({ _id }, projection).lean(), { width: 16 });
   const setEach = (sets: Map<string, Record<string, unknown>>, unsets?: Map<string, Record<string, 1>>) =>

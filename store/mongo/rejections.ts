@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import { RAW_PAYLOAD_LIMIT, type RejectionDoc, type Rejections } from '../roles.ts';
 import { Partitions, dayKey, type PartitionedFamily } from './partitions.ts';
+import { groupBy } from '../../domain/group-by.ts';
 
 /**
  * `oracle_rejections_<day>`: every rejected observation or payload with its reason, bucketed by
@@ -18,11 +19,10 @@ export function createMongoRejections(c: Connection): Rejections {
   const partitions = new Partitions(c, [FAMILY]);
   return {
     async write(list) {
-      const byDay = new Map<string, StoredRejection[]>();
-      for (const r of list) {
-        const hr = hourOf(r.receivedAt.getTime());
-        byDay.set(dayKey(hr), [...(byDay.get(dayKey(hr)) ?? []), { ...r, raw: r.raw.slice(0, RAW_PAYLOAD_LIMIT), hr }]);
-      }
+      const byDay = groupBy(
+        list.map((r): StoredRejection => ({ ...r, raw: r.raw.slice(0, RAW_PAYLOAD_LIMIT), hr: hourOf(r.receivedAt.getTime()) })),
+        (r) => dayKey(r.hr),
+      );
       for (const [day, docs] of byDay) {
         await partitions.ensure(day);
         await partitions.collection<StoredRejection>(FAMILY, day).insertMany(docs, { ordered: false });
