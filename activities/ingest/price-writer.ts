@@ -21,7 +21,7 @@ export interface PriceWriterOptions {
   /** Root folder of the journals (one per worker process of this machine). */
   journalDir: string;
   flushMs?: number;
-  /** Entries per insert. */
+  /** Entries per insert: the event loop is free between inserts (serializing one is synchronous), so a large backlog never holds up the live path for long. */
   batchMax?: number;
   /** Entries kept in memory while the database is behind; the rest wait in the journal. */
   maxInMemory?: number;
@@ -31,7 +31,7 @@ export interface PriceWriterOptions {
   retryMaxMs?: number;
 }
 
-const DEFAULTS = { flushMs: 100, batchMax: 5_000, maxInMemory: 200_000, sealGraceMs: 5_000, retryMaxMs: 5_000 };
+const DEFAULTS = { flushMs: 100, batchMax: 1_000, maxInMemory: 200_000, sealGraceMs: 5_000, retryMaxMs: 5_000 };
 
 type EntryValue = { kind: 'price'; price: AcceptedPrice } | { kind: 'rejection'; rejection: RejectionDoc };
 type Entry = EntryValue & { n: number };
