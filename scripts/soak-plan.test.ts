@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { KILL_TARGETS, failures, faultSchedule, renderReport, summarizeRss, type RssSample, type SoakReport } from './soak-plan.ts';
+import type { Corruption } from '../sandbox/market-sim/faults.ts';
+import type { PublishedUpdate } from '../sandbox/market-sim/hermes-wire.ts';
+import { KILL_TARGETS, failures, faultSchedule, renderReport, secondsToStore, summarizeRss, type RssSample, type SoakReport } from './soak-plan.ts';
 
 describe('the soak fault schedule', () => {
   it('is the same for the same seed and differs for another', () => {
@@ -45,7 +47,7 @@ describe('memory of a soaked process', () => {
     expect(breathing.highWaterMbPerMin).toBe(0);
     const leaking = summarizeRss(life(1, 0, 8, (m) => 200 + 5 * m + (Math.round(m * 12) % 4 === 0 ? 20 : 0)))!;
     expect(leaking.highWaterMbPerMin).toBeCloseTo(5, 0);
-    const clean = { minutes: 8, seed: 1, faults: [], received: 1, lost: [], duplicates: [], missed: [], liquidated: 1, crashed: [], workflowsMissing: [], latencyMs: { p50: 1, p99: 1, samples: 1 } };
+    const clean = { minutes: 8, seed: 1, faults: [], received: 1, lost: [], publishedSeconds: 1, lostSeconds: [], duplicates: [], missed: [], liquidated: 1, crashed: [], workflowsMissing: [], latencyMs: { p50: 1, p99: 1, samples: 1 } };
     expect(failures({ ...clean, rss: [{ name: 'x', summary: breathing }] })).toEqual([]);
     expect(failures({ ...clean, rss: [{ name: 'x', summary: leaking }] })).toEqual([expect.stringContaining('x memory keeps rising')]);
   });
@@ -62,6 +64,8 @@ describe('the soak verdict', () => {
     faults: [{ at: '20 s', fault: 'kill -9 ingest', recoveredMs: 3_000 }],
     received: 1_000,
     lost: [],
+    publishedSeconds: 2_400,
+    lostSeconds: [],
     duplicates: [],
     missed: [],
     liquidated: 4,
@@ -76,11 +80,14 @@ describe('the soak verdict', () => {
     const text = renderReport(clean);
     expect(text).toContain('soak PASSED');
     expect(text).toMatch(/lost \(received, not stored\)\s+0/);
+    expect(text).toMatch(/no update of its second stored; of 2400 feed-seconds\)\s+0/);
     expect(text).toMatch(/kill -9 ingest\s+3\.0 s/);
   });
 
   it('fails on a loss, a duplicate, a miss, a crash, a missing workflow, growing memory, or nothing exercised', () => {
     expect(failures({ ...clean, lost: ['x'] })).toHaveLength(1);
+    expect(failures({ ...clean, lostSeconds: ['SOL-PERP 1796000000'] })).toHaveLength(1);
+    expect(failures({ ...clean, publishedSeconds: 0 })).toHaveLength(1);
     expect(failures({ ...clean, duplicates: ['x'] })).toHaveLength(1);
     expect(failures({ ...clean, missed: ['x'] })).toHaveLength(1);
     expect(failures({ ...clean, crashed: ['sync exited with code 1'] })).toHaveLength(1);
@@ -89,5 +96,25 @@ describe('the soak verdict', () => {
     expect(failures({ ...clean, liquidated: 0 })).toHaveLength(1);
     expect(failures({ ...clean, received: 0 })).toHaveLength(1);
     expect(renderReport({ ...clean, lost: ['x'] })).toContain('soak FAILED');
+  });
+});
+
+describe('the seconds history must hold', () => {
+  const update = (feedId: string, publishTime: number, publishedAtMs: number, corruption?: Corruption): PublishedUpdate =>
+    ({ feedId, slot: 1, publishTime, prevPublishTime: publishTime - 1, price: '1', expo: -8, publishedAtMs, corruption, parsedJson: '{}', binary: Buffer.alloc(0) }) as PublishedUpdate;
+
+  it('keeps a second with any acceptable update, drops corrupted entries and every entry of a spoiled message', () => {
+    const published = new Map([
+      // 100: two updates, one corrupted: the other still has to be stored.
+      // 101: its only update is in a tick another feed's malformed entry spoiled.
+      // 102: its only update is itself corrupted (a shifted publish time).
+      ['a', [update('a', 100, 100_000, 'nan-price'), update('a', 100, 100_400), update('a', 101, 101_200), update('a', 700, 102_000, 'future-time'), update('a', 103, 103_000)]],
+      ['b', [update('b', 100, 100_000), update('b', 101, 101_200, 'malformed-json'), update('b', 103, 103_000, 'unknown-id')]],
+    ]);
+    const seconds = secondsToStore(published, 100, 103);
+    expect([...seconds.get('a')!].sort()).toEqual([100, 103]);
+    expect([...seconds.get('b')!]).toEqual([100]);
+    // Outside the window: not judged.
+    expect([...secondsToStore(published, 101, 102).get('a')!]).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { createRng } from '../sandbox/market-sim/random.ts';
-import { CORRUPTIONS } from '../sandbox/market-sim/faults.ts';
+import { CORRUPTIONS, WHOLE_MESSAGE_CORRUPTIONS } from '../sandbox/market-sim/faults.ts';
+import type { PublishedUpdate } from '../sandbox/market-sim/hermes-wire.ts';
 
 /**
  * The pure parts of `npm run soak` (scripts/soak.ts): which fault strikes when (seeded, so a run
@@ -154,6 +155,26 @@ function slope(points: readonly (readonly [number, number])[]): number {
 /** Growth a process may show over its settled life and still count as bounded (MB per minute). */
 export const RSS_GROWTH_LIMIT_MB_PER_MIN = 4;
 
+/**
+ * Per feed, the publish seconds in [from, to] that history must hold a Pyth update of: those with at
+ * least one update the validator accepts — not corrupted itself, and not in a message a whole-message
+ * corruption spoiled (any feed's `malformed-json` or `oversized` entry spoils every entry of its tick,
+ * which shares its publish instant). Live, every accepted update is stored; a gap the stream missed
+ * (a kill, a stall, a dropped connection) is backfilled from Hermes, which serves the first update of
+ * each second: so the check is per second, not per update.
+ */
+export function secondsToStore(published: ReadonlyMap<string, readonly PublishedUpdate[]>, from: number, to: number): Map<string, Set<number>> {
+  const spoiled = new Set<number>();
+  for (const updates of published.values()) for (const u of updates) if (u.corruption !== undefined && WHOLE_MESSAGE_CORRUPTIONS.includes(u.corruption)) spoiled.add(u.publishedAtMs);
+  const out = new Map<string, Set<number>>();
+  for (const [feedId, updates] of published) {
+    const seconds = new Set<number>();
+    for (const u of updates) if (u.corruption === undefined && !spoiled.has(u.publishedAtMs) && u.publishTime >= from && u.publishTime <= to) seconds.add(u.publishTime);
+    out.set(feedId, seconds);
+  }
+  return out;
+}
+
 export interface SoakReport {
   minutes: number;
   seed: string | number;
@@ -162,6 +183,10 @@ export interface SoakReport {
   received: number;
   /** Received, yet not in history. */
   lost: string[];
+  /** Publish seconds with an acceptable update (`secondsToStore`) that were checked against history. */
+  publishedSeconds: number;
+  /** Of those, the ones history holds no Pyth update of (`<symbol> <publish second>`). */
+  lostSeconds: string[];
   /** Stored twice, or liquidated more often than the keepers counted. */
   duplicates: string[];
   /** Positions pushed under water that no saga liquidated in time. */
@@ -180,6 +205,8 @@ export function failures(r: SoakReport): string[] {
   const out: string[] = [];
   if (r.received === 0) out.push('the client received no price at all');
   if (r.lost.length > 0) out.push(`${r.lost.length} received prices not in history, e.g. ${r.lost.slice(0, 3).join(', ')}`);
+  if (r.publishedSeconds === 0) out.push('no published second was checked against history');
+  if (r.lostSeconds.length > 0) out.push(`${r.lostSeconds.length} published seconds with an acceptable update have none in history, e.g. ${r.lostSeconds.slice(0, 3).join(', ')}`);
   if (r.duplicates.length > 0) out.push(`${r.duplicates.length} duplicates, e.g. ${r.duplicates.slice(0, 3).join(', ')}`);
   if (r.missed.length > 0) out.push(`${r.missed.length} liquidations missed: ${r.missed.slice(0, 3).join(', ')}`);
   if (r.liquidated === 0) out.push('no position was liquidated: the liquidation path was not exercised');
@@ -214,6 +241,7 @@ export function renderReport(r: SoakReport): string {
       [
         ['prices received (distinct)', String(r.received)],
         ['lost (received, not stored)', String(r.lost.length)],
+        [`lost (published and acceptable, no update of its second stored; of ${r.publishedSeconds} feed-seconds)`, String(r.lostSeconds.length)],
         ['duplicates (stored twice, liquidated twice)', String(r.duplicates.length)],
         ['positions liquidated', String(r.liquidated)],
         ['liquidations missed', String(r.missed.length)],

@@ -22,10 +22,11 @@ import { CORRUPTIONS } from '../sandbox/market-sim/faults.ts';
 import { createMarketSim } from '../sandbox/market-sim/market-sim.ts';
 import { openStore } from '../store/mongo/connection.ts';
 import { createMongoStore } from '../store/mongo/store.ts';
+import { MAX_UPDATES_WINDOW_SEC } from '../store/roles.ts';
 import { connectClient } from '../temporal/connection.ts';
 import { LiveClient, compareWithHistory, priceKey } from '../tests/support.ts';
 import { composeSystem } from './composition.ts';
-import { describeFault, failures, faultSchedule, renderReport, summarizeRss, type Fault, type RssSample, type ScheduledFault, type SoakReport } from './soak-plan.ts';
+import { describeFault, failures, faultSchedule, renderReport, secondsToStore, summarizeRss, type Fault, type RssSample, type ScheduledFault, type SoakReport } from './soak-plan.ts';
 import { Supervisor, describeExit, type ProcessSpec } from './supervisor.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -95,7 +96,8 @@ const sink = new Writable({
   },
 });
 
-const sim = createMarketSim({ port: port(5), seed, coingeckoIntervalMs: 1_000, logLevel: 'warn', ...(replay && { replay: { file: replay, speed: 1 } }) });
+// It remembers every update it published over the run (2.5 a second per feed), for the loss check.
+const sim = createMarketSim({ port: port(5), seed, coingeckoIntervalMs: 1_000, logLevel: 'warn', publishLogSize: Math.max(4_096, Math.ceil(minutes * 60 * 3) + 1_000), ...(replay && { replay: { file: replay, speed: 1 } }) });
 const supervisor = new Supervisor(specs.map((s) => s.name), sink, false);
 
 /** Kills the soak itself caused: an exit of that process within a few seconds is expected. */
@@ -427,12 +429,36 @@ async function storageCheck() {
   const r = await compareWithHistory(store.history, received.values());
   return { lost: r.missing, duplicates: [...r.duplicates.map((k) => `stored twice: ${k}`), ...r.different.map((k) => `stored with other values: ${k}`)] };
 }
+// Every second the simulator published an acceptable update of, from just after the start to just
+// before the end, has an update in history — whether a client saw it or not (a gateway down, the
+// stream cut and backfilled).
+const checkFrom = Math.floor(startedAt / 1_000) + 5;
+const checkTo = Math.floor(endsAt / 1_000) - 5;
+const toStore = secondsToStore(new Map(markets.all.map((m) => [m.pythFeedId, sim.published(m.pythFeedId)])), checkFrom, checkTo);
+async function secondsCheck(): Promise<{ checked: number; lost: string[] }> {
+  let checked = 0;
+  const lost: string[] = [];
+  for (const m of markets.all) {
+    const stored = new Set<number>();
+    for (let from = checkFrom; from <= checkTo; from += MAX_UPDATES_WINDOW_SEC) {
+      for (const row of await store.history.updates(m.pythFeedId, from, Math.min(checkTo, from + MAX_UPDATES_WINDOW_SEC - 1))) if (row.source === 'pyth') stored.add(row.publishTime);
+    }
+    for (const second of toStore.get(m.pythFeedId) ?? []) {
+      checked += 1;
+      if (!stored.has(second)) lost.push(`${m.symbol} ${second}`);
+    }
+  }
+  return { checked, lost };
+}
 // The writer stores in batches and retries what failed: give the last ones time to land.
 let storage = await storageCheck();
-for (const deadline = Date.now() + 60_000; storage.lost.length > 0 && Date.now() < deadline; ) {
+let seconds = await secondsCheck();
+for (const deadline = Date.now() + 60_000; storage.lost.length + seconds.lost.length > 0 && Date.now() < deadline; ) {
   await sleep(2_000);
   storage = await storageCheck();
+  seconds = await secondsCheck();
 }
+if (seconds.lost.length > 0) log(`  published seconds not in history: ${seconds.lost.slice(0, 20).join(', ')}`);
 
 await sleep(10_000); // the keeper's last sagas finish
 const counted = (await keeperCount()) - countedBefore;
@@ -464,6 +490,8 @@ const report: SoakReport = {
   faults: played,
   received: received.size,
   lost: storage.lost,
+  publishedSeconds: seconds.checked,
+  lostSeconds: seconds.lost,
   duplicates,
   missed,
   liquidated: opened.length - missed.length,

@@ -27,6 +27,8 @@ export const CORRUPTIONS = [
   'oversized',
 ] as const;
 export type Corruption = (typeof CORRUPTIONS)[number];
+/** The kinds that spoil the whole message carrying the corrupted entry (every feed in it). */
+export const WHOLE_MESSAGE_CORRUPTIONS: readonly Corruption[] = ['malformed-json', 'oversized'];
 
 /** Largest |bias| in basis points (±50%). */
 export const MAX_BIAS_BPS = 5_000;

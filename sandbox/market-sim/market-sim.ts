@@ -108,6 +108,8 @@ export interface MarketSim {
   prices(feeds?: string[]): FeedPrices[];
   /** Wall-clock ms at which the update (feed, publish time[, price mantissa]) was published. */
   publishedAt(feed: string, publishTime: number, price?: string): number | undefined;
+  /** The Pyth updates of a feed the simulator published and still remembers (`publishLogSize` per feed), oldest first. */
+  published(feed: string): readonly PublishedUpdate[];
   /** Publishes one Pyth update of every feed now (the clock when `autoPublish` is false). */
   step(): void;
   /** Takes a fresh CoinGecko sample of every feed now. */
@@ -316,6 +318,11 @@ export function createMarketSim(input: MarketSimOptions = {}): MarketSim {
     return feed === undefined ? undefined : publishLog.publishedAt(feed.id, publishTime, price);
   }
 
+  function published(name: string): readonly PublishedUpdate[] {
+    const feed = catalogue.resolve(name);
+    return feed === undefined ? [] : publishLog.updatesOf(feed.id);
+  }
+
   const controlApi = createControlApi({
     control,
     prices,
@@ -365,6 +372,7 @@ export function createMarketSim(input: MarketSimOptions = {}): MarketSim {
     control,
     prices,
     publishedAt,
+    published,
     step,
     refreshCoingecko,
 
