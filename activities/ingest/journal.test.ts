@@ -5,7 +5,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { Journal } from './journal.ts';
 
-const openFds = () => readdirSync('/proc/self/fd').flatMap((fd) => { try { return [readlinkSync(`/proc/self/fd/${fd}`)]; } catch { return []; } });
+/** The files this process has open. */
+const openFiles = () =>
+  readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      return [readlinkSync(`/proc/self/fd/${fd}`)];
+    } catch {
+      return []; // closed meanwhile (readdir's own fd)
+    }
+  });
 
 describe('Journal', () => {
   it('keeps every entry across segment rotations while background syncs run, and closes the segments it rotated', async () => {
@@ -26,8 +34,8 @@ describe('Journal', () => {
     expect(entries.map((e) => (e.value as { i: number }).i)).toEqual([...Array(400).keys()]);
     expect(readdirSync(journal.dir).filter((f) => f.endsWith('.jsonl')).length).toBeGreaterThan(5);
     // Only the open segment is still open.
-    expect(openFds().filter((f) => f.startsWith(journal.dir))).toHaveLength(1);
+    expect(openFiles().filter((f) => f.startsWith(journal.dir))).toHaveLength(1);
     journal.close();
-    expect(openFds().filter((f) => f.startsWith(journal.dir))).toHaveLength(0);
+    expect(openFiles().filter((f) => f.startsWith(journal.dir))).toHaveLength(0);
   });
 });

@@ -46,7 +46,7 @@ const RAW_SNIPPET = 512;
  * Observations validated and published together: Hermes sends every subscribed feed in one message
  * (thousands at scale), and publishing them as one batch would hold the first until the last is done.
  */
-export const PUBLISH_SLICE = 200;
+const PUBLISH_SLICE = 200;
 
 export class IngestPipeline {
   private readonly diverging = new Set<string>();

@@ -21,7 +21,10 @@ export interface PriceWriterOptions {
   /** Root folder of the journals (one per worker process of this machine). */
   journalDir: string;
   flushMs?: number;
-  /** Entries per insert: the event loop is free between inserts (serializing one is synchronous), so a large backlog never holds up the live path for long. */
+  /**
+   * Entries per insert. The event loop is free between inserts, and serializing one is synchronous:
+   * smaller inserts keep a large backlog from holding up the live path for long.
+   */
   batchMax?: number;
   /** Entries kept in memory while the database is behind; the rest wait in the journal. */
   maxInMemory?: number;
