@@ -53,19 +53,11 @@ export class PublishLog {
     return log?.byKey.get(price === undefined ? String(publishTime) : `${publishTime}/${price}`)?.publishedAtMs;
   }
 
-  /** The feed's remembered updates, in publish order (the oldest may have been evicted). */
-  updatesOf(feedId: string): readonly PublishedUpdate[] {
-    const log = this.#perFeed.get(feedId);
-    return log === undefined ? [] : log.updates.slice(log.start);
-  }
-
   /**
    * As Hermes answers `/v2/updates/price/{publish_time}`: the first remembered update of the feed
    * whose publish time is at or after `publishTime` (the earliest such second; of its updates, the
-   * first published). Corrupted entries are skipped: the bad-payload faults model a faulty wire, while
-   * Hermes' archive holds what Pyth aggregated — so a second whose first update was spoiled on the
-   * stream is answered with its first sound one. A stale-/future-time injection shifts an update's
-   * publish time, so the log is not sorted by it: this scans the feed's window.
+   * first published). A stale-/future-time injection shifts an update's publish time, so the log is
+   * not sorted by it: this scans the feed's window.
    */
   firstAtOrAfter(feedId: string, publishTime: number): PublishedUpdate | undefined {
     const log = this.#perFeed.get(feedId);
@@ -73,7 +65,7 @@ export class PublishLog {
     let best: PublishedUpdate | undefined;
     for (let i = log.start; i < log.updates.length; i++) {
       const u = log.updates[i]!;
-      if (u.corruption === undefined && u.publishTime >= publishTime && (best === undefined || u.publishTime < best.publishTime)) best = u;
+      if (u.publishTime >= publishTime && (best === undefined || u.publishTime < best.publishTime)) best = u;
     }
     return best;
   }
