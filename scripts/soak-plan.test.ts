@@ -103,15 +103,16 @@ describe('the seconds history must hold', () => {
   const update = (feedId: string, publishTime: number, publishedAtMs: number, corruption?: Corruption): PublishedUpdate =>
     ({ feedId, slot: 1, publishTime, prevPublishTime: publishTime - 1, price: '1', expo: -8, publishedAtMs, corruption, parsedJson: '{}', binary: Buffer.alloc(0) }) as PublishedUpdate;
 
-  it('keeps a second with any acceptable update, drops corrupted entries and every entry of a spoiled message', () => {
+  it('keeps a second with an acceptable update whose first update is sound; drops corrupted entries and every entry of a spoiled message', () => {
     const published = new Map([
-      // 100: two updates, one corrupted: the other still has to be stored.
+      // 100: a sound first update, then a corrupted one: has to be stored.
       // 101: its only update is in a tick another feed's malformed entry spoiled.
       // 102: its only update is itself corrupted (a shifted publish time).
-      ['a', [update('a', 100, 100_000, 'nan-price'), update('a', 100, 100_400), update('a', 101, 101_200), update('a', 700, 102_000, 'future-time'), update('a', 103, 103_000)]],
+      // 104: a corrupted first update, then a sound one: a backfill may only get the bad one.
+      ['a', [update('a', 100, 100_000), update('a', 100, 100_400, 'nan-price'), update('a', 101, 101_200), update('a', 700, 102_000, 'future-time'), update('a', 103, 103_000), update('a', 104, 104_000, 'zero-price'), update('a', 104, 104_400)]],
       ['b', [update('b', 100, 100_000), update('b', 101, 101_200, 'malformed-json'), update('b', 103, 103_000, 'unknown-id')]],
     ]);
-    const seconds = secondsToStore(published, 100, 103);
+    const seconds = secondsToStore(published, 100, 104);
     expect([...seconds.get('a')!].sort()).toEqual([100, 103]);
     expect([...seconds.get('b')!]).toEqual([100]);
     // Outside the window: not judged.

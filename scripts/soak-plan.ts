@@ -156,12 +156,13 @@ function slope(points: readonly (readonly [number, number])[]): number {
 export const RSS_GROWTH_LIMIT_MB_PER_MIN = 4;
 
 /**
- * Per feed, the publish seconds in [from, to] that history must hold a Pyth update of: those with at
- * least one update the validator accepts — not corrupted itself, and not in a message a whole-message
- * corruption spoiled (any feed's `malformed-json` or `oversized` entry spoils every entry of its tick,
- * which shares its publish instant). Live, every accepted update is stored; a gap the stream missed
- * (a kill, a stall, a dropped connection) is backfilled from Hermes, which serves the first update of
- * each second: so the check is per second, not per update.
+ * Per feed, the publish seconds in [from, to] that history must hold a Pyth update of. Live, every
+ * accepted update is stored; a gap the stream missed (a kill, a stall, a dropped connection) is
+ * backfilled from Hermes, which serves the first update of each second. So a second counts when it
+ * has an update the validator accepts — not corrupted itself, and not in a message a whole-message
+ * corruption spoiled (any feed's `malformed-json` or `oversized` entry spoils every entry of its
+ * tick, which shares its publish instant) — and its first update is not corrupted: the archive
+ * serves what was published, and a bad first update may be all a backfill can get of that second.
  */
 export function secondsToStore(published: ReadonlyMap<string, readonly PublishedUpdate[]>, from: number, to: number): Map<string, Set<number>> {
   const spoiled = new Set<number>();
@@ -169,7 +170,12 @@ export function secondsToStore(published: ReadonlyMap<string, readonly Published
   const out = new Map<string, Set<number>>();
   for (const [feedId, updates] of published) {
     const seconds = new Set<number>();
-    for (const u of updates) if (u.corruption === undefined && !spoiled.has(u.publishedAtMs) && u.publishTime >= from && u.publishTime <= to) seconds.add(u.publishTime);
+    const firstCorrupted = new Map<number, boolean>();
+    for (const u of updates) if (!firstCorrupted.has(u.publishTime)) firstCorrupted.set(u.publishTime, u.corruption !== undefined);
+    for (const u of updates) {
+      if (u.corruption !== undefined || spoiled.has(u.publishedAtMs) || firstCorrupted.get(u.publishTime)) continue;
+      if (u.publishTime >= from && u.publishTime <= to) seconds.add(u.publishTime);
+    }
     out.set(feedId, seconds);
   }
   return out;

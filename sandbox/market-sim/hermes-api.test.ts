@@ -246,6 +246,8 @@ describe('Hermes v2 API through the real HermesClient', () => {
     }
     const oldest = await fetch(`${sim.url}/v2/updates/price/0?ids[]=${SOL}`);
     expect(((await oldest.json()) as { parsed: Parsed[] }).parsed[0]!.metadata.slot).toBe(slots[4]);
+    // The same window, in publish order, for the soak's loss check.
+    expect(sim.published('SOL-PERP').map((u) => u.slot)).toEqual(slots.slice(4));
   });
 
   it('applies the auth, kill and method rules to /v2/updates/price/{publish_time}', async () => {

@@ -53,6 +53,12 @@ export class PublishLog {
     return log?.byKey.get(price === undefined ? String(publishTime) : `${publishTime}/${price}`)?.publishedAtMs;
   }
 
+  /** The feed's remembered updates, in publish order (the oldest may have been evicted). */
+  updatesOf(feedId: string): readonly PublishedUpdate[] {
+    const log = this.#perFeed.get(feedId);
+    return log === undefined ? [] : log.updates.slice(log.start);
+  }
+
   /**
    * As Hermes answers `/v2/updates/price/{publish_time}`: the first remembered update of the feed
    * whose publish time is at or after `publishTime` (the earliest such second; of its updates, the
