@@ -3,7 +3,7 @@ import { MAX_CANDLES, buildCandles, mergeCandles, minuteOf, servedSeries, type C
 import type { Source } from '../../domain/price.ts';
 import { MAX_HISTORY_WINDOW_SEC, MAX_UPDATES_WINDOW_SEC, type AcceptedPrice, type CandleSeries, type HistoryRow, type PriceHistory } from '../roles.ts';
 import { inBatches } from './batches.ts';
-import { Partitions, dayKey, insertedDespite, isOnlyDuplicates, type PartitionedFamily } from './partitions.ts';
+import { DAY_SEC, Partitions, dayKey, insertedDespite, isOnlyDuplicates, type PartitionedFamily } from './partitions.ts';
 import { groupBy } from '../../domain/group-by.ts';
 
 /**
@@ -17,9 +17,12 @@ import { groupBy } from '../../domain/group-by.ts';
  *    `feed:minute`, bucketed by `h` = `feed:hour`, sealed from the stored updates once the minute is
  *    over and all its updates are stored;
  *  - hour documents (`oracle_price_hours_<day>`): an hour's minute candles in one document, `_id` =
- *    `feed:hour`, sealed with the hour's last minute.
- * A 24 h window at 5-minute candles reads ~25 hour documents, one minute bucket and a few update
- * buckets, whatever the collections hold. Mantissas are decimal strings.
+ *    `feed:hour`, sealed with the hour's last minute;
+ *  - day documents (`oracle_price_days_<day>`): the 5-minute candles of a feed's sealed hours of the
+ *    day, `_id` = `feed:day`, rewritten as each hour is sealed; `hrs` lists the hours they hold.
+ * A 24 h window at a multiple of 5 minutes reads two day documents, the hour documents of the hours
+ * they do not hold yet (the last one or two), one minute bucket and a few update buckets, whatever
+ * the collections hold. Mantissas are decimal strings.
  */
 
 interface TickDoc {
@@ -64,13 +67,26 @@ interface HourDoc {
   minutes: CandleFields[];
 }
 
+interface DayDoc {
+  /** `feed:day` (day start, unix seconds) */
+  _id: string;
+  t: number;
+  /** The sealed hours whose 5-minute candles `fives` holds. */
+  hrs: number[];
+  fives: CandleFields[];
+}
+
 export const HISTORY_FAMILIES = {
   ticks: { name: 'oracle_price_ticks', indexes: [{ m: 1 }] },
   minutes: { name: 'oracle_price_minutes', indexes: [{ h: 1 }] },
   hours: { name: 'oracle_price_hours', indexes: [] },
+  days: { name: 'oracle_price_days', indexes: [] },
 } satisfies Record<string, PartitionedFamily>;
 
 const hourOf = (t: number) => Math.floor(t / 3_600) * 3_600;
+const dayOf = (t: number) => Math.floor(t / DAY_SEC) * DAY_SEC;
+/** The day level's candle width: windows at a multiple of it read day documents. */
+const FIVE_MIN = 300;
 const tickId = (p: AcceptedPrice) => `${p.feedId}:${p.source}:${p.publishTime}${p.slot !== undefined ? `:${p.slot}` : ''}`;
 /** Hour documents in flight at once: a whole 24 h window's in one wave. */
 const HOUR_FAN_OUT = 25;
@@ -103,6 +119,7 @@ export function createMongoHistory(c: Connection, marks: HistoryMarks): PriceHis
   const ticksOf = (t: number) => partitions.collection<TickDoc>(HISTORY_FAMILIES.ticks, dayKey(t));
   const minutesOf = (t: number) => partitions.collection<MinuteDoc>(HISTORY_FAMILIES.minutes, dayKey(t));
   const hoursOf = (t: number) => partitions.collection<HourDoc>(HISTORY_FAMILIES.hours, dayKey(t));
+  const daysOf = (t: number) => partitions.collection<DayDoc>(HISTORY_FAMILIES.days, dayKey(t));
 
   const minuteTicks = (feedId: string, minute: number) => ticksOf(minute).find({ m: `${feedId}:${minute}` }).toArray();
 
@@ -116,13 +133,14 @@ export function createMongoHistory(c: Connection, marks: HistoryMarks): PriceHis
 
   /**
    * Inserts documents (the rule); replaces those sealed before (late updates: sealing again) — at
-   * once when the caller knows it sealed them, else after the insert refused them.
+   * once when the caller knows it sealed them, else after the insert refused them. Returns those
+   * that were (or, told to replace, may have been) there before.
    */
-  async function upsertAll<T extends { _id: string }>(coll: mongo.Collection<T>, docs: T[], replace = false): Promise<void> {
-    if (docs.length === 0) return;
+  async function upsertAll<T extends { _id: string }>(coll: mongo.Collection<T>, docs: T[], replace = false): Promise<T[]> {
+    if (docs.length === 0) return [];
     if (replace) {
       for (const d of docs) await coll.replaceOne({ _id: d._id } as mongo.Filter<T>, d as mongo.WithoutId<T>, { upsert: true });
-      return;
+      return docs;
     }
     let again: T[] = [];
     try {
@@ -133,35 +151,73 @@ export function createMongoHistory(c: Connection, marks: HistoryMarks): PriceHis
       again = docs.filter((_, i) => failed.has(i));
     }
     for (const d of again) await coll.replaceOne({ _id: d._id } as mongo.Filter<T>, d as mongo.WithoutId<T>);
+    return again;
   }
 
   /**
-   * Minute candles of whole minutes [fromMinute, toMinute] (both starts), from the coarsest level
-   * that holds them. The lookups go out together, not level after level: a 24 h window is ~25 hour
-   * documents and a few minute and update buckets, each an indexed equality, in two round trips.
+   * Minute candles of the whole minutes in `ranges` ([first, last] minute starts), from the coarsest
+   * level that holds them: an hour's document once it is sealed, else its minute bucket, and each
+   * minute after the last sealed one from its updates. Two waves of lookups, each an indexed equality.
    */
-  async function minuteCandles(feedId: string, fromMinute: number, toMinute: number, signal?: AbortSignal): Promise<CandleSet[]> {
-    const hours: number[] = [];
-    for (let h = hourOf(fromMinute); h <= toMinute; h += 3_600) hours.push(h);
-    // Whole hours in the window: one document each once sealed (an hour document exists only then).
-    const whole = hours.filter((h) => h >= fromMinute && h + 3_540 <= toMinute);
+  async function minuteCandles(feedId: string, ranges: readonly (readonly [number, number])[], signal?: AbortSignal): Promise<CandleSet[]> {
+    const wanted = (m: number) => ranges.some(([a, b]) => m >= a && m <= b);
+    const hours = [...new Set(ranges.flatMap(([a, b]) => {
+      const out: number[] = [];
+      for (let h = hourOf(a); h <= b; h += 3_600) out.push(h);
+      return out;
+    }))].sort((a, b) => a - b);
     const [sealedMark, hourDocs] = await Promise.all([
       marks.sealedThrough(feedId),
-      inBatches(whole, (h) => hoursOf(h).findOne({ _id: `${feedId}:${h}` }), { signal, width: HOUR_FAN_OUT }),
+      inBatches(hours, (h) => hoursOf(h).findOne({ _id: `${feedId}:${h}` }), { signal, width: HOUR_FAN_OUT }),
     ]);
     const sealed = sealedMark ?? Number.NEGATIVE_INFINITY;
     const sets: CandleSet[] = [];
-    for (const d of hourDocs) if (d) sets.push(...d.minutes.map(fromFields));
-    // The rest, hour by hour: its minute candles in one lookup, each minute after the last sealed one from its updates.
-    const viaMinutes = hours.filter((h) => !whole.includes(h) || !hourDocs[whole.indexOf(h)]);
+    const viaMinutes: number[] = [];
+    hours.forEach((h, i) => {
+      const d = hourDocs[i];
+      if (!d) viaMinutes.push(h);
+      else for (const f of d.minutes) if (wanted(f.t)) sets.push(fromFields(f));
+    });
     const unsealed: number[] = [];
-    for (const h of viaMinutes) for (let m = Math.max(h, fromMinute, minuteOf(sealed) + 60); m <= Math.min(h + 3_540, toMinute); m += 60) unsealed.push(m);
+    for (const h of viaMinutes) for (let m = Math.max(h, minuteOf(sealed) + 60); m <= h + 3_540; m += 60) if (wanted(m)) unsealed.push(m);
     const [partial, fresh] = await Promise.all([
       inBatches(viaMinutes, (h) => minutesOf(h).find({ h: `${feedId}:${h}` }).toArray(), { signal }),
       inBatches(unsealed, async (m) => servedSeries((await minuteTicks(feedId, m)).map(toPoint)), { signal }),
     ]);
-    for (const minutes of partial) for (const m of minutes) if (m.t >= fromMinute && m.t <= toMinute) sets.push(fromFields(m));
+    for (const minutes of partial) for (const m of minutes) if (wanted(m.t)) sets.push(fromFields(m));
     for (const points of fresh) if (points.length > 0) sets.push(buildCandles(points, 60));
+    return sets;
+  }
+
+  /**
+   * Candles of whole minutes [fromMinute, toMinute] for an interval that is a multiple of 5 minutes:
+   * the whole 5-minute spans from the day documents (one or two for 24 h), the minutes they do not
+   * cover — the edges, the hours not sealed into them yet — as `minuteCandles` reads them.
+   */
+  async function fiveMinuteCandles(feedId: string, fromMinute: number, toMinute: number, signal?: AbortSignal): Promise<CandleSet[]> {
+    const firstFive = Math.ceil(fromMinute / FIVE_MIN) * FIVE_MIN;
+    const lastFive = Math.floor((toMinute + 60) / FIVE_MIN) * FIVE_MIN - FIVE_MIN;
+    if (firstFive > lastFive) return minuteCandles(feedId, [[fromMinute, toMinute]], signal);
+    const days: number[] = [];
+    for (let d = dayOf(firstFive); d <= lastFive; d += DAY_SEC) days.push(d);
+    const head: [number, number][] = fromMinute < firstFive ? [[fromMinute, firstFive - 60]] : [];
+    // The leading minutes go out with the day documents: they are needed whatever those hold.
+    const [dayDocs, headSets] = await Promise.all([
+      inBatches(days, (d) => daysOf(d).findOne({ _id: `${feedId}:${d}` }), { signal }),
+      head.length > 0 ? minuteCandles(feedId, head, signal) : [],
+    ]);
+    const covered = new Set(dayDocs.flatMap((d) => d?.hrs ?? []));
+    const sets: CandleSet[] = [...headSets];
+    for (const d of dayDocs) for (const f of d?.fives ?? []) if (f.t >= firstFive && f.t <= lastFive && covered.has(hourOf(f.t))) sets.push(fromFields(f));
+    // What the day documents do not hold, in contiguous runs of minutes.
+    const rest: [number, number][] = [];
+    for (let m = firstFive; m <= toMinute; m += 60) {
+      if (m <= lastFive + FIVE_MIN - 60 && covered.has(hourOf(m))) continue;
+      const run = rest.at(-1);
+      if (run && run[1] === m - 60) run[1] = m;
+      else rest.push([m, m]);
+    }
+    if (rest.length > 0) sets.push(...(await minuteCandles(feedId, rest, signal)));
     return sets;
   }
 
@@ -171,6 +227,43 @@ export function createMongoHistory(c: Connection, marks: HistoryMarks): PriceHis
     for (let m = minuteOf(from); m <= to; m += 60) minutes.push(m);
     const docs = (await inBatches(minutes, (m) => minuteTicks(feedId, m), { signal })).flat();
     return servedSeries(docs.filter((d) => d.t >= from && d.t <= to).map(toPoint));
+  }
+
+  /** Of these feeds, those whose `hour` has its hour document (it was rolled up). */
+  async function hoursRolled(feedIds: readonly string[], hour: number): Promise<string[]> {
+    const found = await inBatches(feedIds, (f) => hoursOf(hour).findOne({ _id: `${f}:${hour}` }, { projection: { _id: 1 } }));
+    return feedIds.filter((_, i) => found[i]);
+  }
+
+  /**
+   * Rolls an hour's sealed minutes up: its hour document, and its 5-minute candles into the day
+   * document (read, the hour's candles replaced, written back). A day document that missed an hour
+   * loses nothing: a read takes the hours it does not list from their hour documents.
+   */
+  async function rollHour(feedIds: readonly string[], hour: number, again: boolean): Promise<void> {
+    if (feedIds.length === 0) return;
+    const rolled = (
+      await inBatches(feedIds, async (f) => {
+        const minutes = await minutesOf(hour).find({ h: `${f}:${hour}` }).toArray();
+        if (minutes.length === 0) return undefined;
+        const fields = minutes.sort((a, b) => a.t - b.t).map(({ _id: _i, h: _h, ...rest }): CandleFields => rest);
+        return { feedId: f, doc: { _id: `${f}:${hour}`, t: hour, minutes: fields } satisfies HourDoc };
+      })
+    ).filter((r) => r !== undefined);
+    await upsertAll(hoursOf(hour), rolled.map((r) => r.doc), again);
+    const day = dayOf(hour);
+    await inBatches(rolled, async ({ feedId, doc }) => {
+      const _id = `${feedId}:${day}`;
+      const { expo, candles } = mergeCandles(doc.minutes.map(fromFields), FIVE_MIN);
+      const prev = await daysOf(day).findOne({ _id });
+      const next: DayDoc = {
+        _id,
+        t: day,
+        hrs: [...new Set([...(prev?.hrs ?? []), hour])].sort((a, b) => a - b),
+        fives: [...(prev?.fives ?? []).filter((c) => hourOf(c.t) !== hour), ...candles.map((c) => toFields(c, expo))].sort((a, b) => a.t - b.t),
+      };
+      await daysOf(day).replaceOne({ _id }, next, { upsert: true });
+    });
   }
 
   return {
@@ -207,16 +300,11 @@ export function createMongoHistory(c: Connection, marks: HistoryMarks): PriceHis
     async seal(feedIds, minute, again = false) {
       await partitions.ensure(dayKey(minute));
       const docs = (await inBatches(feedIds, (f) => sealMinute(f, minute))).filter((d): d is MinuteDoc => d !== undefined);
-      await upsertAll(minutesOf(minute), docs, again);
-      if (minute % 3_600 === 3_540) {
-        const hour = hourOf(minute);
-        const hourDocs = await inBatches(feedIds, async (f): Promise<HourDoc | undefined> => {
-          const minutes = await minutesOf(hour).find({ h: `${f}:${hour}` }).toArray();
-          if (minutes.length === 0) return undefined;
-          return { _id: `${f}:${hour}`, t: hour, minutes: minutes.sort((a, b) => a.t - b.t).map(({ _id: _i, h: _h, ...fields }) => fields) };
-        });
-        await upsertAll(hoursOf(hour), hourDocs.filter((d): d is HourDoc => d !== undefined), again);
-      }
+      const resealed = await upsertAll(minutesOf(minute), docs, again);
+      const hour = hourOf(minute);
+      if (minute % 3_600 === 3_540) await rollHour(feedIds, hour, again);
+      // A minute sealed again (late updates) of an hour already rolled up: its hour and day documents take them in too.
+      else if (resealed.length > 0) await rollHour(await hoursRolled(resealed.map((d) => d._id.slice(0, d._id.lastIndexOf(':'))), hour), hour, true);
       await marks.markSealed(feedIds, minute);
     },
 
@@ -234,7 +322,7 @@ export function createMongoHistory(c: Connection, marks: HistoryMarks): PriceHis
       const spans: [number, number][] = firstWhole <= lastWhole ? [[from, firstWhole - 1], [lastWhole + 60, to]] : [[from, to]];
       const edges = spans.filter(([a, b]) => a <= b);
       const [whole, ...edgePoints] = await Promise.all([
-        firstWhole <= lastWhole ? minuteCandles(feedId, firstWhole, lastWhole, signal) : [],
+        firstWhole > lastWhole ? [] : intervalSec % FIVE_MIN === 0 ? fiveMinuteCandles(feedId, firstWhole, lastWhole, signal) : minuteCandles(feedId, [[firstWhole, lastWhole]], signal),
         ...edges.map(([a, b]) => servedUpdates(feedId, a, b, signal)),
       ]);
       const sets: CandleSet[] = [...whole];

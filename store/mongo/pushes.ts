@@ -5,21 +5,27 @@ import { Partitions, dayKey, type PartitionedFamily } from './partitions.ts';
 
 /**
  * The on-chain sync's records. `oracle_pushes_<day>` holds every push decision and its outcome, one
- * document per market per attempt (insert-only, an audit trail), bucketed by market and hour (`sh`),
- * so a market's latest pushes are a few equality lookups however long the log is kept.
- * `oracle_push_inflight` holds each batch between signing and its outcome, keyed by batch id: a
- * worker that restarts finds there what it may have sent and sends it again — the program's
- * publish-time check makes that safe.
+ * document per market per attempt (insert-only, an audit trail), bucketed by market and ten minutes
+ * (`ss`) and by market and hour (`sh`): a market's latest pushes are the last hour's six small
+ * buckets, then earlier hours' — a few equality lookups however long the log is kept, and however
+ * far into its hour the clock is. `oracle_push_inflight` holds each batch between signing and its
+ * outcome, keyed by batch id: a worker that restarts finds there what it may have sent and sends
+ * it again — the program's publish-time check makes that safe.
  */
 interface StoredPush extends PushDoc {
   /** `symbol:hour` (hour start, unix seconds) */
   sh: string;
+  /** `symbol:slot` (start of its ten minutes, unix seconds); absent on records written before it was */
+  ss?: string;
 }
 
-const FAMILY = { name: 'oracle_pushes', indexes: [{ sh: 1 }] } satisfies PartitionedFamily;
+const FAMILY: PartitionedFamily = { name: 'oracle_pushes', indexes: [{ sh: 1 }, { ss: 1 }] };
 const hourOf = (ms: number) => Math.floor(ms / 3_600_000) * 3_600;
+const SLOT_SEC = 600;
+const slotOf = (ms: number) => Math.floor(ms / 1000 / SLOT_SEC) * SLOT_SEC;
 /** How far back `recent` looks for a market's pushes, hours. */
 const LOOKBACK_HOURS = 48;
+const byNewest = (a: PushDoc, b: PushDoc) => b.recordedAt.getTime() - a.recordedAt.getTime();
 
 const inflightSchema = new Schema<InflightDoc>(
   {
@@ -44,16 +50,24 @@ export function createMongoPushLog(c: Connection, now: () => number = Date.now):
       if (docs.length === 0) return;
       const recordedAt = new Date(now());
       const hr = hourOf(recordedAt.getTime());
+      const slot = slotOf(recordedAt.getTime());
       await partitions.ensure(dayKey(hr));
-      await bucket(hr).insertMany(docs.map((d) => ({ ...d, recordedAt, sh: `${d.symbol}:${hr}` })), { ordered: false });
+      await bucket(hr).insertMany(docs.map((d) => ({ ...d, recordedAt, sh: `${d.symbol}:${hr}`, ss: `${d.symbol}:${slot}` })), { ordered: false });
     },
     async recent(symbol, limit) {
-      const out: PushDoc[] = [];
-      for (let i = 0, hr = hourOf(now()); i < LOOKBACK_HOURS && out.length < limit; i++, hr -= 3_600) {
-        const docs = await bucket(hr).find({ sh: `${symbol}:${hr}` }, { projection: { _id: 0, sh: 0 } }).toArray();
-        out.push(...docs.sort((a, b) => b.recordedAt.getTime() - a.recordedAt.getTime()));
+      const projection = { _id: 0, sh: 0 };
+      // The last hour in its six ten-minute buckets, together.
+      const newest = slotOf(now());
+      const slots = Array.from({ length: 3_600 / SLOT_SEC }, (_, i) => newest - i * SLOT_SEC);
+      const since = slots.at(-1)!;
+      const out = (await Promise.all(slots.map((s) => bucket(s).find({ ss: `${symbol}:${s}` }, { projection }).toArray()))).flat();
+      // Then hour by hour, newest first, what is older than those (or was written before the
+      // ten-minute buckets were): only for a market with fewer pushes in the last hour than asked.
+      for (let i = 0, hr = hourOf(newest * 1000); i < LOOKBACK_HOURS && out.length < limit; i++, hr -= 3_600) {
+        const docs = await bucket(hr).find({ sh: `${symbol}:${hr}` }, { projection }).toArray();
+        out.push(...docs.filter((d) => d.ss === undefined || d.recordedAt.getTime() < since * 1000));
       }
-      return out.slice(0, limit);
+      return out.sort(byNewest).slice(0, limit).map(({ ss: _ss, ...d }) => d);
     },
     async markInflight(doc) {
       await inflight.replaceOne({ _id: doc._id }, doc, { upsert: true });

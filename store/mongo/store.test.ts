@@ -8,6 +8,7 @@ import { createMemoryStore } from '../memory.ts';
 import type { AcceptedPrice } from '../roles.ts';
 import { openStore } from './connection.ts';
 import { dayKey } from './partitions.ts';
+import { createMongoPushLog } from './pushes.ts';
 import { createMongoStore, type MongoStore } from './store.ts';
 
 /** The store's roles on the embedded database (FerretDB on PostgreSQL), against the in-memory ones. */
@@ -56,25 +57,33 @@ describe('price history (embedded database)', () => {
     ]);
   });
 
-  it('gives the same candles as the in-memory store, before and after minutes and hours are sealed', async () => {
+  /**
+   * A random walk from `start`, Pyth every 1–3 s with a quiet spell every ten minutes, CoinGecko now
+   * and then, appended to the store and to an in-memory one; returns the latter and the last publish time.
+   */
+  async function walk(start: number, updates: number, seed: number) {
     const memory = createMemoryStore();
-    const start = 1_800_003_600; // an hour boundary
-    // Two hours and a bit of a random walk, Pyth every 1–3 s with gaps, CoinGecko now and then.
-    const steps = fc.sample(fc.record({ dt: fc.integer({ min: 1, max: 3 }), move: fc.integer({ min: -50, max: 50 }), cg: fc.boolean() }), { numRuns: 3_000, seed: 7 });
+    const steps = fc.sample(fc.record({ dt: fc.integer({ min: 1, max: 3 }), move: fc.integer({ min: -50, max: 50 }), cg: fc.boolean() }), { numRuns: updates, seed });
     let t = start;
     let v = 15_000_000_000n;
     const prices: AcceptedPrice[] = [];
     for (const s of steps) {
       t += s.dt;
       v += BigInt(s.move) * 100_000n;
-      if (t % 600 < 30) continue; // a quiet spell every ten minutes
+      if (t % 600 < 30) continue;
       prices.push(s.cg ? price(t, v + 7_000_000n, 'coingecko') : price(t, v, 'pyth', t * 3));
     }
     for (let i = 0; i < prices.length; i += 500) {
       await store.history.append(prices.slice(i, i + 500));
       await memory.history.append(prices.slice(i, i + 500));
     }
-    const end = t;
+    return { memory, end: t };
+  }
+
+  it('gives the same candles as the in-memory store, before and after minutes and hours are sealed', async () => {
+    const start = 1_800_003_600; // an hour boundary
+    // Two hours and a bit.
+    const { memory, end } = await walk(start, 3_000, 7);
     const windows: [number, number, number][] = [
       [start, end, 300],
       [start + 17, end - 23, 60],
@@ -94,6 +103,36 @@ describe('price history (embedded database)', () => {
     await memory.history.append([late]);
     await store.history.seal([FEED], start + 3_000);
     expect(await store.history.candles(FEED, start + 3_000, start + 3_059, 60)).toEqual(await memory.history.candles(FEED, start + 3_000, start + 3_059, 60));
+  });
+
+  it('reads whole 5-minute spans from day documents, across midnight, and takes in a late update of an hour already rolled up', async () => {
+    const midnight = 1_800_057_600;
+    const start = midnight - 7_200;
+    // Three hours and a bit: two before midnight, one after.
+    const { memory, end } = await walk(start, 6_000, 11);
+    for (let m = start; m + 60 <= end; m += 60) await store.history.seal([FEED], m);
+    const hoursRolled = async (day: number) => (await db.collection<{ _id: string; hrs: number[] }>(`oracle_price_days_${dayKey(day)}`).findOne({ _id: `${FEED}:${day}` }))?.hrs;
+    expect(await hoursRolled(midnight - 86_400)).toEqual(expect.arrayContaining([start, start + 3_600]));
+    expect(await hoursRolled(midnight)).toEqual([midnight]);
+    const windows: [number, number, number][] = [
+      [start + 170, end - 50, 300],
+      [start, end, 1_800],
+      [start + 5_400, end, 900],
+      [start + 61, end - 1, 3_600],
+      [start, end, 60],
+    ];
+    const read = () => Promise.all(windows.map(([a, b, i]) => store.history.candles(FEED, a, b, i)));
+    const expected = () => Promise.all(windows.map(([a, b, i]) => memory.history.candles(FEED, a, b, i)));
+    expect(await read()).toEqual(await expected());
+    // A late update of a minute in the middle of a rolled-up hour, sealed again by a writer that did
+    // not know it had been sealed (one that restarted): the hour and the day take it in.
+    const late = price(start + 1_201, 30_000_000_000n, 'pyth', 1);
+    await store.history.append([late]);
+    await memory.history.append([late]);
+    await store.history.seal([FEED], start + 1_200);
+    const after = await read();
+    expect(after).toEqual(await expected());
+    expect(after[1]!.candles[0]!.high).toBe(30_000_000_000n);
   });
 
   it('serves its reads from indexes: the statement FerretDB sends for a bucket read uses the GIN companion', async () => {
@@ -157,6 +196,26 @@ describe('latest prices, rejections and pushes (embedded database)', () => {
     await store.pushes.record([push('SOL-PERP', 1), push('BTC-PERP', 2), push('SOL-PERP', 3)]);
     expect((await store.pushes.recent('SOL-PERP', 10)).map((p) => p.publishTime).sort()).toEqual([1, 3]);
     expect(await store.pushes.recent('SOL-PERP', 1)).toHaveLength(1);
+  });
+
+  it('reads a market’s newest pushes across its ten-minute buckets, the hour before and older hours, newest first', async () => {
+    const hour = 1_800_061_200;
+    let clock = 0;
+    const log = createMongoPushLog(db, () => clock);
+    await log.ensureIndexes();
+    const push = (publishTime: number) => ({
+      symbol: 'ETH-PERP', feedId: FEED, batchId: `e${publishTime}`, attempt: 1, triggers: ['heartbeat' as const], price: '1', conf: '1', expo: -8, publishTime, receivedAt: new Date(), decidedAt: new Date(), outcome: 'confirmed' as const,
+    });
+    for (const t of [hour - 7_100, hour - 3_300, hour - 1_800, hour + 60]) {
+      clock = t * 1000;
+      await log.record([push(t)]);
+    }
+    clock = (hour + 120) * 1000;
+    expect((await log.recent('ETH-PERP', 2)).map((p) => p.publishTime)).toEqual([hour + 60, hour - 1_800]);
+    expect(Object.keys((await log.recent('ETH-PERP', 1))[0]!)).not.toContain('ss');
+    // One written before the ten-minute buckets existed (no `ss`), in the current hour: found by its hour.
+    await db.collection(`oracle_pushes_${dayKey(hour)}`).insertOne({ ...push(hour + 30), recordedAt: new Date((hour + 30) * 1000), sh: `ETH-PERP:${hour}` });
+    expect((await log.recent('ETH-PERP', 10)).map((p) => p.publishTime)).toEqual([hour + 60, hour + 30, hour - 1_800, hour - 3_300, hour - 7_100]);
   });
 
   it('lets the saga claim a trade again after a failed attempt or a dead run, never once done, and keeps the outcome and the alerts', async () => {
