@@ -60,7 +60,9 @@ export class Partitions {
       p = Promise.all(
         this.families.map(async (f) => {
           const coll = this.collection(f, day);
-          if (f.indexes.length > 0) await coll.createIndexes(f.indexes.map((key) => ({ key })));
+          // One index per command: FerretDB 1.24 panics on a `createIndexes` of several keys when
+          // another process has just made the collection with them.
+          if (f.indexes.length > 0) for (const key of f.indexes) await coll.createIndex(key);
           else await this.c.db!.createCollection(`${f.name}_${day}`).catch((e: { codeName?: string }) => {
             if (e.codeName !== 'NamespaceExists') throw e;
           });

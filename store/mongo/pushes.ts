@@ -6,8 +6,8 @@ import { Partitions, dayKey, type PartitionedFamily } from './partitions.ts';
 /**
  * The on-chain sync's records. `oracle_pushes_<day>` holds every push decision and its outcome, one
  * document per market per attempt (insert-only, an audit trail), bucketed by market and ten minutes
- * (`ss`) and by market and hour (`sh`): a market's latest pushes are the last hour's six small
- * buckets, then earlier hours' — a few equality lookups however long the log is kept, and however
+ * (`ss`) and by market and hour (`sh`): a market's latest pushes are its newest ten-minute
+ * buckets, two at a time, then (a quiet market) earlier hours' — a few equality lookups however long the log is kept, and however
  * far into its hour the clock is. `oracle_push_inflight` holds each batch between signing and its
  * outcome, keyed by batch id: a worker that restarts finds there what it may have sent and sends
  * it again — the program's publish-time check makes that safe.
@@ -23,6 +23,8 @@ const FAMILY: PartitionedFamily = { name: 'oracle_pushes', indexes: [{ sh: 1 }, 
 const hourOf = (ms: number) => Math.floor(ms / 3_600_000) * 3_600;
 const SLOT_SEC = 600;
 const slotOf = (ms: number) => Math.floor(ms / 1000 / SLOT_SEC) * SLOT_SEC;
+/** Ten-minute buckets read at once: the newest two hold 10–20 minutes of pushes. */
+const SLOT_WAVE = 2;
 /** How far back `recent` looks for a market's pushes, hours. */
 const LOOKBACK_HOURS = 48;
 const byNewest = (a: PushDoc, b: PushDoc) => b.recordedAt.getTime() - a.recordedAt.getTime();
@@ -56,11 +58,16 @@ export function createMongoPushLog(c: Connection, now: () => number = Date.now):
     },
     async recent(symbol, limit) {
       const projection = { _id: 0, sh: 0 };
-      // The last hour in its six ten-minute buckets, together.
+      // The last hour's six ten-minute buckets, newest first, two at a time, until they hold enough.
       const newest = slotOf(now());
       const slots = Array.from({ length: 3_600 / SLOT_SEC }, (_, i) => newest - i * SLOT_SEC);
-      const since = slots.at(-1)!;
-      const out = (await Promise.all(slots.map((s) => bucket(s).find({ ss: `${symbol}:${s}` }, { projection }).toArray()))).flat();
+      let since = newest + SLOT_SEC;
+      const out: StoredPush[] = [];
+      for (let i = 0; i < slots.length && out.length < limit; i += SLOT_WAVE) {
+        const wave = slots.slice(i, i + SLOT_WAVE);
+        out.push(...(await Promise.all(wave.map((s) => bucket(s).find({ ss: `${symbol}:${s}` }, { projection }).toArray()))).flat());
+        since = wave.at(-1)!;
+      }
       // Then hour by hour, newest first, what is older than those (or was written before the
       // ten-minute buckets were): only for a market with fewer pushes in the last hour than asked.
       for (let i = 0, hr = hourOf(newest * 1000); i < LOOKBACK_HOURS && out.length < limit; i++, hr -= 3_600) {
