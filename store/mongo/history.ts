@@ -90,6 +90,12 @@ const FIVE_MIN = 300;
 const tickId = (p: AcceptedPrice) => `${p.feedId}:${p.source}:${p.publishTime}${p.slot !== undefined ? `:${p.slot}` : ''}`;
 /** Hour documents in flight at once: a whole 24 h window's in one wave. */
 const HOUR_FAN_OUT = 25;
+/**
+ * Lookups in flight at once while sealing, background work that reads back every update of a minute
+ * (60,000 documents a minute at 1,000 updates/s): few, so a read from the dashboard waits behind two
+ * of them at the database, not behind eight.
+ */
+const SEAL_FAN_OUT = 2;
 
 const toFields = (c: Candle, e: number): CandleFields => ({
   t: c.time,
@@ -231,7 +237,7 @@ export function createMongoHistory(c: Connection, marks: HistoryMarks): PriceHis
 
   /** Of these feeds, those whose `hour` has its hour document (it was rolled up). */
   async function hoursRolled(feedIds: readonly string[], hour: number): Promise<string[]> {
-    const found = await inBatches(feedIds, (f) => hoursOf(hour).findOne({ _id: `${f}:${hour}` }, { projection: { _id: 1 } }));
+    const found = await inBatches(feedIds, (f) => hoursOf(hour).findOne({ _id: `${f}:${hour}` }, { projection: { _id: 1 } }), { width: SEAL_FAN_OUT });
     return feedIds.filter((_, i) => found[i]);
   }
 
@@ -248,7 +254,7 @@ export function createMongoHistory(c: Connection, marks: HistoryMarks): PriceHis
         if (minutes.length === 0) return undefined;
         const fields = minutes.sort((a, b) => a.t - b.t).map(({ _id: _i, h: _h, ...rest }): CandleFields => rest);
         return { feedId: f, doc: { _id: `${f}:${hour}`, t: hour, minutes: fields } satisfies HourDoc };
-      })
+      }, { width: SEAL_FAN_OUT })
     ).filter((r) => r !== undefined);
     await upsertAll(hoursOf(hour), rolled.map((r) => r.doc), again);
     const day = dayOf(hour);
@@ -263,7 +269,7 @@ export function createMongoHistory(c: Connection, marks: HistoryMarks): PriceHis
         fives: [...(prev?.fives ?? []).filter((c) => hourOf(c.t) !== hour), ...candles.map((c) => toFields(c, expo))].sort((a, b) => a.t - b.t),
       };
       await daysOf(day).replaceOne({ _id }, next, { upsert: true });
-    });
+    }, { width: SEAL_FAN_OUT });
   }
 
   return {
@@ -299,7 +305,7 @@ export function createMongoHistory(c: Connection, marks: HistoryMarks): PriceHis
 
     async seal(feedIds, minute, again = false) {
       await partitions.ensure(dayKey(minute));
-      const docs = (await inBatches(feedIds, (f) => sealMinute(f, minute))).filter((d): d is MinuteDoc => d !== undefined);
+      const docs = (await inBatches(feedIds, (f) => sealMinute(f, minute), { width: SEAL_FAN_OUT })).filter((d): d is MinuteDoc => d !== undefined);
       const resealed = await upsertAll(minutesOf(minute), docs, again);
       const hour = hourOf(minute);
       if (minute % 3_600 === 3_540) await rollHour(feedIds, hour, again);
