@@ -120,7 +120,8 @@ export interface HistoryMarks {
   markSealed(feedIds: readonly string[], minute: number): Promise<void>;
 }
 
-export function createMongoHistory(c: Connection, marks: HistoryMarks): PriceHistory & { partitions: Partitions } {
+/** `now`: epoch ms, the clock that tells an hour over (only an hour that is over can have been rolled up). */
+export function createMongoHistory(c: Connection, marks: HistoryMarks, now: () => number = Date.now): PriceHistory & { partitions: Partitions } {
   const partitions = new Partitions(c, Object.values(HISTORY_FAMILIES));
   const ticksOf = (t: number) => partitions.collection<TickDoc>(HISTORY_FAMILIES.ticks, dayKey(t));
   const minutesOf = (t: number) => partitions.collection<MinuteDoc>(HISTORY_FAMILIES.minutes, dayKey(t));
@@ -309,8 +310,9 @@ export function createMongoHistory(c: Connection, marks: HistoryMarks): PriceHis
       const resealed = await upsertAll(minutesOf(minute), docs, again);
       const hour = hourOf(minute);
       if (minute % 3_600 === 3_540) await rollHour(feedIds, hour, again);
-      // A minute sealed again (late updates) of an hour already rolled up: its hour and day documents take them in too.
-      else if (resealed.length > 0) await rollHour(await hoursRolled(resealed.map((d) => d._id.slice(0, d._id.lastIndexOf(':'))), hour), hour, true);
+      // A minute sealed again (late updates) of an hour already rolled up: its hour and day documents
+      // take them in too. (A late update of the hour still running, the usual case, costs no lookup.)
+      else if (resealed.length > 0 && now() >= (hour + 3_600) * 1000) await rollHour(await hoursRolled(resealed.map((d) => d._id.slice(0, d._id.lastIndexOf(':'))), hour), hour, true);
       await marks.markSealed(feedIds, minute);
     },
 

@@ -5,8 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Source } from '../../domain/price.ts';
 import { testDatabaseUri, testMarkets, uniqueName } from '../../tests/support.ts';
 import { createMemoryStore } from '../memory.ts';
-import type { AcceptedPrice } from '../roles.ts';
+import type { AcceptedPrice, PriceHistory } from '../roles.ts';
 import { openStore } from './connection.ts';
+import { createMongoHistory } from './history.ts';
 import { dayKey } from './partitions.ts';
 import { createMongoPushLog } from './pushes.ts';
 import { createMongoStore, type MongoStore } from './store.ts';
@@ -31,11 +32,14 @@ const price = (publishTime: number, mantissa: bigint, source: Source = 'pyth', s
 
 let db: Connection;
 let store: MongoStore;
+/** History on a clock past every hour the fixtures write (in 2027): those hours are over. */
+let history: PriceHistory;
 let dbName: string;
 beforeAll(async () => {
   dbName = uniqueName('qd-store');
   db = await openStore(testDatabaseUri(dbName));
   store = createMongoStore(db, markets);
+  history = createMongoHistory(db, store.latest, () => 1_900_000_000_000);
   await store.ensureIndexes();
 });
 afterAll(async () => {
@@ -74,7 +78,7 @@ describe('price history (embedded database)', () => {
       prices.push(s.cg ? price(t, v + 7_000_000n, 'coingecko') : price(t, v, 'pyth', t * 3));
     }
     for (let i = 0; i < prices.length; i += 500) {
-      await store.history.append(prices.slice(i, i + 500));
+      await history.append(prices.slice(i, i + 500));
       await memory.history.append(prices.slice(i, i + 500));
     }
     return { memory, end: t };
@@ -91,18 +95,18 @@ describe('price history (embedded database)', () => {
       [start + 3_590, start + 3_700, 15],
       [start, end, 3_600],
     ];
-    const read = () => Promise.all(windows.map(([a, b, i]) => store.history.candles(FEED, a, b, i)));
+    const read = () => Promise.all(windows.map(([a, b, i]) => history.candles(FEED, a, b, i)));
     const expected = await Promise.all(windows.map(([a, b, i]) => memory.history.candles(FEED, a, b, i)));
     expect(await read()).toEqual(expected); // nothing sealed: every minute from its updates
-    for (let m = start; m + 60 <= end; m += 60) await store.history.seal([FEED, BTC.pythFeedId], m);
+    for (let m = start; m + 60 <= end; m += 60) await history.seal([FEED, BTC.pythFeedId], m);
     expect(await store.latest.sealedThrough(FEED)).toBe(Math.floor((end - 60) / 60) * 60);
     expect(await read()).toEqual(expected); // sealed: from minute and hour documents
     // A late update of a sealed minute: sealing it again takes it in.
     const late = price(start + 3_000 + 1, 1n, 'pyth', 1);
-    await store.history.append([late]);
+    await history.append([late]);
     await memory.history.append([late]);
-    await store.history.seal([FEED], start + 3_000);
-    expect(await store.history.candles(FEED, start + 3_000, start + 3_059, 60)).toEqual(await memory.history.candles(FEED, start + 3_000, start + 3_059, 60));
+    await history.seal([FEED], start + 3_000);
+    expect(await history.candles(FEED, start + 3_000, start + 3_059, 60)).toEqual(await memory.history.candles(FEED, start + 3_000, start + 3_059, 60));
   });
 
   it('reads whole 5-minute spans from day documents, across midnight, and takes in a late update of an hour already rolled up', async () => {
@@ -110,7 +114,7 @@ describe('price history (embedded database)', () => {
     const start = midnight - 7_200;
     // Three hours and a bit: two before midnight, one after.
     const { memory, end } = await walk(start, 6_000, 11);
-    for (let m = start; m + 60 <= end; m += 60) await store.history.seal([FEED], m);
+    for (let m = start; m + 60 <= end; m += 60) await history.seal([FEED], m);
     const hoursRolled = async (day: number) => (await db.collection<{ _id: string; hrs: number[] }>(`oracle_price_days_${dayKey(day)}`).findOne({ _id: `${FEED}:${day}` }))?.hrs;
     expect(await hoursRolled(midnight - 86_400)).toEqual(expect.arrayContaining([start, start + 3_600]));
     expect(await hoursRolled(midnight)).toEqual([midnight]);
@@ -121,15 +125,15 @@ describe('price history (embedded database)', () => {
       [start + 61, end - 1, 3_600],
       [start, end, 60],
     ];
-    const read = () => Promise.all(windows.map(([a, b, i]) => store.history.candles(FEED, a, b, i)));
+    const read = () => Promise.all(windows.map(([a, b, i]) => history.candles(FEED, a, b, i)));
     const expected = () => Promise.all(windows.map(([a, b, i]) => memory.history.candles(FEED, a, b, i)));
     expect(await read()).toEqual(await expected());
     // A late update of a minute in the middle of a rolled-up hour, sealed again by a writer that did
     // not know it had been sealed (one that restarted): the hour and the day take it in.
     const late = price(start + 1_201, 30_000_000_000n, 'pyth', 1);
-    await store.history.append([late]);
+    await history.append([late]);
     await memory.history.append([late]);
-    await store.history.seal([FEED], start + 1_200);
+    await history.seal([FEED], start + 1_200);
     const after = await read();
     expect(after).toEqual(await expected());
     expect(after[1]!.candles[0]!.high).toBe(30_000_000_000n);

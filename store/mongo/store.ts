@@ -11,7 +11,7 @@ import { createMongoRejections } from './rejections.ts';
 /** Every role of the store on one mongoose connection (FerretDB embedded, or a real MongoDB). */
 export function createMongoStore(c: Connection, markets: MarketIndex, now: () => number = Date.now) {
   const latest = createMongoLatest(c, markets);
-  const history = createMongoHistory(c, latest);
+  const history = createMongoHistory(c, latest, now);
   const pushes = createMongoPushLog(c, now);
   const liquidations = createMongoLiquidations(c, now);
   return {
