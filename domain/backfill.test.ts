@@ -90,6 +90,26 @@ describe('GapWalk', () => {
     expect(walk.next()).toBeUndefined();
   });
 
+  it('gives up a skipped second only: its feeds go on from the next one, and close at the end of their gap', () => {
+    const walk = new GapWalk([
+      { feedId: 'a', from: 10, to: 12 },
+      { feedId: 'b', from: 10, to: 10 },
+      { feedId: 'c', from: 11, to: 13 },
+    ]);
+    const first = walk.next()!;
+    expect(first).toEqual({ at: 10, feedIds: ['a', 'b'] });
+    walk.skip(first);
+    // b's gap was that second alone; c was not asked, so it does not move.
+    expect(walk.next()).toEqual({ at: 11, feedIds: ['a', 'c'] });
+    walk.skip({ at: 10, feedIds: ['a'] });
+    expect(walk.next()).toEqual({ at: 11, feedIds: ['a', 'c'] });
+    expect([...walk.answer(walk.next()!, new Map([['a', 12], ['c', 11]]))]).toEqual(['a', 'c']);
+    expect(walk.next()).toEqual({ at: 12, feedIds: ['c'] });
+    walk.skip(walk.next()!);
+    walk.skip(walk.next()!);
+    expect(walk.done).toBe(true);
+  });
+
   it('keeps exactly the published seconds inside each gap, in at most one request per second', () => {
     fc.assert(
       fc.property(

@@ -96,4 +96,17 @@ export class GapWalk {
     }
     return keep;
   }
+
+  /**
+   * Gives `step`'s second up for its feeds (its answer could not be read, however often asked): they
+   * go on from the next second, so one bad answer costs that second, not the rest of the gap.
+   */
+  skip(step: WalkStep): void {
+    for (const id of step.feedIds) {
+      const f = this.open.get(id);
+      if (f === undefined || f.next !== step.at) continue;
+      f.next = step.at + 1;
+      if (f.next > f.to) this.open.delete(id);
+    }
+  }
 }

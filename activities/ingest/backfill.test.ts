@@ -228,6 +228,46 @@ describe('Pyth gap backfill (ingest activities against the market simulator)', (
     }
   }, 40_000);
 
+  it('loses only the second whose answer cannot be read, however often asked, and fills the rest of the gap', async () => {
+    const sim = await startSim({ strictPublishTime: true, seed: 20 });
+    const store = createMemoryStore();
+    const bus = createMemoryBus();
+    const lastKnown = await streamThenStop(sim, store, bus);
+    await sleep(4_000);
+
+    const busBefore = bus.published.length;
+    const second = startWorker(sim, store, bus, { retries: 2, retryBaseMs: 20 });
+    // The gap's second second answers a truncated body each time, as the real client reports it.
+    const bad = Math.min(...lastKnown.values()) + 2;
+    let badAsked = 0;
+    const at = second.hermes.getPriceUpdatesAtTimestamp.bind(second.hermes);
+    second.hermes.getPriceUpdatesAtTimestamp = (t, ...rest) => {
+      if (t !== bad) return at(t, ...rest);
+      badAsked += 1;
+      return Promise.reject(new SyntaxError('Unterminated string in JSON at position 512'));
+    };
+    const [partly] = await waitFor('the gap backfilled', () => second.logged('pyth_backfilled_partly').length > 0 && second.logged('pyth_backfilled_partly'), 20_000);
+    await second.ingest.writer.flush(true);
+    const firstLive = firstOnBus(bus, busBefore);
+
+    expect(badAsked).toBe(3);
+    const [unread, ...more] = second.logged('pyth_backfill_unreadable');
+    expect(more).toEqual([]);
+    expect(unread).toMatchObject({ at: bad });
+    expect(String(unread!.err)).toContain('Unterminated string');
+    expect(partly).toMatchObject({ feedGroup: GROUP, unreadable: 1 });
+    expect(second.logged('pyth_backfill_failed')).toEqual([]);
+    expect(await second.metric('qd_backfill_gaps_total', 'outcome="partial"')).toBe(group.length);
+    for (const m of group) {
+      const from = lastKnown.get(m.pythFeedId)! + 1;
+      const to = firstLive.get(m.pythFeedId)! - 1;
+      const published = publishedSeconds(sim, m.pythFeedId, from, to);
+      expect(published.filter((t) => t > bad).length, m.symbol).toBeGreaterThanOrEqual(2);
+      const rows = await pythRows(store, m.pythFeedId, from, to);
+      expect(rows.map((r) => r.publishTime), m.symbol).toEqual(published.filter((t) => t !== bad));
+    }
+  }, 40_000);
+
   it('retries a failing Hermes a few times with backoff, then gives the gap up and logs it; the stream goes on', async () => {
     const sim = await startSim({ strictPublishTime: true, seed: 19 });
     const store = createMemoryStore();

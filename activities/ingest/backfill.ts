@@ -14,7 +14,9 @@ import type { IngestPipeline } from './pipeline.ts';
  * first the new stream delivered, walked with Hermes' `/v2/updates/price/{publish_time}` (domain/
  * backfill.ts). It runs beside the live stream and never holds it up; requests are paced process-
  * wide; a failing request is retried with backoff a few times, then the gap is logged and given
- * up. It never throws: the stream activity knows nothing of it.
+ * up. An answer that arrives and cannot be read (truncated JSON, not Hermes' shape), retried alike,
+ * costs its second only, unless several seconds in a row do. It never throws: the stream activity
+ * knows nothing of it.
  */
 export interface BackfillOptions {
   /** Longer gaps (seconds) are skipped, whole, with one log line. */
@@ -66,8 +68,16 @@ export interface BackfillSummary {
   requests: number;
   accepted: number;
   rejected: number;
+  /** Steps (a second, some feeds) given up because their answer could not be read. */
+  unreadable: number;
   failed?: string;
 }
+
+/** Unreadable answers in a row after which the source is taken as broken and the gap given up. */
+const UNREADABLE_IN_A_ROW = 3;
+
+/** An answer arrived but is not Hermes' (the body is not JSON, or not of the documented shape). */
+const unreadable = (e: unknown) => e instanceof SyntaxError || (e as Error)?.name === 'ZodError';
 
 /** The HTTP status in a `@pythnetwork/hermes-client` error ("HTTP error! status: 404, body: …"). */
 export function httpStatusOf(e: unknown): number | undefined {
@@ -75,7 +85,7 @@ export function httpStatusOf(e: unknown): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** Worth another try: no answer, or an answer that says "later". */
+/** Worth another try: no answer, an answer that says "later", or one that did not arrive whole. */
 const retryable = (status: number | undefined) => status === undefined || status === 408 || status === 429 || status >= 500;
 
 export class Backfiller {
@@ -96,7 +106,7 @@ export class Backfiller {
     const run = this.fill(feedGroup, starts, firstLive).catch((e: Error): BackfillSummary => {
       // Stopped (the worker is shutting down), or a bug: never the stream's problem.
       if (!this.stopping.signal.aborted) this.deps.log.error({ feedGroup, err: e.message }, 'pyth_backfill_crashed');
-      return { gaps: [], skipped: [], requests: 0, accepted: 0, rejected: 0, failed: e.message };
+      return { gaps: [], skipped: [], requests: 0, accepted: 0, rejected: 0, unreadable: 0, failed: e.message };
     });
     this.running.add(run);
     void run.finally(() => this.running.delete(run));
@@ -118,7 +128,7 @@ export class Backfiller {
     const { options: o, markets, metrics } = this.deps;
     const log = this.deps.log.child({ module: 'pyth-backfill', feedGroup });
     const signal = this.stopping.signal;
-    const summary: BackfillSummary = { gaps: [], skipped: [], requests: 0, accepted: 0, rejected: 0 };
+    const summary: BackfillSummary = { gaps: [], skipped: [], requests: 0, accepted: 0, rejected: 0, unreadable: 0 };
     const known = starts.filter((s) => s.lastKnown !== undefined);
     if (known.length === 0) return summary;
 
@@ -143,12 +153,29 @@ export class Backfiller {
     const anchors = new Map(known.flatMap((s) => (s.anchor ? [[s.feedId, s.anchor] as const] : [])));
     const walk = new GapWalk(gaps);
     const startedAt = Date.now();
+    let unreadableInARow = 0;
+    /** This step's second is lost for its feeds; the walk goes on, unless the source keeps answering so. */
+    const giveUpSecond = (step: WalkStep, detail: string): boolean => {
+      summary.unreadable += 1;
+      unreadableInARow += 1;
+      log.warn({ at: step.at, feeds: step.feedIds.map((id) => markets.byFeedId(id)?.symbol ?? id), err: detail.slice(0, 200) }, 'pyth_backfill_unreadable');
+      if (unreadableInARow < UNREADABLE_IN_A_ROW) {
+        walk.skip(step);
+        return false;
+      }
+      summary.failed = `${UNREADABLE_IN_A_ROW} unreadable answers in a row: ${detail.slice(0, 200)}`;
+      return true;
+    };
     for (let step = walk.next(); step !== undefined; step = walk.next()) {
       let answer: { parsed?: unknown } | null;
       try {
         answer = await this.fetchAt(step, signal);
       } catch (e) {
         if (signal.aborted) throw e;
+        if (unreadable(e)) {
+          if (giveUpSecond(step, `unreadable answer: ${(e as Error).message}`)) break;
+          continue;
+        }
         summary.failed = (e as Error).message.slice(0, 200);
         break;
       }
@@ -164,9 +191,10 @@ export class Backfiller {
       if (!payload.ok) {
         this.deps.pipeline.backfill(payload, raw, anchors);
         summary.rejected += 1;
-        summary.failed = `unreadable answer: ${payload.detail}`;
-        break;
+        if (giveUpSecond(step, `unreadable answer: ${payload.detail}`)) break;
+        continue;
       }
+      unreadableInARow = 0;
       const asked = new Set(step.feedIds);
       const first = new Map<string, (typeof payload.observations)[number]>();
       for (const obs of payload.observations) if (asked.has(obs.feedId) && Number.isSafeInteger(obs.publishTime) && !first.has(obs.feedId)) first.set(obs.feedId, obs);
@@ -186,12 +214,16 @@ export class Backfiller {
       seconds: Math.max(...gaps.map(gapSeconds)),
       updates: summary.accepted,
       rejected: summary.rejected,
+      unreadable: summary.unreadable,
       requests: summary.requests,
       tookMs: Date.now() - startedAt,
     };
     if (summary.failed !== undefined) {
       metrics.backfillGaps.inc({ outcome: 'failed' }, gaps.length);
       log.warn({ ...fields, err: summary.failed }, 'pyth_backfill_failed');
+    } else if (summary.unreadable > 0) {
+      metrics.backfillGaps.inc({ outcome: 'partial' }, gaps.length);
+      log.warn(fields, 'pyth_backfilled_partly');
     } else {
       metrics.backfillGaps.inc({ outcome: 'filled' }, gaps.length);
       log.info(fields, 'pyth_backfilled');

@@ -52,7 +52,7 @@ export function ingestMetrics(registry: Registry) {
     }),
     backfillGaps: new Counter({
       name: 'qd_backfill_gaps_total',
-      help: 'Per-feed history gaps after a Pyth stream restart, by outcome: filled, skipped (longer than the maximum) or failed (given up)',
+      help: 'Per-feed history gaps after a Pyth stream restart, by outcome: filled, partial (seconds whose answer could not be read), skipped (longer than the maximum) or failed (given up)',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),

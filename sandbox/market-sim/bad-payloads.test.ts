@@ -116,6 +116,35 @@ describe('bad Pyth payloads on the stream', () => {
     expect(BigInt(res[0]!.price.price)).toBeGreaterThan(0n);
     expect(BigInt(res[1]!.price.price)).toBeLessThan(0n);
   });
+
+  it('the archive answers whole what the stream truncated or padded, and bad values as they were published', async () => {
+    const sim = await startSim({ autoPublish: false, strictPublishTime: true });
+    const client = new HermesClient(sim.url, { httpRetries: 0 });
+    const rec = await openStream(sim);
+    const seconds: number[] = [];
+    for (const kind of ['malformed-json', 'oversized', 'negative-price'] as const) {
+      await new Promise((r) => setTimeout(r, 1_000 - (Date.now() % 1_000) + 5));
+      sim.control.inject('pyth', kind, { count: 1, feeds: ['SOL-PERP'] });
+      sim.step();
+      seconds.push(sim.published('SOL-PERP').at(-1)!.publishTime);
+    }
+    await waitFor(() => rec.messages.length >= 3, 'three streamed updates');
+    const streamed = rec.messages.slice(-3).map((m) => m.data);
+    pythChecks['malformed-json'](streamed[0]!);
+    pythChecks.oversized(streamed[1]!);
+
+    const [truncated, padded, negative] = await Promise.all(seconds.map((t) => client.getPriceUpdatesAtTimestamp(t, [SOL, BTC], { parsed: true })));
+    for (const [i, answer] of [truncated!, padded!].entries()) {
+      const text = JSON.stringify(answer);
+      expect(text.length, 'not padded').toBeLessThan(10_000);
+      expect((answer.parsed as Parsed[]).map((p) => [p.id, p.price.publish_time])).toEqual([
+        [SOL, seconds[i]],
+        [BTC, seconds[i]],
+      ]);
+      expect(BigInt((answer.parsed as Parsed[])[0]!.price.price)).toBeGreaterThan(0n);
+    }
+    expect(BigInt((negative!.parsed as Parsed[])[0]!.price.price)).toBeLessThan(0n);
+  });
 });
 
 describe('bad CoinGecko payloads', () => {

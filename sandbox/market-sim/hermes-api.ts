@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { FaultBoard } from './faults.ts';
+import { WHOLE_MESSAGE_CORRUPTIONS, type FaultBoard } from './faults.ts';
 import type { FeedCatalogue, SimFeed } from './feeds.ts';
 import { priceUpdateMessage, type Encoding, type PublishedUpdate } from './hermes-wire.ts';
 import { touches, type RequestGate } from './request-gate.ts';
@@ -297,7 +297,11 @@ export function createHermesApi(deps: HermesApiDeps): HermesApi {
     if (!Number.isSafeInteger(publishTime)) {
       return sendText(res, 400, `Invalid URL: Cannot parse \`${segment.slice(0, 40)}\` to a \`i64\``);
     }
-    serveUpdates(req, res, url, (id) => deps.atOrAfter(id, publishTime), `No price update at or after publish time ${publishTime} for the requested ids`);
+    // What Hermes keeps is each update's data: a message the wire truncated or padded when it was
+    // streamed is answered whole from the archive, its entries' values (bad or not) as published.
+    const archived = (u: PublishedUpdate | undefined) =>
+      u?.corruption !== undefined && WHOLE_MESSAGE_CORRUPTIONS.includes(u.corruption) ? { ...u, corruption: undefined } : u;
+    serveUpdates(req, res, url, (id) => archived(deps.atOrAfter(id, publishTime)), `No price update at or after publish time ${publishTime} for the requested ids`);
   }
 
   function stream(req: IncomingMessage, res: ServerResponse, url: URL): void {
