@@ -91,8 +91,7 @@ export class GapWalk {
         continue;
       }
       keep.add(id);
-      f.next = p + 1;
-      if (f.next > f.to) this.open.delete(id);
+      this.moveOn(id, f, p + 1);
     }
     return keep;
   }
@@ -104,9 +103,13 @@ export class GapWalk {
   skip(step: WalkStep): void {
     for (const id of step.feedIds) {
       const f = this.open.get(id);
-      if (f === undefined || f.next !== step.at) continue;
-      f.next = step.at + 1;
-      if (f.next > f.to) this.open.delete(id);
+      if (f !== undefined && f.next === step.at) this.moveOn(id, f, step.at + 1);
     }
+  }
+
+  /** A feed's walk goes on from `next`, or ends when that is past its gap. */
+  private moveOn(id: string, f: { next: number; to: number }, next: number): void {
+    f.next = next;
+    if (next > f.to) this.open.delete(id);
   }
 }
